@@ -1,0 +1,1 @@
+"""FormWatch's library: everything that does the work, usable without Prefect."""

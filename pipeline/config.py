@@ -1,0 +1,249 @@
+"""The one typed configuration of FormWatch.
+
+Every setting lives here once, with its default, unit and meaning. YAML files in
+``configs/`` and command-line flags only override these defaults; :func:`load_settings`
+merges them and validates the result once, at the entry point. A bad value raises
+:class:`ConfigError` naming the setting, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+#: Environment variable that points at the pose weights (a path), overriding the config.
+WEIGHTS_ENV = "FORMWATCH_WEIGHTS"
+
+DEFAULT_VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
+
+
+def _setting(default: Any, description: str, unit: str | None = None, **limits: Any) -> Any:
+    """A pydantic field whose unit is part of its schema, so ``formwatch config`` can show it."""
+    extra = {"unit": unit} if unit else None
+    return Field(default, description=description, json_schema_extra=extra, **limits)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class VideoSettings(_Section):
+    """Which files are read and which part of each."""
+
+    extensions: tuple[str, ...] = _setting(
+        DEFAULT_VIDEO_EXTENSIONS,
+        "File name endings treated as video when a folder is searched (any letter case).",
+    )
+    start_s: float = _setting(
+        0.0, "Analyse from this time in each video.", unit="s", ge=0.0
+    )
+    end_s: float | None = _setting(
+        None, "Stop analysing at this time in each video; null reads to the end.", unit="s", gt=0.0
+    )
+
+    @model_validator(mode="after")
+    def _check_range(self) -> VideoSettings:
+        if self.end_s is not None and self.end_s <= self.start_s:
+            raise ValueError(
+                f"video.end_s ({self.end_s}) must be greater than video.start_s ({self.start_s})"
+            )
+        for ext in self.extensions:
+            if not ext.startswith("."):
+                raise ValueError(f"video.extensions entry {ext!r} must start with a dot, e.g. '.mp4'")
+        return self
+
+
+class ModelSettings(_Section):
+    """The pose model and how it is run."""
+
+    weights: str = _setting(
+        "yolo11n-pose.pt",
+        "Pose weights: a file path, or a bare Ultralytics model name looked up in the working "
+        f"folder and Ultralytics' weights folder. The {WEIGHTS_ENV} environment variable and "
+        "--weights override it.",
+    )
+    device: str = _setting(
+        "auto", "Torch device for inference: 'auto' (first GPU if present, else CPU), 'cpu', '0', 'cuda:1'..."
+    )
+    image_size: int | Literal["auto"] = _setting(
+        "auto", "Inference size: the long side of the frame is resized to this (a multiple of 32). "
+        "'auto' uses the video's own long side, capped at max_image_size: small, distant runners "
+        "need the detail, and 640 misses most people under ~80 px tall.", unit="px",
+    )
+    max_image_size: int = _setting(
+        1280, "Cap for image_size 'auto'. Inference time grows with its square (2-core CPU, "
+        "yolo11n-pose: about 0.2 s a frame at 640, 0.7 s at 1280).", unit="px", ge=32, le=4096,
+        multiple_of=32,
+    )
+    detection_confidence: float = _setting(
+        0.25, "Minimum person-box confidence kept from the model.", unit="probability", gt=0.0, lt=1.0
+    )
+    nms_iou: float = _setting(
+        0.7, "IoU above which overlapping person boxes are merged by non-maximum suppression.",
+        unit="IoU", gt=0.0, le=1.0,
+    )
+    keypoint_confidence: float = _setting(
+        0.5, "Keypoints below this confidence are stored as missing (NaN), never as (0, 0).",
+        unit="probability", ge=0.0, lt=1.0,
+    )
+    half_precision: bool = _setting(False, "Run inference in float16 (GPU only).")
+
+    @model_validator(mode="after")
+    def _check_size(self) -> ModelSettings:
+        if self.image_size != "auto" and (self.image_size < 32 or self.image_size % 32):
+            raise ValueError(f"model.image_size ({self.image_size}) must be 'auto' or a multiple of 32 >= 32")
+        return self
+
+    def inference_size(self, width: int, height: int) -> int:
+        """The inference size in px for a frame of ``width`` x ``height`` px."""
+        if self.image_size != "auto":
+            return self.image_size
+        long_side = -(-max(width, height) // 32) * 32
+        return max(32, min(long_side, self.max_image_size))
+
+
+class TrackingSettings(_Section):
+    """Frame-to-frame identity of people (Ultralytics' trackers)."""
+
+    tracker: Literal["bytetrack", "botsort"] = _setting(
+        "botsort",
+        "Tracker: 'botsort' compensates camera pans (global motion), 'bytetrack' is faster on static cameras.",
+    )
+    high_confidence: float = _setting(
+        0.25, "Detections at or above this confidence are matched first.", unit="probability", gt=0.0, lt=1.0
+    )
+    low_confidence: float = _setting(
+        0.1, "Detections between this and high_confidence can only continue an existing track.",
+        unit="probability", ge=0.0, lt=1.0,
+    )
+    new_track_confidence: float = _setting(
+        0.4, "A detection must reach this confidence to start a new track.", unit="probability", gt=0.0, lt=1.0
+    )
+    match_threshold: float = _setting(
+        0.8, "Largest matching cost (1 - IoU, fused with score) accepted between a track and a detection.",
+        unit="cost", gt=0.0, le=1.0,
+    )
+    lost_track_buffer_s: float = _setting(
+        1.5, "How long a track that lost its person is kept to be picked up again. Converted to frames "
+        "with the video's real fps.", unit="s", gt=0.0, le=60.0,
+    )
+    min_track_duration_s: float = _setting(
+        0.4, "Tracks seen for less than this are dropped as spurious (flicker detections).",
+        unit="s", ge=0.0,
+    )
+    global_motion: Literal["sparseOptFlow", "orb", "ecc", "none"] = _setting(
+        "sparseOptFlow", "Camera-motion compensation used by 'botsort' (ignored by 'bytetrack')."
+    )
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> TrackingSettings:
+        if self.low_confidence >= self.high_confidence:
+            raise ValueError(
+                f"tracking.low_confidence ({self.low_confidence}) must be below "
+                f"tracking.high_confidence ({self.high_confidence})"
+            )
+        return self
+
+
+class Settings(_Section):
+    """Every FormWatch setting. Build with :func:`load_settings`."""
+
+    video: VideoSettings = VideoSettings()
+    model: ModelSettings = ModelSettings()
+    tracking: TrackingSettings = TrackingSettings()
+
+
+class ConfigError(ValueError):
+    """A setting has a value that is not allowed; the message names setting, value and rule."""
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_errors(error: ValidationError, origin: str) -> str:
+    lines = [f"Invalid configuration ({origin}):"]
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling; `formwatch config` lists them all)"
+        value = item.get("input")
+        shown = "" if isinstance(value, dict) else f" = {value!r}"
+        lines.append(f"  {name}{shown}: {message}")
+    return "\n".join(lines)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML settings file into a nested dict; raise ConfigError if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Config file {str(path)!r} does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Config file {str(path)!r} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config file {str(path)!r} must hold a mapping of sections, got {type(data).__name__}.")
+    return data
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Defaults, then the YAML file, then ``FORMWATCH_WEIGHTS``, then ``overrides`` (CLI flags).
+
+    ``overrides`` is nested like the YAML (``{"video": {"start_s": 2.0}}``); ``None`` values in
+    it are ignored so unset CLI flags do not clobber the file.
+    """
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = read_yaml(config_file) if config_file else {}
+    if environ.get(WEIGHTS_ENV):
+        data = _deep_merge(data, {"model": {"weights": environ[WEIGHTS_ENV]}})
+    data = _deep_merge(data, _drop_none(overrides or {}))
+    origin = f"file {str(config_file)!r} and flags" if config_file else "defaults and flags"
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from None
+
+
+def _drop_none(tree: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            value = _drop_none(value)
+            if value:
+                cleaned[key] = value
+        elif value is not None:
+            cleaned[key] = value
+    return cleaned
+
+
+def describe_settings(settings: Settings | None = None) -> list[tuple[str, str, str, str]]:
+    """Rows of (setting, value, unit, meaning) for every setting, for `formwatch config`."""
+    settings = settings or Settings()
+    rows = []
+    for section_name in Settings.model_fields:
+        section = getattr(settings, section_name)
+        for name, field in type(section).model_fields.items():
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            rows.append(
+                (f"{section_name}.{name}", repr(getattr(section, name)), str(extra.get("unit", "")),
+                 field.description or "")
+            )
+    return rows

@@ -1,0 +1,228 @@
+"""One video in, its Parquet rows out: reader -> pose model -> tracker -> sink.
+
+``track_video`` is the whole data path of the foundation and reads as one loop.
+``process_video`` wraps it with the bookkeeping every video gets: its content id, a
+``videos/`` row that says ``ok`` or ``failed`` with a sentence, and atomic writes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.config import Settings
+from pipeline.pose_model import PoseEstimator
+from pipeline.poses import KEYPOINT_NAMES, Poses
+from pipeline.schemas import DETECTIONS, VIDEOS
+from pipeline.sink import AtomicParquetWriter, dataset_file, to_table, write_table_atomic
+from pipeline.tracking import PoseTracker, buffer_frames
+from pipeline.video import VideoError, VideoInfo, content_id, path_id, probe_video, read_frames
+
+#: Called as ``progress(frames_done, frames_expected)`` after every frame.
+ProgressCallback = Callable[[int, int], None]
+
+_FLUSH_ROWS = 2048
+
+
+def formwatch_version() -> str:
+    try:
+        return version("formwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class TrackingStats:
+    frames: int
+    tracks: int
+    tracks_dropped: int
+    detections: int
+    read_to_end: bool
+
+
+class _DetectionBuffer:
+    """Accumulates per-frame Poses as column arrays and flushes them as Arrow tables."""
+
+    def __init__(self, video_id: str, fps: float) -> None:
+        self.video_id = video_id
+        self.fps = fps
+        self._frames: list[tuple[int, Poses]] = []
+        self.rows = 0
+
+    def add(self, frame_index: int, poses: Poses) -> None:
+        if len(poses):
+            self._frames.append((frame_index, poses))
+            self.rows += len(poses)
+
+    def take(self) -> pa.Table:
+        """Return the buffered rows as a DETECTIONS table and empty the buffer."""
+        frames, self._frames, self.rows = self._frames, [], 0
+        if not frames:
+            return DETECTIONS.empty_table()
+        counts = [len(p) for _, p in frames]
+        frame = np.repeat([f for f, _ in frames], counts).astype(np.int64)
+        xyxy = np.concatenate([p.xyxy for _, p in frames])
+        kps = np.concatenate([p.keypoints for _, p in frames])
+        kconf = np.concatenate([p.keypoint_confidence for _, p in frames])
+        columns: dict[str, Any] = {
+            "video_id": np.full(len(frame), self.video_id, dtype=object),
+            "frame": frame,
+            "time_s": frame / self.fps,
+            "track_id": np.concatenate([p.track_id for _, p in frames]),
+            "box_x1": xyxy[:, 0], "box_y1": xyxy[:, 1], "box_x2": xyxy[:, 2], "box_y2": xyxy[:, 3],
+            "box_conf": np.concatenate([p.confidence for _, p in frames]),
+        }
+        for k, name in enumerate(KEYPOINT_NAMES):
+            columns[f"{name}_x"] = kps[:, k, 0]
+            columns[f"{name}_y"] = kps[:, k, 1]
+            columns[f"{name}_conf"] = kconf[:, k]
+        return to_table(columns, DETECTIONS)
+
+
+def track_video(
+    info: VideoInfo,
+    video_id: str,
+    settings: Settings,
+    weights_path: Path,
+    out_dir: Path,
+    progress: ProgressCallback | None = None,
+) -> TrackingStats:
+    """Detect and track every person; write ``detections/<video_id>.parquet`` atomically.
+
+    Tracks shorter than ``tracking.min_track_duration_s`` are dropped in a second pass over
+    the streamed rows, so memory stays bounded by one batch, not by the video's length.
+    """
+    estimator = PoseEstimator(settings.model, weights_path)
+    tracker = PoseTracker(settings.tracking, info.fps)
+    start_s, end_s = settings.video.start_s, settings.video.end_s
+    expected = _expected_frames(info, start_s, end_s)
+    buffer = _DetectionBuffer(video_id, info.fps)
+    frames_per_track: Counter[int] = Counter()
+    final_path = dataset_file(out_dir, "detections", video_id)
+    frames = 0
+    last_index = -1
+    with AtomicParquetWriter(final_path.with_suffix(".raw"), DETECTIONS) as raw:
+        for frame in read_frames(info.path, info.fps, start_s, end_s):
+            poses = tracker.update(estimator(frame.image), frame.image)
+            buffer.add(frame.index, poses)
+            frames_per_track.update(poses.track_id.tolist())
+            frames += 1
+            last_index = frame.index
+            if buffer.rows >= _FLUSH_ROWS:
+                raw.write(buffer.take())
+            if progress:
+                progress(frames, expected)
+        raw.write(buffer.take())
+        raw.commit()
+    if frames == 0:
+        final_path.with_suffix(".raw").unlink(missing_ok=True)
+        raise VideoError(f"{Path(info.path).name}: no frame decodes between {start_s} s and {end_s} s.")
+    min_frames = buffer_frames(settings.tracking.min_track_duration_s, info.fps)
+    kept = sorted(t for t, n in frames_per_track.items() if n >= min_frames)
+    rows = _keep_tracks(final_path.with_suffix(".raw"), final_path, kept)
+    read_to_end = end_s is None or (last_index + 1) / info.fps < end_s
+    return TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), rows, read_to_end)
+
+
+def _expected_frames(info: VideoInfo, start_s: float, end_s: float | None) -> int:
+    total = info.frames_declared or round((info.duration_s or 0.0) * info.fps)
+    stop = total if end_s is None else min(total, round(end_s * info.fps))
+    return max(0, stop - round(start_s * info.fps))
+
+
+def _keep_tracks(raw_path: Path, final_path: Path, kept: list[int]) -> int:
+    """Copy the rows of tracks in ``kept`` from ``raw_path`` to ``final_path``; delete the raw file."""
+    wanted = pa.array(kept, pa.int64())
+    try:
+        with AtomicParquetWriter(final_path, DETECTIONS) as out:
+            for batch in pq.ParquetFile(raw_path).iter_batches(batch_size=65536):
+                table = pa.Table.from_batches([batch], schema=DETECTIONS)
+                out.write(table.filter(pc.is_in(table["track_id"], value_set=wanted)))
+            out.commit()
+            return out.rows
+    finally:
+        raw_path.unlink(missing_ok=True)
+
+
+def process_video(
+    path: str | Path,
+    settings: Settings,
+    out_dir: str | Path,
+    weights_path: Path,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Process one file and write its ``videos/`` row; return that row as a dict.
+
+    A file that cannot be read (missing, not a video, corrupt) gives a ``failed`` row with
+    the reason instead of an exception, so one bad file never stops a batch.
+    """
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    path = Path(path).resolve()
+    row: dict[str, Any] = {name: None for name in VIDEOS.names}
+    row.update(path=str(path), weights=weights_path.name, formwatch_version=formwatch_version())
+    try:
+        row["video_id"] = content_id(path)
+        info = probe_video(path)
+        row.update(
+            fps=info.fps, frames_declared=info.frames_declared, width=info.width, height=info.height,
+            rotation_deg=info.rotation_deg, duration_s=info.duration_s,
+        )
+        stats = track_video(info, row["video_id"], settings, weights_path, out_dir, progress)
+        start_s = settings.video.start_s
+        row.update(
+            status="ok", frames=stats.frames, tracks=stats.tracks, tracks_dropped=stats.tracks_dropped,
+            detections=stats.detections, analysed_start_s=start_s,
+            analysed_end_s=start_s + stats.frames / info.fps,
+        )
+        if stats.read_to_end and start_s == 0.0:
+            row["duration_s"] = stats.frames / info.fps
+    except (VideoError, OSError) as exc:
+        row.update(status="failed", error=_sentence(exc, path))
+        if row["video_id"] is None:  # unreadable file: fall back to an id of its path
+            row["video_id"] = path_id(path)
+    return write_video_row(row, out_dir, started)
+
+
+def failed_row(path: str | Path, error: str, weights_name: str) -> dict[str, Any]:
+    """A ``videos/`` row for a file whose processing broke in an unexpected way."""
+    path = Path(path).resolve()
+    row: dict[str, Any] = {name: None for name in VIDEOS.names}
+    try:
+        video_id = content_id(path)
+    except OSError:
+        video_id = path_id(path)
+    row.update(video_id=video_id, path=str(path), status="failed", error=error, weights=weights_name,
+               formwatch_version=formwatch_version())
+    return row
+
+
+def write_video_row(row: dict[str, Any], out_dir: str | Path, started: float | None = None) -> dict[str, Any]:
+    """Stamp timing on ``row`` and write it atomically to ``videos/<video_id>.parquet``."""
+    if started is not None:
+        row["processing_s"] = time.perf_counter() - started
+    row["processed_at"] = datetime.now(UTC)
+    table = to_table({k: [v] for k, v in row.items()}, VIDEOS)
+    write_table_atomic(table, dataset_file(out_dir, "videos", row["video_id"]))
+    return row
+
+
+def _sentence(exc: BaseException, path: Path) -> str:
+    if isinstance(exc, VideoError):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"{path.name} no longer exists."
+    if isinstance(exc, PermissionError):
+        return f"{path.name} cannot be read (permission denied)."
+    return f"{path.name} could not be read ({exc})."

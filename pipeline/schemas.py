@@ -1,0 +1,126 @@
+"""Parquet schemas of every FormWatch output, in code, with units in field metadata.
+
+Each output is a dataset folder under the output directory holding one file per video
+(``<video_id>.parquet``), so nightly runs add files and re-running a video replaces its
+file instead of duplicating rows. Tables are built with a strict cast against these
+schemas: a drifting column or a lossy conversion fails loudly.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from pipeline.poses import KEYPOINT_NAMES
+
+SCHEMA_VERSION = "1"
+
+
+def _field(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
+    metadata = {"description": description}
+    if unit:
+        metadata["unit"] = unit
+    return pa.field(name, type_, nullable=nullable, metadata=metadata)
+
+
+def _schema(name: str, fields: list[pa.Field], description: str) -> pa.Schema:
+    return pa.schema(
+        fields,
+        metadata={"formwatch_table": name, "schema_version": SCHEMA_VERSION, "description": description},
+    )
+
+
+VIDEOS = _schema(
+    "videos",
+    [
+        _field("video_id", pa.string(), "First 16 hex digits of the SHA-256 of the file content", nullable=False),
+        _field("path", pa.string(), "Absolute path of the file when it was processed", nullable=False),
+        _field("status", pa.string(), "'ok' or 'failed'", nullable=False),
+        _field("error", pa.string(), "Why processing failed, as a sentence; null when ok"),
+        _field("fps", pa.float64(), "Frame rate from the container (exact rational as float)", "frames/s"),
+        _field("frames", pa.int64(), "Frames decoded and analysed", "frames"),
+        _field("frames_declared", pa.int64(), "Frame count the container header claims (0 if none)", "frames"),
+        _field("width", pa.int32(), "Width of the upright picture", "px"),
+        _field("height", pa.int32(), "Height of the upright picture", "px"),
+        _field("rotation_deg", pa.int16(), "Display rotation applied (counter-clockwise)", "deg"),
+        _field("duration_s", pa.float64(), "Duration of the video: decoded frames / fps when read to the end, "
+               "else the container's duration", "s"),
+        _field("analysed_start_s", pa.float64(), "Start of the analysed span", "s"),
+        _field("analysed_end_s", pa.float64(), "End of the analysed span", "s"),
+        _field("tracks", pa.int32(), "Person tracks kept", "tracks"),
+        _field("tracks_dropped", pa.int32(), "Tracks dropped as shorter than tracking.min_track_duration_s", "tracks"),
+        _field("detections", pa.int64(), "Rows written to detections/", "rows"),
+        _field("weights", pa.string(), "File name of the pose weights used"),
+        _field("processing_s", pa.float64(), "Wall-clock processing time", "s"),
+        _field("processed_at", pa.timestamp("us", tz="UTC"), "When processing finished", nullable=False),
+        _field("formwatch_version", pa.string(), "FormWatch version that wrote the row", nullable=False),
+    ],
+    "One row per input video file.",
+)
+
+
+def _keypoint_fields() -> list[pa.Field]:
+    fields = []
+    for name in KEYPOINT_NAMES:
+        readable = name.replace("_", " ")
+        fields += [
+            _field(f"{name}_x", pa.float32(), f"x of the {readable}; null when below model.keypoint_confidence", "px"),
+            _field(f"{name}_y", pa.float32(), f"y of the {readable}; null when below model.keypoint_confidence", "px"),
+            _field(f"{name}_conf", pa.float32(), f"Model confidence of the {readable}", "probability"),
+        ]
+    return fields
+
+
+DETECTIONS = _schema(
+    "detections",
+    [
+        _field("video_id", pa.string(), "Video the row belongs to (videos.video_id)", nullable=False),
+        _field("frame", pa.int64(), "Index of the decoded frame, from 0", "frames", nullable=False),
+        _field("time_s", pa.float64(), "frame / fps", "s", nullable=False),
+        _field("track_id", pa.int64(), "Tracker id of the person, stable across the video", nullable=False),
+        _field("box_x1", pa.float32(), "Person box left", "px", nullable=False),
+        _field("box_y1", pa.float32(), "Person box top", "px", nullable=False),
+        _field("box_x2", pa.float32(), "Person box right", "px", nullable=False),
+        _field("box_y2", pa.float32(), "Person box bottom", "px", nullable=False),
+        _field("box_conf", pa.float32(), "Person detection confidence", "probability", nullable=False),
+        *_keypoint_fields(),
+    ],
+    "One row per tracked person per frame; pixel coordinates of the upright frame, origin top-left.",
+)
+
+ALL_SCHEMAS = {"videos": VIDEOS, "detections": DETECTIONS}
+
+
+def schema_markdown(schemas: dict[str, pa.Schema] | None = None) -> str:
+    """The schema reference page (docs/SCHEMAS.md), generated from the schemas above."""
+    schemas = schemas or ALL_SCHEMAS
+    lines = [
+        "# Parquet outputs",
+        "",
+        "Generated from `pipeline/schemas.py` by `python -m pipeline.schemas > docs/SCHEMAS.md`;",
+        "a test fails when the two disagree. Each dataset is a folder under the output directory",
+        "with one `<video_id>.parquet` file per video. Units are also in each field's metadata.",
+        "",
+        f"Schema version: {SCHEMA_VERSION}.",
+    ]
+    for name, schema in schemas.items():
+        lines += ["", f"## `{name}/`", "", schema.metadata[b"description"].decode(), "",
+                  "| column | type | unit | null allowed | meaning |", "|---|---|---|---|---|"]
+        keypoint_rows_done = False
+        for field in schema:
+            meta = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
+            if field.name.startswith(KEYPOINT_NAMES) and field.name.rsplit("_", 1)[-1] in {"x", "y", "conf"}:
+                if keypoint_rows_done:
+                    continue
+                keypoint_rows_done = True
+                names = ", ".join(f"`{n}`" for n in KEYPOINT_NAMES)
+                lines.append(f"| `<keypoint>_x`, `<keypoint>_y` | float | px | yes | keypoint position; null "
+                             f"when below model.keypoint_confidence. Keypoints: {names} |")
+                lines.append("| `<keypoint>_conf` | float | probability | yes | model confidence of the keypoint |")
+                continue
+            lines.append(f"| `{field.name}` | {field.type} | {meta.get('unit', '')} | "
+                         f"{'yes' if field.nullable else 'no'} | {meta.get('description', '')} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(schema_markdown(), end="")

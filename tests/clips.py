@@ -1,0 +1,73 @@
+"""Builders of small test videos, synthesised at test time (no footage needed)."""
+
+from __future__ import annotations
+
+import struct
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+
+def person_photo() -> np.ndarray:
+    """A real photo with people in it, shipped inside the ultralytics package (BGR)."""
+    from ultralytics.utils import ASSETS
+
+    return cv2.imread(str(ASSETS / "bus.jpg"))
+
+
+def write_clip(
+    path: Path,
+    frames: int = 12,
+    fps: Fraction = Fraction(30000, 1001),
+    size: tuple[int, int] = (320, 240),
+    image: np.ndarray | None = None,
+) -> Path:
+    """Write an H.264 MP4 of ``frames`` frames at ``fps``; ``size`` is (width, height) in px.
+
+    With ``image``, each frame is that image resized and shifted 2 px further right than
+    the last (a slow pan); otherwise frames are a gradient with the frame number drawn on.
+    """
+    width, height = size
+    container = av.open(str(path), "w")
+    stream = container.add_stream("libx264", rate=fps)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    base = cv2.resize(image, (width, height)) if image is not None else None
+    for i in range(frames):
+        if base is not None:
+            picture = np.roll(base, 2 * i, axis=1)
+        else:
+            picture = np.zeros((height, width, 3), np.uint8)
+            picture[:, :, 1] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
+            cv2.putText(picture, str(i), (10, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 2)
+        for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return path
+
+
+def set_display_rotation(path: Path, clockwise_deg: int) -> Path:
+    """Rewrite the MP4 track-header matrix as a phone does for a portrait recording.
+
+    Only 90 and 270 (and 0) are supported; the pixel data stays landscape.
+    """
+    one, minus_one = 0x00010000, -0x00010000
+    matrices = {
+        0: (one, 0, 0, 0, one, 0),
+        90: (0, one, 0, minus_one, 0, 0),
+        270: (0, minus_one, 0, one, 0, 0),
+    }
+    a, b, u, c, d, v = matrices[clockwise_deg]
+    data = bytearray(path.read_bytes())
+    at = data.index(b"tkhd")
+    version = data[at + 4]
+    if version != 0:
+        raise ValueError("only version-0 tkhd boxes are handled")
+    matrix_at = at + 4 + 40
+    data[matrix_at:matrix_at + 36] = struct.pack(">9i", a, b, u, c, d, v, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+    return path

@@ -1,0 +1,72 @@
+"""The annotate_footage flow end to end under Prefect's test harness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow.dataset as ds
+import pytest
+from clips import person_photo, write_clip
+
+from flows.annotate import annotate_footage
+from pipeline.config import load_settings
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory, weights: Path, prefect_harness) -> tuple[Path, dict]:
+    footage = tmp_path_factory.mktemp("footage")
+    (footage / "day1").mkdir()
+    write_clip(footage / "day1" / "bus_pan.MP4", frames=20, size=(640, 480), image=person_photo())
+    (footage / "day1" / "corrupt.mov").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated garbage")
+    (footage / "notes.txt").write_text("not a video, not picked up")
+    out = tmp_path_factory.mktemp("out")
+    settings = load_settings(overrides={"model": {"weights": str(weights), "image_size": 640}}, environ={})
+    summary = annotate_footage([str(footage)], str(out), settings)
+    return out, summary
+
+
+def test_one_bad_file_does_not_stop_the_batch(batch):
+    out, summary = batch
+    assert (summary["videos"], summary["ok"], summary["failed"]) == (2, 1, 1)
+    videos = ds.dataset(out / "videos").to_table().to_pylist()
+    by_name = {Path(v["path"]).name: v for v in videos}
+    assert by_name["bus_pan.MP4"]["status"] == "ok" and by_name["bus_pan.MP4"]["error"] is None
+    failed = by_name["corrupt.mov"]
+    assert failed["status"] == "failed"
+    assert "corrupt.mov" in failed["error"] and "Traceback" not in failed["error"]
+
+
+def test_people_in_the_photo_are_tracked(batch):
+    out, _ = batch
+    table = ds.dataset(out / "detections").to_table()
+    per_track = table.group_by("track_id").aggregate([("frame", "count")]).to_pylist()
+    assert len(per_track) >= 3  # bus.jpg shows four people
+    assert all(row["frame_count"] >= 12 for row in per_track)
+    video = ds.dataset(out / "videos").to_table().filter(ds.field("status") == "ok").to_pylist()[0]
+    assert video["frames"] == 20 and video["fps"] == pytest.approx(29.97, abs=0.001)
+    assert video["detections"] == table.num_rows
+    assert (video["width"], video["height"]) == (640, 480)
+
+
+def test_outputs_are_one_file_per_video_and_duckdb_reads_them(batch):
+    out, _ = batch
+    assert sorted(p.suffix for p in (out / "videos").iterdir()) == [".parquet", ".parquet"]
+    assert len(list((out / "detections").iterdir())) == 1
+    rows = duckdb.connect().execute(
+        f"select count(*) as n, count(distinct track_id) as ids, min(time_s) as t0, "
+        f"sum(case when left_ankle_x = 0 and left_ankle_y = 0 then 1 else 0 end) as zeros "
+        f"from read_parquet('{out}/detections/*.parquet')"
+    ).fetchone()
+    assert rows[0] > 0 and rows[1] >= 3 and rows[2] == 0.0
+    assert rows[3] == 0  # invisible keypoints are null, never (0, 0)
+
+
+def test_rerunning_replaces_rather_than_duplicates(batch, weights: Path):
+    out, summary = batch
+    before = ds.dataset(out / "detections").to_table().num_rows
+    footage = Path(summary["rows"][0]["path"]).parent
+    settings = load_settings(overrides={"model": {"weights": str(weights), "image_size": 640}}, environ={})
+    annotate_footage([str(footage / "bus_pan.MP4")], str(out), settings)
+    assert ds.dataset(out / "detections").to_table().num_rows == before
+    assert ds.dataset(out / "videos").to_table().num_rows == 2
