@@ -32,6 +32,7 @@ def weights() -> Path:
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect database and API for the whole test session."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
