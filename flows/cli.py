@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tracker", choices=["botsort", "bytetrack"], help="setting tracking.tracker")
     run.add_argument("--no-progress", action="store_true", help="no progress bars, even on a terminal")
 
+    stats = commands.add_parser(
+        "stats", help="print a per-runner summary of an output folder",
+        description="Per person and video: activity, time on screen, steps, cadence, camera view and "
+        "the form faults flagged, read from DIR's Parquet datasets.",
+    )
+    stats.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+    stats.add_argument("--runners-only", action="store_true", help="leave out walkers and standing people")
+
     config = commands.add_parser(
         "config", help="show every setting with its value, unit and meaning",
         description="Print every setting after applying --config FILE, with unit and meaning.",
@@ -86,6 +94,27 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if summary["videos"] else 1
 
 
+def _stats(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.stats import runner_summaries
+
+    summaries = runner_summaries(args.out, runners_only=args.runners_only)
+    table = Table(title=f"FormWatch: {Path(args.out).resolve()}", show_lines=False)
+    for heading in ("video", "id", "activity", "seconds", "steps", "cadence (spm)", "view", "faults flagged"):
+        table.add_column(heading, overflow="fold")
+    for s in summaries:
+        cadence = f"{s.cadence_spm:.0f}" if s.cadence_spm is not None else "-"
+        faults = "; ".join(s.faults) if s.faults else ("none" if s.activity == "running" else "-")
+        table.add_row(s.video, str(s.track_id), s.activity, f"{s.seconds_visible:.1f}", str(s.steps), cadence,
+                      s.view, faults)
+    Console(width=None if sys.stdout.isatty() else 160).print(table)  # pipes and files get full rows
+    runners = sum(s.activity == "running" for s in summaries)
+    print(f"{len(summaries)} people, {runners} running. Columns and units: docs/SCHEMAS.md")
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     width = max(len(name) for name, *_ in describe_settings(settings))
@@ -102,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.pose_model import WeightsNotFoundError
 
     try:
-        return {"run": _run, "config": _config}[args.command](args)
+        return {"run": _run, "stats": _stats, "config": _config}[args.command](args)
     except (ConfigError, WeightsNotFoundError, FileNotFoundError) as exc:
         print(f"formwatch: error: {exc}", file=sys.stderr)
         return 2

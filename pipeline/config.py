@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError, model_validator
+
+from pipeline.analysis.settings import AnalysisSettings
+from pipeline.settings_base import Section, setting
 
 #: Environment variable that points at the pose weights (a path), overriding the config.
 WEIGHTS_ENV = "FORMWATCH_WEIGHTS"
@@ -21,27 +24,17 @@ WEIGHTS_ENV = "FORMWATCH_WEIGHTS"
 DEFAULT_VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
 
 
-def _setting(default: Any, description: str, unit: str | None = None, **limits: Any) -> Any:
-    """A pydantic field whose unit is part of its schema, so ``formwatch config`` can show it."""
-    extra = {"unit": unit} if unit else None
-    return Field(default, description=description, json_schema_extra=extra, **limits)
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class VideoSettings(_Section):
+class VideoSettings(Section):
     """Which files are read and which part of each."""
 
-    extensions: tuple[str, ...] = _setting(
+    extensions: tuple[str, ...] = setting(
         DEFAULT_VIDEO_EXTENSIONS,
         "File name endings treated as video when a folder is searched (any letter case).",
     )
-    start_s: float = _setting(
+    start_s: float = setting(
         0.0, "Analyse from this time in each video.", unit="s", ge=0.0
     )
-    end_s: float | None = _setting(
+    end_s: float | None = setting(
         None, "Stop analysing at this time in each video; null reads to the end.", unit="s", gt=0.0
     )
 
@@ -57,40 +50,40 @@ class VideoSettings(_Section):
         return self
 
 
-class ModelSettings(_Section):
+class ModelSettings(Section):
     """The pose model and how it is run."""
 
-    weights: str = _setting(
+    weights: str = setting(
         "yolo11n-pose.pt",
         "Pose weights: a file path, or a bare Ultralytics model name looked up in the working "
         f"folder and Ultralytics' weights folder. The {WEIGHTS_ENV} environment variable and "
         "--weights override it.",
     )
-    device: str = _setting(
+    device: str = setting(
         "auto", "Torch device for inference: 'auto' (first GPU if present, else CPU), 'cpu', '0', 'cuda:1'..."
     )
-    image_size: int | Literal["auto"] = _setting(
+    image_size: int | Literal["auto"] = setting(
         "auto", "Inference size: the long side of the frame is resized to this (a multiple of 32). "
         "'auto' uses the video's own long side, capped at max_image_size: small, distant runners "
         "need the detail, and 640 misses most people under ~80 px tall.", unit="px",
     )
-    max_image_size: int = _setting(
+    max_image_size: int = setting(
         1280, "Cap for image_size 'auto'. Inference time grows with its square (2-core CPU, "
         "yolo11n-pose: about 0.2 s a frame at 640, 0.7 s at 1280).", unit="px", ge=32, le=4096,
         multiple_of=32,
     )
-    detection_confidence: float = _setting(
+    detection_confidence: float = setting(
         0.25, "Minimum person-box confidence kept from the model.", unit="probability", gt=0.0, lt=1.0
     )
-    nms_iou: float = _setting(
+    nms_iou: float = setting(
         0.7, "IoU above which overlapping person boxes are merged by non-maximum suppression.",
         unit="IoU", gt=0.0, le=1.0,
     )
-    keypoint_confidence: float = _setting(
+    keypoint_confidence: float = setting(
         0.5, "Keypoints below this confidence are stored as missing (NaN), never as (0, 0).",
         unit="probability", ge=0.0, lt=1.0,
     )
-    half_precision: bool = _setting(False, "Run inference in float16 (GPU only).")
+    half_precision: bool = setting(False, "Run inference in float16 (GPU only).")
 
     @model_validator(mode="after")
     def _check_size(self) -> ModelSettings:
@@ -106,36 +99,36 @@ class ModelSettings(_Section):
         return max(32, min(long_side, self.max_image_size))
 
 
-class TrackingSettings(_Section):
+class TrackingSettings(Section):
     """Frame-to-frame identity of people (Ultralytics' trackers)."""
 
-    tracker: Literal["bytetrack", "botsort"] = _setting(
+    tracker: Literal["bytetrack", "botsort"] = setting(
         "botsort",
         "Tracker: 'botsort' compensates camera pans (global motion), 'bytetrack' is faster on static cameras.",
     )
-    high_confidence: float = _setting(
+    high_confidence: float = setting(
         0.25, "Detections at or above this confidence are matched first.", unit="probability", gt=0.0, lt=1.0
     )
-    low_confidence: float = _setting(
+    low_confidence: float = setting(
         0.1, "Detections between this and high_confidence can only continue an existing track.",
         unit="probability", ge=0.0, lt=1.0,
     )
-    new_track_confidence: float = _setting(
+    new_track_confidence: float = setting(
         0.4, "A detection must reach this confidence to start a new track.", unit="probability", gt=0.0, lt=1.0
     )
-    match_threshold: float = _setting(
+    match_threshold: float = setting(
         0.8, "Largest matching cost (1 - IoU, fused with score) accepted between a track and a detection.",
         unit="cost", gt=0.0, le=1.0,
     )
-    lost_track_buffer_s: float = _setting(
+    lost_track_buffer_s: float = setting(
         1.5, "How long a track that lost its person is kept to be picked up again. Converted to frames "
         "with the video's real fps.", unit="s", gt=0.0, le=60.0,
     )
-    min_track_duration_s: float = _setting(
+    min_track_duration_s: float = setting(
         0.4, "Tracks seen for less than this are dropped as spurious (flicker detections).",
         unit="s", ge=0.0,
     )
-    global_motion: Literal["sparseOptFlow", "orb", "ecc", "none"] = _setting(
+    global_motion: Literal["sparseOptFlow", "orb", "ecc", "none"] = setting(
         "sparseOptFlow", "Camera-motion compensation used by 'botsort' (ignored by 'bytetrack')."
     )
 
@@ -149,12 +142,13 @@ class TrackingSettings(_Section):
         return self
 
 
-class Settings(_Section):
+class Settings(Section):
     """Every FormWatch setting. Build with :func:`load_settings`."""
 
     video: VideoSettings = VideoSettings()
     model: ModelSettings = ModelSettings()
     tracking: TrackingSettings = TrackingSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
 
 
 class ConfigError(ValueError):

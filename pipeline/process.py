@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.analysis import VideoAnalysis, analyse_detections
 from pipeline.config import Settings
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
@@ -79,7 +80,8 @@ class _DetectionBuffer:
             "video_id": np.full(len(frame), self.video_id, dtype=object),
             "frame": frame,
             "time_s": frame / self.fps,
-            "track_id": np.concatenate([p.track_id for _, p in frames]),
+            "track_id": (track_id := np.concatenate([p.track_id for _, p in frames])),
+            "runner_id": track_id,  # until fragments are stitched by the analysis
             "box_x1": xyxy[:, 0], "box_y1": xyxy[:, 1], "box_x2": xyxy[:, 2], "box_y2": xyxy[:, 3],
             "box_conf": np.concatenate([p.confidence for _, p in frames]),
         }
@@ -155,6 +157,28 @@ def _keep_tracks(raw_path: Path, final_path: Path, kept: list[int]) -> int:
         raw_path.unlink(missing_ok=True)
 
 
+def analyse_video(info: VideoInfo, video_id: str, settings: Settings, out_dir: Path) -> VideoAnalysis:
+    """Stitch, classify and measure every person; write runners/, contacts/, deviations/.
+
+    Also rewrites ``detections/<video_id>.parquet`` with each row's stitched ``runner_id``.
+    """
+    detections_path = dataset_file(out_dir, "detections", video_id)
+    detections = pq.read_table(detections_path, schema=DETECTIONS)
+    analysis_settings = settings.analysis.for_video(Path(info.path).name, video_id)
+    result = analyse_detections(detections, info.fps, info.width, info.height, analysis_settings)
+    if result.id_map:
+        raw_ids = pa.array(list(result.id_map), pa.int64())
+        runner_ids = pa.array(list(result.id_map.values()), pa.int64())
+        mapped = pc.take(runner_ids, pc.index_in(detections["track_id"], value_set=raw_ids))
+        runner_id = pc.coalesce(mapped, detections["track_id"])
+        detections = detections.set_column(detections.schema.get_field_index("runner_id"),
+                                           DETECTIONS.field("runner_id"), runner_id)
+        write_table_atomic(detections, detections_path)
+    for table in ("runners", "contacts", "deviations"):
+        write_table_atomic(getattr(result, table), dataset_file(out_dir, table, video_id))
+    return result
+
+
 def process_video(
     path: str | Path,
     settings: Settings,
@@ -180,6 +204,14 @@ def process_video(
             rotation_deg=info.rotation_deg, duration_s=info.duration_s,
         )
         stats = track_video(info, row["video_id"], settings, weights_path, out_dir, progress)
+        analysis = analyse_video(info, row["video_id"], settings, out_dir)
+        runners = analysis.runners
+        capture_fps = settings.analysis.for_video(path.name, row["video_id"]).capture_fps
+        row.update(
+            tracks_merged=analysis.tracks_merged, people=runners.num_rows,
+            runners=int(pc.sum(pc.cast(runners["is_runner"], pa.int32())).as_py() or 0),
+            slow_motion_suspected=analysis.slow_motion_suspected, capture_fps=capture_fps,
+        )
         start_s = settings.video.start_s
         row.update(
             status="ok", frames=stats.frames, tracks=stats.tracks, tracks_dropped=stats.tracks_dropped,

@@ -15,44 +15,54 @@ from pipeline.poses import KEYPOINT_NAMES
 SCHEMA_VERSION = "1"
 
 
-def _field(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
+def column(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
+    """A field with its meaning (and unit, if any) in the metadata."""
     metadata = {"description": description}
     if unit:
         metadata["unit"] = unit
     return pa.field(name, type_, nullable=nullable, metadata=metadata)
 
 
-def _schema(name: str, fields: list[pa.Field], description: str) -> pa.Schema:
+def table_schema(name: str, fields: list[pa.Field], description: str) -> pa.Schema:
+    """A versioned schema that names its table."""
     return pa.schema(
         fields,
         metadata={"formwatch_table": name, "schema_version": SCHEMA_VERSION, "description": description},
     )
 
 
-VIDEOS = _schema(
+VIDEOS = table_schema(
     "videos",
     [
-        _field("video_id", pa.string(), "First 16 hex digits of the SHA-256 of the file content", nullable=False),
-        _field("path", pa.string(), "Absolute path of the file when it was processed", nullable=False),
-        _field("status", pa.string(), "'ok' or 'failed'", nullable=False),
-        _field("error", pa.string(), "Why processing failed, as a sentence; null when ok"),
-        _field("fps", pa.float64(), "Frame rate from the container (exact rational as float)", "frames/s"),
-        _field("frames", pa.int64(), "Frames decoded and analysed", "frames"),
-        _field("frames_declared", pa.int64(), "Frame count the container header claims (0 if none)", "frames"),
-        _field("width", pa.int32(), "Width of the upright picture", "px"),
-        _field("height", pa.int32(), "Height of the upright picture", "px"),
-        _field("rotation_deg", pa.int16(), "Display rotation applied (counter-clockwise)", "deg"),
-        _field("duration_s", pa.float64(), "Duration of the video: decoded frames / fps when read to the end, "
+        column("video_id", pa.string(), "First 16 hex digits of the SHA-256 of the file content", nullable=False),
+        column("path", pa.string(), "Absolute path of the file when it was processed", nullable=False),
+        column("status", pa.string(), "'ok' or 'failed'", nullable=False),
+        column("error", pa.string(), "Why processing failed, as a sentence; null when ok"),
+        column("fps", pa.float64(), "Frame rate from the container (exact rational as float)", "frames/s"),
+        column("frames", pa.int64(), "Frames decoded and analysed", "frames"),
+        column("frames_declared", pa.int64(), "Frame count the container header claims (0 if none)", "frames"),
+        column("width", pa.int32(), "Width of the upright picture", "px"),
+        column("height", pa.int32(), "Height of the upright picture", "px"),
+        column("rotation_deg", pa.int16(), "Display rotation applied (counter-clockwise)", "deg"),
+        column("duration_s", pa.float64(), "Duration of the video: decoded frames / fps when read to the end, "
                "else the container's duration", "s"),
-        _field("analysed_start_s", pa.float64(), "Start of the analysed span", "s"),
-        _field("analysed_end_s", pa.float64(), "End of the analysed span", "s"),
-        _field("tracks", pa.int32(), "Person tracks kept", "tracks"),
-        _field("tracks_dropped", pa.int32(), "Tracks dropped as shorter than tracking.min_track_duration_s", "tracks"),
-        _field("detections", pa.int64(), "Rows written to detections/", "rows"),
-        _field("weights", pa.string(), "File name of the pose weights used"),
-        _field("processing_s", pa.float64(), "Wall-clock processing time", "s"),
-        _field("processed_at", pa.timestamp("us", tz="UTC"), "When processing finished", nullable=False),
-        _field("formwatch_version", pa.string(), "FormWatch version that wrote the row", nullable=False),
+        column("analysed_start_s", pa.float64(), "Start of the analysed span", "s"),
+        column("analysed_end_s", pa.float64(), "End of the analysed span", "s"),
+        column("tracks", pa.int32(), "Person tracks kept", "tracks"),
+        column("tracks_dropped", pa.int32(), "Tracks dropped as shorter than tracking.min_track_duration_s", "tracks"),
+        column("tracks_merged", pa.int32(), "Track fragments stitched onto another fragment of the same person",
+               "tracks"),
+        column("people", pa.int32(), "People after stitching (rows in runners/)", "people"),
+        column("runners", pa.int32(), "People whose gait is running", "people"),
+        column("slow_motion_suspected", pa.bool_(), "A runner's cadence at container time is implausibly low: "
+               "the footage is probably slow motion; set analysis.capture_fps_by_video"),
+        column("capture_fps", pa.float64(), "Capture frame rate used for time in the analysis when it differs "
+               "from fps (analysis.capture_fps settings); null otherwise", "frames/s"),
+        column("detections", pa.int64(), "Rows written to detections/", "rows"),
+        column("weights", pa.string(), "File name of the pose weights used"),
+        column("processing_s", pa.float64(), "Wall-clock processing time", "s"),
+        column("processed_at", pa.timestamp("us", tz="UTC"), "When processing finished", nullable=False),
+        column("formwatch_version", pa.string(), "FormWatch version that wrote the row", nullable=False),
     ],
     "One row per input video file.",
 )
@@ -63,36 +73,46 @@ def _keypoint_fields() -> list[pa.Field]:
     for name in KEYPOINT_NAMES:
         readable = name.replace("_", " ")
         fields += [
-            _field(f"{name}_x", pa.float32(), f"x of the {readable}; null when below model.keypoint_confidence", "px"),
-            _field(f"{name}_y", pa.float32(), f"y of the {readable}; null when below model.keypoint_confidence", "px"),
-            _field(f"{name}_conf", pa.float32(), f"Model confidence of the {readable}", "probability"),
+            column(f"{name}_x", pa.float32(), f"x of the {readable}; null when below model.keypoint_confidence", "px"),
+            column(f"{name}_y", pa.float32(), f"y of the {readable}; null when below model.keypoint_confidence", "px"),
+            column(f"{name}_conf", pa.float32(), f"Model confidence of the {readable}", "probability"),
         ]
     return fields
 
 
-DETECTIONS = _schema(
+DETECTIONS = table_schema(
     "detections",
     [
-        _field("video_id", pa.string(), "Video the row belongs to (videos.video_id)", nullable=False),
-        _field("frame", pa.int64(), "Index of the decoded frame, from 0", "frames", nullable=False),
-        _field("time_s", pa.float64(), "frame / fps", "s", nullable=False),
-        _field("track_id", pa.int64(), "Tracker id of the person, stable across the video", nullable=False),
-        _field("box_x1", pa.float32(), "Person box left", "px", nullable=False),
-        _field("box_y1", pa.float32(), "Person box top", "px", nullable=False),
-        _field("box_x2", pa.float32(), "Person box right", "px", nullable=False),
-        _field("box_y2", pa.float32(), "Person box bottom", "px", nullable=False),
-        _field("box_conf", pa.float32(), "Person detection confidence", "probability", nullable=False),
+        column("video_id", pa.string(), "Video the row belongs to (videos.video_id)", nullable=False),
+        column("frame", pa.int64(), "Index of the decoded frame, from 0", "frames", nullable=False),
+        column("time_s", pa.float64(), "frame / fps", "s", nullable=False),
+        column("track_id", pa.int64(), "Tracker id of the person (one fragment of their time on screen)",
+               nullable=False),
+        column("runner_id", pa.int64(), "Person id after stitching fragments over the whole clip (the smallest "
+               "track_id of the person); joins runners.track_id", nullable=False),
+        column("box_x1", pa.float32(), "Person box left", "px", nullable=False),
+        column("box_y1", pa.float32(), "Person box top", "px", nullable=False),
+        column("box_x2", pa.float32(), "Person box right", "px", nullable=False),
+        column("box_y2", pa.float32(), "Person box bottom", "px", nullable=False),
+        column("box_conf", pa.float32(), "Person detection confidence", "probability", nullable=False),
         *_keypoint_fields(),
     ],
     "One row per tracked person per frame; pixel coordinates of the upright frame, origin top-left.",
 )
 
-ALL_SCHEMAS = {"videos": VIDEOS, "detections": DETECTIONS}
+
+
+def all_schemas() -> dict[str, pa.Schema]:
+    """Every output dataset's schema by folder name, foundation and analysis."""
+    from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS
+
+    return {"videos": VIDEOS, "detections": DETECTIONS, "runners": RUNNERS, "contacts": CONTACTS,
+            "deviations": DEVIATIONS}
 
 
 def schema_markdown(schemas: dict[str, pa.Schema] | None = None) -> str:
     """The schema reference page (docs/SCHEMAS.md), generated from the schemas above."""
-    schemas = schemas or ALL_SCHEMAS
+    schemas = schemas or all_schemas()
     lines = [
         "# Parquet outputs",
         "",

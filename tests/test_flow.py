@@ -70,3 +70,25 @@ def test_rerunning_replaces_rather_than_duplicates(batch, weights: Path):
     annotate_footage([str(footage / "bus_pan.MP4")], str(out), settings)
     assert ds.dataset(out / "detections").to_table().num_rows == before
     assert ds.dataset(out / "videos").to_table().num_rows == 2
+
+
+def test_every_person_is_analysed_and_stats_prints_them(batch, capsys: pytest.CaptureFixture):
+    from flows.cli import main
+
+    out, _ = batch
+    people = ds.dataset(out / "runners").to_table().to_pylist()
+    detected = ds.dataset(out / "detections").to_table()
+    assert {p["track_id"] for p in people} == set(detected["runner_id"].to_pylist())
+    assert not any(p["is_runner"] for p in people)  # a photo panned sideways is nobody running
+    deviations = ds.dataset(out / "deviations").to_table().to_pylist()
+    assert deviations and all(d["flagged"] is None and d["reason"] for d in deviations)
+    assert main(["stats", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "bus_pan.MP4" in printed and f"{len(people)} people, 0 running" in printed
+
+
+def test_stats_on_an_empty_folder_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture):
+    from flows.cli import main
+
+    assert main(["stats", str(tmp_path)]) == 2
+    assert "run `formwatch run FOOTAGE" in capsys.readouterr().err

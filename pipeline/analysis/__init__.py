@@ -1,0 +1,23 @@
+"""Form analysis of tracked poses: runners, ground contacts and form deviations per video.
+
+Entry point: :func:`analyse_detections` (a DETECTIONS table in, three tables out)::
+
+    stitch fragments -> per runner: swap repair, gap fill, low-pass -> view -> gait
+    -> running or not -> faults of docs/FORM_CUES.md -> runners / contacts / deviations
+
+One module per stage: ``tracks`` (per-person time series), ``stitching`` (joining
+fragments of one person), ``signals`` (swap repair, gap filling, low-pass), ``view``
+(camera view per frame), ``gait`` (contacts, cadence), ``running`` (running or not, slow
+motion), ``faults`` (the cues), ``schemas`` (the output tables).
+
+Every person stays in ``runners``, runner or not. Every person also gets one
+``deviations`` row per fault, so that every null value carries its reason: people who
+walk or stand get ``not_running``; people whose gait could not be judged (too few steps
+found) get ``too_few_strides``; runners get ``view``, ``occluded``, ``low_confidence`` or
+``too_few_strides`` where a fault cannot be measured.
+"""
+
+from pipeline.analysis.analyse import VideoAnalysis, analyse_detections
+from pipeline.analysis.settings import AnalysisSettings
+
+__all__ = ["AnalysisSettings", "VideoAnalysis", "analyse_detections"]

@@ -1,0 +1,244 @@
+"""From one video's detections to its runners, contacts and form deviations.
+
+stitch fragments -> per runner: clean signals -> view -> gait -> running? -> faults -> tables
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.analysis.faults import Deviation, RunnerContext, contact_geometry, measure_faults
+from pipeline.analysis.gait import FOOT_NAMES, analyse_gait
+from pipeline.analysis.running import Activity, classify_activity
+from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
+from pipeline.analysis.settings import AnalysisSettings
+from pipeline.analysis.signals import clean_track
+from pipeline.analysis.stitching import stitch_tracks
+from pipeline.analysis.tracks import TrackSeries, tracks_from_table
+from pipeline.analysis.view import (
+    OBLIQUE,
+    SIDE,
+    VIEW_NAMES,
+    dominant_view,
+    facing_direction,
+    frame_views,
+    views_seen,
+)
+from pipeline.schemas import DETECTIONS
+
+
+@dataclass(frozen=True)
+class VideoAnalysis:
+    """The analysis of one video.
+
+    Attributes:
+        runners, contacts, deviations: tables of ``schemas.RUNNERS``, ``CONTACTS``, ``DEVIATIONS``.
+        id_map: tracker id -> runner id (stitched fragments share the smallest id).
+        tracks_merged: fragments joined onto another (tracks in - runners out).
+        slow_motion_suspected: any runner moves like running at an implausibly low cadence.
+    """
+
+    runners: pa.Table
+    contacts: pa.Table
+    deviations: pa.Table
+    id_map: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    tracks_merged: int = 0
+    slow_motion_suspected: bool = False
+
+
+@dataclass(frozen=True)
+class RunnerAnalysis:
+    """Everything computed for one runner (stitched track)."""
+
+    raw: TrackSeries
+    context: RunnerContext
+    activity: Activity
+    swaps_repaired: int
+    deviations: list[Deviation]
+
+
+def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> RunnerAnalysis:
+    """Clean, view, gait, running verdict and faults of one track; ``fps`` is the real rate."""
+    track, swapped = clean_track(raw, fps, settings)
+    views = frame_views(track.keypoints, fps, settings)
+    side = views == SIDE
+    direction = facing_direction(track.keypoints, side)
+    sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely
+    gait = analyse_gait(track.keypoints, fps, sideways, settings)
+    activity = classify_activity(gait, len(track) / fps, settings)
+    inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
+    context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive)
+    return RunnerAnalysis(
+        raw, context, activity, int(swapped.sum()), measure_faults(context, settings)
+    )
+
+
+def _check_inputs(detections: pa.Table, fps: float, width: int, height: int) -> None:
+    if isinstance(fps, bool) or not (
+        isinstance(fps, numbers.Real) and math.isfinite(fps) and fps > 0
+    ):
+        raise ValueError(f"fps must be a positive finite number, got {fps!r}")
+    for name, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not (isinstance(value, int | np.integer) and value > 0):
+            raise ValueError(f"{name} must be a positive integer number of pixels, got {value!r}")
+    missing = [n for n in DETECTIONS.names if n not in detections.column_names]
+    if missing:
+        raise ValueError(
+            f"detections lacks the DETECTIONS columns {missing[:5]}"
+            f"{'...' if len(missing) > 5 else ''}"
+        )
+    videos = detections.column("video_id").unique().to_pylist()
+    if len(videos) > 1:
+        raise ValueError(f"detections must hold one video, got video_id values {videos[:5]}")
+
+
+def analyse_detections(
+    detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings
+) -> VideoAnalysis:
+    """Runners, contacts and deviations of one video's DETECTIONS table.
+
+    Args:
+        detections: rows of ``pipeline.schemas.DETECTIONS`` for one video.
+        fps: the container's frame rate (float); ``settings.capture_fps`` overrides it for time.
+        width, height: frame size in pixels (people leaving the frame are not extrapolated past it).
+    """
+    _check_inputs(detections, fps, width, height)
+    fps_used = float(settings.capture_fps or fps)
+    video_id = detections.column("video_id")[0].as_py() if detections.num_rows else ""
+    fragments = tracks_from_table(detections)
+    stitched = stitch_tracks(fragments, fps_used, (width, height), settings)
+    results = [
+        analyse_runner(t, fps_used, settings)
+        for t in tracks_from_table(detections, dict(stitched.id_map))
+    ]
+    sources = _sources(stitched.id_map)
+    return VideoAnalysis(
+        runners=build_table(
+            [_runner_row(video_id, r, fps_used, sources) for r in results], RUNNERS
+        ),
+        contacts=build_table(
+            [row for r in results for row in _contact_rows(video_id, r, fps_used)], CONTACTS
+        ),
+        deviations=build_table(
+            [
+                _deviation_row(video_id, r.context.track.track_id, d)
+                for r in results
+                for d in r.deviations
+            ],
+            DEVIATIONS,
+        ),
+        id_map=MappingProxyType(dict(stitched.id_map)),
+        tracks_merged=stitched.merged,
+        slow_motion_suspected=any(r.activity.slow_motion_suspected for r in results),
+    )
+
+
+def _sources(id_map: Mapping[int, int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for source, runner in sorted(id_map.items()):
+        out.setdefault(runner, []).append(source)
+    return out
+
+
+def _num(value: float | None) -> float | None:
+    """A float for a table cell; NaN becomes null."""
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _quality(raw: TrackSeries) -> tuple[float | None, float | None]:
+    """(mean keypoint confidence, fraction of keypoints present) over detected frames."""
+    if not raw.present.any():
+        return None, None
+    confidence = raw.keypoint_confidence[raw.present]
+    present = ~np.isnan(raw.keypoints[raw.present, :, 0])
+    return float(confidence.mean()), float(present.mean())
+
+
+def _runner_row(
+    video_id: str, r: RunnerAnalysis, fps: float, sources: dict[int, list[int]]
+) -> dict[str, Any]:
+    ctx, gait, raw = r.context, r.context.gait, r.raw
+    confidence, coverage = _quality(raw)
+    facing = {1.0: "right", -1.0: "left"}.get(ctx.direction) if (ctx.views == SIDE).any() else None
+    ids = sources.get(raw.track_id, [raw.track_id])
+    return {
+        "video_id": video_id,
+        "track_id": raw.track_id,
+        "is_runner": r.activity.is_runner,
+        "activity": r.activity.label,
+        "slow_motion_suspected": r.activity.slow_motion_suspected,
+        "source_track_ids": ids,
+        "fragments_merged": len(ids) - 1,
+        "first_frame": int(raw.frames[0]),
+        "last_frame": int(raw.frames[-1]),
+        "frames_detected": int(raw.present.sum()),
+        "seconds_visible": float(raw.present.sum() / fps),
+        "fps_used": fps,
+        "steps": gait.steps,
+        "strides": len(gait.strides),
+        "cadence_spm": _num(gait.cadence_spm),
+        "cadence_spectral_spm": _num(gait.cadence_spectral_spm),
+        "step_asymmetry": _num(gait.step_asymmetry),
+        "vertical_oscillation": _num(gait.vertical_oscillation),
+        "flight_fraction": _num(gait.flight_fraction),
+        "knee_min_angle_deg": _num(gait.knee_min_angle_deg),
+        "arm_swing_deg": _num(gait.arm_swing_deg),
+        "running_cues_met": r.activity.running_cues,
+        "running_cues_measured": r.activity.cues_measured,
+        "leg_length_px": _num(gait.leg_length_px),
+        "view": dominant_view(ctx.views),
+        "views_seen": views_seen(ctx.views),
+        "facing": facing,
+        "mean_keypoint_confidence": confidence,
+        "keypoint_coverage": coverage,
+        "swaps_repaired": r.swaps_repaired,
+        "alternation_errors": gait.alternation_errors,
+    }
+
+
+def _contact_rows(video_id: str, r: RunnerAnalysis, fps: float) -> list[dict[str, Any]]:
+    ctx, gait = r.context, r.context.gait
+    overstride, shank = contact_geometry(ctx.track.keypoints, gait, ctx.direction or np.nan)
+    rows = []
+    for i, (row, foot) in enumerate(zip(gait.contact_index, gait.contact_foot, strict=True)):
+        side = ctx.views[row] == SIDE
+        frame = int(ctx.track.frames[row])
+        rows.append(
+            {
+                "video_id": video_id,
+                "track_id": ctx.track.track_id,
+                "frame": frame,
+                "time_s": frame / fps,
+                "foot": FOOT_NAMES[foot],
+                "step_index": i,
+                "view": VIEW_NAMES[ctx.views[row]],
+                "overstride_leg_lengths": _num(overstride[i]) if side else None,
+                "shank_angle_deg": _num(shank[i]) if side else None,
+            }
+        )
+    return rows
+
+
+def _deviation_row(video_id: str, track_id: int, d: Deviation) -> dict[str, Any]:
+    return {
+        "video_id": video_id,
+        "track_id": track_id,
+        "deviation": d.deviation,
+        "value": _num(d.value),
+        "unit": d.unit,
+        "flagged": d.flagged,
+        "fraction_flagged": _num(d.fraction_flagged),
+        "strides_measured": d.strides_measured,
+        "reason": d.reason,
+        "worst_frame": d.worst_frame,
+        "first_third_value": _num(d.first_third),
+        "drift": _num(d.drift),
+    }

@@ -1,0 +1,394 @@
+"""Gait events and rhythm: initial contacts, cadence, asymmetry, oscillation, flight.
+
+Contacts are found relative to the body and the local ground, never to the frame: each
+ankle's height above a *ground line* (the lowest ankle position over about one stride,
+which follows a camera tilt or a runner approaching the camera) is measured in leg
+lengths, and an initial contact is the moment the ankle comes back down to the ground
+after a swing. The same rule works from the side, front or back, on a treadmill, running
+in place or under a panning camera. All time constants come from the runner's own stride
+period (found spectrally), so the detector also works on slow-motion clips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.analysis.geometry import (
+    ANKLES,
+    ELBOWS,
+    HIPS,
+    KNEES,
+    SHOULDERS,
+    elbow_angle,
+    interior_angle,
+    leg_length,
+    nanmean_points,
+    torso_length,
+)
+from pipeline.analysis.settings import AnalysisSettings
+from pipeline.analysis.signals import nan_runs
+
+LEFT, RIGHT = 0, 1
+FOOT_NAMES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class Gait:
+    """Gait of one track. N contacts, S strides; times in seconds of real time.
+
+    Attributes:
+        contact_index: (N,) int64, track row of each initial contact, sorted.
+        contact_time_s: (N,) float64, contact time (sub-frame) in seconds from track start.
+        contact_foot: (N,) int8, LEFT (0) or RIGHT (1).
+        strides: (S, 2) int64, [start, stop) track rows of non-overlapping full gait cycles.
+        stride_period_frames: spectral stride period in frames (NaN without periodicity).
+        leg_length_px: median hip->knee + knee->ankle, pixels.
+        cadence_spm, cadence_spectral_spm: steps/min from contacts and from the spectrum.
+        step_asymmetry: |left - right| / mean step time, fraction; NaN unless both seen.
+        vertical_oscillation: median mid-hip range per stride about its trend, leg lengths.
+        flight_fraction: fraction of frames with both feet off the ground.
+        foot_lift: median swing height of the ankles, leg lengths.
+        knee_min_angle_deg: median per stride of the smallest knee angle (swing flexion).
+        arm_swing_deg: median per stride of the upper arm's fore-aft angular range.
+        elbow_angle_deg: median per stride of the elbow angle (side view).
+        alternation_errors: consecutive contacts of the same foot.
+    """
+
+    contact_index: np.ndarray
+    contact_time_s: np.ndarray
+    contact_foot: np.ndarray
+    strides: np.ndarray
+    stride_period_frames: float
+    leg_length_px: float
+    cadence_spm: float
+    cadence_spectral_spm: float
+    step_asymmetry: float
+    vertical_oscillation: float
+    flight_fraction: float
+    foot_lift: float
+    knee_min_angle_deg: float
+    arm_swing_deg: float
+    elbow_angle_deg: float
+    alternation_errors: int
+
+    @property
+    def steps(self) -> int:
+        """Initial contacts found."""
+        return len(self.contact_index)
+
+
+def _segments_detrended(signal: np.ndarray) -> np.ndarray:
+    """The finite samples of a (T,) signal, each contiguous segment minus its own quadratic
+    trend (a runner approaching the camera drifts down the frame)."""
+    parts = []
+    for a, b in nan_runs(np.isfinite(signal)):
+        if b - a > 3:
+            x = np.arange(b - a, dtype=float)
+            parts.append(signal[a:b] - np.polyval(np.polyfit(x, signal[a:b], 2), x))
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _power(part: np.ndarray, size: int) -> np.ndarray:
+    """Normalised power spectrum of a detrended signal, zero-padded to ``size``."""
+    spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part)), size)) ** 2
+    total = spectrum.sum()
+    return spectrum / total if total > 0 else spectrum
+
+
+def spectral_period(
+    stride_signals: list[np.ndarray], step_signals: list[np.ndarray] = (), min_period: float = 4.0
+) -> float:
+    """Dominant stride period in frames from (T,) signals that repeat once per stride (the
+    ankles' left-right differences) and signals that repeat once per step (the mid-hip's
+    bounce, read at twice the frequency).
+
+    Only periods from ``min_period`` frames to half the usable length are considered (two
+    full strides at least). Returns NaN when no signal has 8 usable samples.
+    """
+    strides = [_segments_detrended(s) for s in stride_signals]
+    steps = [_segments_detrended(s) for s in step_signals]
+    n = max((len(p) for p in strides + steps), default=0)
+    if n < 8:
+        return float("nan")
+    size = 1 << int(np.ceil(np.log2(n * 8)))
+    freqs = np.fft.rfftfreq(size)
+    power = np.zeros(len(freqs))
+    for part in strides:
+        if len(part) >= 8:
+            power += _power(part, size)
+    for part in steps:
+        if len(part) >= 8:
+            power += np.interp(2 * freqs, freqs, _power(part, size), right=0.0)
+    band = (freqs >= 2.0 / n) & (freqs <= 1.0 / min_period)
+    if not band.any() or not power[band].any():
+        return float("nan")
+    return float(1.0 / freqs[band][np.argmax(power[band])])
+
+
+def _block_starts(length: int, block: int) -> list[int]:
+    """Start rows of consecutive blocks of ``block`` frames; a short last block joins the one
+    before it, so every block spans at least a full cycle."""
+    starts = list(range(0, length, block))
+    if len(starts) > 1 and length - starts[-1] < block:
+        starts.pop()
+    return starts
+
+
+def _block_trend(values: np.ndarray, block: int, at_max: bool) -> np.ndarray:
+    """(T,) straight lines through one point per block of ``values``: the block's maximum at
+    its row (``at_max``), else the block's median at its centre; NaN if all NaN."""
+    points, levels = [], []
+    starts = _block_starts(len(values), block)
+    for start, stop in zip(starts, [*starts[1:], len(values)], strict=True):
+        chunk = values[start:stop]
+        if not np.isfinite(chunk).any():
+            continue
+        if at_max:
+            j = int(np.nanargmax(chunk))
+            points.append(start + j)
+            levels.append(chunk[j])
+        else:
+            points.append(start + (len(chunk) - 1) / 2)
+            levels.append(np.nanmedian(chunk))
+    if not points:
+        return np.full(len(values), np.nan)
+    return np.interp(np.arange(len(values)), points, levels)
+
+
+def ground_line(ankle_y: np.ndarray, block: int) -> np.ndarray:
+    """(T,) image y of the ground under the runner: the lowest ankle position (largest y) of
+    each step-long block, joined by straight lines, so a drift of the runner down or up the
+    frame (approach, zoom, camera tilt) is followed without lag.
+
+    Args:
+        ankle_y: (T, 2) image y of the left and right ankle, NaN where missing.
+        block: frames, about one step, so each block holds a stance.
+    """
+    return _block_trend(np.fmax(ankle_y[:, 0], ankle_y[:, 1]), max(block, 3), at_max=True)
+
+
+def stance_offset(height: np.ndarray, block: int) -> float:
+    """Median over stride-long blocks of a foot's lowest height above the ground line: from a
+    raised camera the far foot lands higher in the image than the near one."""
+    starts = _block_starts(len(height), max(block, 3))
+    lows = [
+        np.nanmin(height[start:stop])
+        for start, stop in zip(starts, [*starts[1:], len(height)], strict=True)
+        if np.isfinite(height[start:stop]).any()
+    ]
+    return float(np.median(lows)) if lows else 0.0
+
+
+def size_trend(keypoints: np.ndarray, block: int) -> np.ndarray:
+    """(T,) apparent body size relative to its median (torso length per block), 1 if unknown;
+    it grows as a runner approaches the camera."""
+    torso = torso_length(keypoints)
+    if not np.isfinite(torso).any():
+        return np.ones(len(keypoints))
+    trend = _block_trend(torso, max(block, 3), at_max=False)
+    return trend / np.nanmedian(torso)
+
+
+def foot_heights(keypoints: np.ndarray, period: float, leg: float) -> np.ndarray:
+    """(T, 2) height of the left and right ankle above the ground, in leg lengths (leg is the
+    median-size leg length, scaled by the size trend); each foot's own stance level is 0."""
+    stride = int(round(period)) if np.isfinite(period) else 30
+    scale = leg * size_trend(keypoints, stride)
+    ankle_y = keypoints[:, list(ANKLES), 1]
+    heights = (ground_line(ankle_y, stride // 2)[:, None] - ankle_y) / scale[:, None]
+    return heights - [stance_offset(heights[:, f], stride) for f in (LEFT, RIGHT)]
+
+
+def detect_contacts(
+    height: np.ndarray, swing: float, min_interval: float, settings: AnalysisSettings
+) -> np.ndarray:
+    """Sub-frame indices where a (T,) foot height falls to the contact level after a swing.
+
+    The foot must first rise above half its swing height (hysteresis), so ground noise is
+    never a step; missing samples reset the state. A contact less than ``min_interval``
+    frames after the previous one of the same foot is a wobble, not a step.
+    """
+    level = settings.contact_height_fraction * swing
+    contacts: list[float] = []
+    lifted = False
+    for t in range(1, len(height)):
+        if not np.isfinite(height[t]):
+            lifted = False
+        elif height[t] > 0.5 * swing:
+            lifted = True
+        elif lifted and height[t] <= level and np.isfinite(height[t - 1]):
+            step = height[t - 1] - height[t]
+            at = t - 1 + ((height[t - 1] - level) / step if step > 0 else 1.0)
+            if not contacts or at - contacts[-1] >= min_interval:
+                contacts.append(at)
+            lifted = False
+    return np.asarray(contacts, dtype=np.float64)
+
+
+def _stride_rows(index: np.ndarray, period: float) -> np.ndarray:
+    """(S, 2) [start, stop) rows of non-overlapping gait cycles from sorted contact rows."""
+    rows = [
+        (index[i], index[i + 2])
+        for i in range(0, len(index) - 2, 2)
+        if not np.isfinite(period) or index[i + 2] - index[i] < 1.6 * period
+    ]
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def _cadence_from_contacts(times: np.ndarray, foot: np.ndarray) -> float:
+    """Steps/min from the median same-foot interval (a stride is two steps); NaN if none."""
+    intervals = np.concatenate([np.diff(times[foot == side]) for side in (LEFT, RIGHT)])
+    return float(120.0 / np.median(intervals)) if len(intervals) else float("nan")
+
+
+def step_asymmetry(times: np.ndarray, foot: np.ndarray) -> float:
+    """|mean left step - mean right step| / their mean; a step ends at its foot's contact.
+
+    Only steps preceded by the other foot's contact within 1.5 median steps count.
+    """
+    if len(times) < 3:
+        return float("nan")
+    steps = np.diff(times)
+    alternate = (foot[1:] != foot[:-1]) & (steps < 1.5 * np.median(steps))
+    left = steps[alternate & (foot[1:] == LEFT)]
+    right = steps[alternate & (foot[1:] == RIGHT)]
+    if not len(left) or not len(right):
+        return float("nan")
+    mean_left, mean_right = left.mean(), right.mean()
+    return float(abs(mean_left - mean_right) / ((mean_left + mean_right) / 2.0))
+
+
+def per_stride(
+    values: np.ndarray, strides: np.ndarray, reduce, min_valid: float = 0.5
+) -> np.ndarray:
+    """(S,) ``reduce`` of a (T,) signal over each stride; NaN where under ``min_valid`` finite."""
+    out = np.full(len(strides), np.nan)
+    for s, (start, stop) in enumerate(strides):
+        chunk = values[start:stop]
+        finite = chunk[np.isfinite(chunk)]
+        if len(chunk) and len(finite) >= min_valid * len(chunk):
+            out[s] = reduce(finite)
+    return out
+
+
+def _detrended_range(chunk: np.ndarray) -> float:
+    """Peak-to-peak of a stride's samples about their straight-line trend."""
+    x = np.arange(len(chunk), dtype=float)
+    return (
+        float(np.ptp(chunk - np.polyval(np.polyfit(x, chunk, 1), x))) if len(chunk) > 2 else np.nan
+    )
+
+
+def _median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else float("nan")
+
+
+def _flight_fraction(heights: np.ndarray, swing: np.ndarray, settings: AnalysisSettings) -> float:
+    """Fraction of frames with both ankles above the flight level (flight_height_fraction of
+    the swing, at least min_foot_lift_leg_lengths); 0 when the feet never lift."""
+    both = np.isfinite(heights).all(axis=1)
+    if not both.any() or not np.isfinite(swing).all():
+        return float("nan")
+    if np.min(swing) < settings.min_foot_lift_leg_lengths:
+        return 0.0
+    level = np.maximum(settings.flight_height_fraction * swing, settings.min_foot_lift_leg_lengths)
+    airborne = (heights[both] > level).all(axis=1)
+    return float(airborne.mean())
+
+
+def _foot_contacts(
+    heights: np.ndarray, period: float, settings: AnalysisSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted sub-frame contact rows, their feet, and the (2,) swing heights in leg lengths.
+
+    Contacts of one foot are at least 0.6 stride periods apart."""
+    swing = np.array(
+        [
+            np.nanpercentile(heights[:, f], 95) if np.isfinite(heights[:, f]).any() else np.nan
+            for f in (LEFT, RIGHT)
+        ]
+    )
+    min_interval = 0.6 * period if np.isfinite(period) else 0.0
+    found = [
+        detect_contacts(heights[:, f], swing[f], min_interval, settings)
+        if swing[f] >= settings.min_foot_lift_leg_lengths
+        else np.zeros(0)
+        for f in (LEFT, RIGHT)
+    ]
+    rows = np.concatenate(found)
+    feet = np.concatenate([np.full(len(found[f]), f, np.int8) for f in (LEFT, RIGHT)])
+    order = np.argsort(rows, kind="stable")
+    return rows[order], feet[order], swing
+
+
+def side_view_limbs(
+    keypoints: np.ndarray, strides: np.ndarray, side_mask: np.ndarray
+) -> tuple[float, float, float]:
+    """Limb motion in side-view frames, degrees, each the median over strides of: the smallest
+    interior knee angle, the largest fore-aft range of an upper arm's angle, and the median
+    elbow angle."""
+    kp = np.where(side_mask[:, None, None], keypoints, np.nan)
+    knee = np.fmin(
+        *(
+            interior_angle(kp[:, h], kp[:, k], kp[:, a])
+            for h, k, a in zip(HIPS, KNEES, ANKLES, strict=True)
+        )
+    )
+    upper = [kp[:, e] - kp[:, s] for s, e in zip(SHOULDERS, ELBOWS, strict=True)]
+    arm = [np.degrees(np.arctan2(v[:, 0], v[:, 1])) for v in upper]
+    ranges = np.fmax(*(per_stride(a, strides, np.ptp) for a in arm))
+    return (
+        _median(per_stride(knee, strides, np.min)),
+        _median(ranges),
+        _median(per_stride(elbow_angle(kp), strides, np.median)),
+    )
+
+
+def analyse_gait(
+    keypoints: np.ndarray, fps: float, side_mask: np.ndarray, settings: AnalysisSettings
+) -> Gait:
+    """Contacts, cadence and rhythm of one cleaned track.
+
+    Args:
+        keypoints: (T, K, 2) cleaned pixels, NaN where missing.
+        fps: real frames per second (the capture rate).
+        side_mask: (T,) bool, side or oblique frames (knee and arm motion are read only there).
+    """
+    leg = leg_length(keypoints)
+    ankles = keypoints[:, list(ANKLES), :]
+    hip_y = nanmean_points(keypoints, HIPS)[:, 1] / leg
+    if np.isfinite(hip_y).sum() > 3:
+        hip_y = hip_y / size_trend(keypoints, 31)
+    period = spectral_period(
+        [ankles[:, 0, 1] - ankles[:, 1, 1], ankles[:, 0, 0] - ankles[:, 1, 0]], [hip_y]
+    )
+    heights = foot_heights(keypoints, period, leg)
+    rows, feet, swing = _foot_contacts(heights, period, settings)
+    index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
+    times = rows / fps
+    strides = _stride_rows(index, period)
+    knee, arm_swing, elbow = side_view_limbs(keypoints, strides, side_mask)
+    lifts = bool(np.nanmax(swing, initial=0.0) >= settings.min_foot_lift_leg_lengths)
+    return Gait(
+        contact_index=index,
+        contact_time_s=times,
+        contact_foot=feet,
+        strides=strides,
+        stride_period_frames=period,
+        leg_length_px=leg,
+        cadence_spm=_cadence_from_contacts(times, feet),
+        cadence_spectral_spm=float(120.0 * fps / period)
+        if lifts and np.isfinite(period)
+        else float("nan"),
+        step_asymmetry=step_asymmetry(times, feet),
+        vertical_oscillation=_median(per_stride(hip_y, strides, _detrended_range, 0.8)),
+        flight_fraction=_flight_fraction(heights, swing, settings),
+        foot_lift=_median(swing),
+        knee_min_angle_deg=knee,
+        arm_swing_deg=arm_swing,
+        elbow_angle_deg=elbow,
+        alternation_errors=int(np.sum(feet[1:] == feet[:-1])),
+    )

@@ -1,0 +1,288 @@
+"""Settings of the form analysis: every threshold once, with its unit and meaning.
+
+Defaults follow ``docs/FORM_CUES.md``; they are a coach's judgement, meant to be tuned in
+``configs/``. The model is wired into :class:`pipeline.config.Settings` as ``analysis``.
+"""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from pipeline.settings_base import Section, setting
+
+
+class AnalysisSettings(Section):
+    """Gait, view and form-fault analysis of tracked poses."""
+
+    capture_fps: float | None = setting(
+        None,
+        "Real capture frame rate when it differs from the container's (slow-motion clips); "
+        "time = frame / capture_fps. Null uses the container fps.",
+        unit="frames/s",
+        gt=0.0,
+    )
+    capture_fps_by_video: dict[str, float] = setting(
+        {},
+        "Per-video capture_fps: keys are a file name (e.g. 'finish_240fps.mov') or a video_id, "
+        "values the real capture frame rate. Wins over capture_fps for that video.",
+        unit="frames/s",
+    )
+    min_keypoint_confidence: float = setting(
+        0.5,
+        "Mean confidence of the keypoints a metric needs below which it is null with reason "
+        "'low_confidence'.",
+        unit="probability",
+        ge=0.0,
+        le=1.0,
+    )
+    # --- signals
+    max_gap_fill_s: float = setting(
+        0.1,
+        "Gaps in a keypoint shorter than this are filled by linear interpolation; longer gaps "
+        "stay missing.",
+        unit="s",
+        ge=0.0,
+        le=2.0,
+    )
+    lowpass_cutoff_hz: float = setting(
+        10.0,
+        "Cut-off of the zero-phase Butterworth low-pass on keypoint tracks (clipped to "
+        "lowpass_max_nyquist_fraction of the Nyquist frequency).",
+        unit="Hz",
+        gt=0.0,
+    )
+    lowpass_order: int = setting(
+        2,
+        "Order of the Butterworth filter (doubled by forward-backward filtering).",
+        unit="order",
+        ge=1,
+        le=8,
+    )
+    lowpass_max_nyquist_fraction: float = setting(
+        0.8,
+        "The cut-off is at most this fraction of the Nyquist frequency (fps / 2).",
+        unit="fraction",
+        gt=0.0,
+        lt=1.0,
+    )
+    swap_cost_ratio: float = setting(
+        0.5,
+        "Left/right limbs are swapped back when the swapped assignment costs less than this "
+        "fraction of the kept one (distance to the constant-velocity prediction).",
+        unit="fraction",
+        gt=0.0,
+        le=1.0,
+    )
+    # --- stitching
+    stitch_max_gap_s: float = setting(
+        2.0,
+        "Longest gap between two fragments that may be joined into one runner.",
+        unit="s",
+        ge=0.0,
+    )
+    stitch_max_distance_box_heights: float = setting(
+        0.75,
+        "Largest distance between the extrapolated end of one fragment and the start of the "
+        "next, in box heights.",
+        unit="box heights",
+        gt=0.0,
+    )
+    stitch_max_proportion_difference: float = setting(
+        0.2,
+        "Largest relative difference of body proportions (segment-length ratios, box height) "
+        "between fragments joined into one runner.",
+        unit="fraction",
+        gt=0.0,
+    )
+    # --- view
+    side_view_max_shoulder_ratio: float = setting(
+        0.3,
+        "Shoulder width / torso length below which a frame is a side view.",
+        unit="ratio",
+        gt=0.0,
+    )
+    frontal_view_min_shoulder_ratio: float = setting(
+        0.55,
+        "Shoulder width / torso length above which a frame is a front or back view; between the "
+        "two limits the view is oblique.",
+        unit="ratio",
+        gt=0.0,
+    )
+    # --- gait and running
+    min_foot_lift_leg_lengths: float = setting(
+        0.05,
+        "A foot must rise at least this high above the ground line for steps to be counted.",
+        unit="leg lengths",
+        gt=0.0,
+    )
+    contact_height_fraction: float = setting(
+        0.1,
+        "Initial contact is when the ankle descends below this fraction of its swing height "
+        "above the ground line.",
+        unit="fraction",
+        gt=0.0,
+        lt=0.5,
+    )
+    flight_height_fraction: float = setting(
+        0.1,
+        "Both ankles above this fraction of their swing height counts as flight (no foot on "
+        "the ground).",
+        unit="fraction",
+        gt=0.0,
+        lt=1.0,
+    )
+    running_min_cadence_spm: float = setting(
+        140.0,
+        "Lowest real-time cadence of running.",
+        unit="steps/min",
+        gt=0.0,
+    )
+    running_max_cadence_spm: float = setting(
+        230.0,
+        "Highest real-time cadence of running.",
+        unit="steps/min",
+        gt=0.0,
+    )
+    slow_motion_max_cadence_spm: float = setting(
+        120.0,
+        "A running-like gait below this cadence suggests a slow-motion clip.",
+        unit="steps/min",
+        gt=0.0,
+    )
+    min_flight_fraction: float = setting(
+        0.04,
+        "Fraction of the time with both feet off the ground above which the gait has flight.",
+        unit="fraction",
+        ge=0.0,
+        le=1.0,
+    )
+    running_max_knee_angle_deg: float = setting(
+        110.0,
+        "Running flexes the swing knee below this interior angle; walking stays above (about "
+        "115-125 deg at its deepest in 2-D side views, running 60-100 deg).",
+        unit="deg",
+        gt=0.0,
+        le=180.0,
+    )
+    running_max_elbow_angle_deg: float = setting(
+        120.0,
+        "Runners carry the elbows bent below this interior angle (side view); walkers' arms hang "
+        "straighter.",
+        unit="deg",
+        gt=0.0,
+        le=180.0,
+    )
+    running_min_oscillation_leg_lengths: float = setting(
+        0.06,
+        "Vertical oscillation of the mid-hip per stride above which the gait looks like running.",
+        unit="leg lengths",
+        ge=0.0,
+    )
+    min_strides: int = setting(
+        3,
+        "Fewest strides a metric needs; below it the value is null with reason 'too_few_strides'.",
+        unit="strides",
+        ge=1,
+    )
+    min_flagged_fraction: float = setting(
+        0.5,
+        "A fault is flagged when more than this fraction of the measured strides show it.",
+        unit="fraction",
+        ge=0.0,
+        lt=1.0,
+    )
+    # --- form faults (docs/FORM_CUES.md)
+    looking_down_deg: float = setting(
+        25.0,
+        "Head pitch (ear->nose below horizontal) above which the runner looks down.",
+        unit="deg",
+    )
+    elbow_angle_min_deg: float = setting(
+        70.0, "Lowest good interior elbow angle.", unit="deg", ge=0.0, le=180.0
+    )
+    elbow_angle_max_deg: float = setting(
+        110.0, "Highest good interior elbow angle.", unit="deg", ge=0.0, le=180.0
+    )
+    arm_crossing_shoulder_widths: float = setting(
+        0.1,
+        "A wrist past the body midline by more than this crosses it.",
+        unit="shoulder widths",
+    )
+    arm_crossing_stride_fraction: float = setting(
+        0.3,
+        "Arm crossing is flagged when more than this fraction of strides cross.",
+        unit="fraction",
+        ge=0.0,
+        lt=1.0,
+    )
+    elbow_flare_shoulder_widths: float = setting(
+        0.35,
+        "Elbow outside the shoulder by more than this at the peak of the swing flares.",
+        unit="shoulder widths",
+    )
+    trunk_lean_max_deg: float = setting(
+        15.0, "Forward trunk lean above which the runner bends at the waist.", unit="deg"
+    )
+    trunk_lean_min_deg: float = setting(
+        0.0, "Trunk lean below which the runner leans back.", unit="deg"
+    )
+    shrug_min_ratio: float = setting(
+        0.25,
+        "Ear-shoulder vertical distance / torso length below which shoulders are shrugged.",
+        unit="torso lengths",
+        ge=0.0,
+    )
+    shrug_max_drop_fraction: float = setting(
+        0.2,
+        "Shrugging is also flagged when the ratio in the last third falls more than this "
+        "fraction below the first third.",
+        unit="fraction",
+        ge=0.0,
+        le=1.0,
+    )
+    overstride_leg_lengths: float = setting(
+        0.15,
+        "Landing ankle ahead of the mid-hip by more than this overstrides.",
+        unit="leg lengths",
+    )
+    shank_angle_max_deg: float = setting(
+        10.0,
+        "Shank angle from vertical at initial contact above which the runner overstrides.",
+        unit="deg",
+    )
+    pose_lean_min_deg: float = setting(
+        0.0,
+        "Whole-body lean (stance ankle -> mid-shoulder) at mid-stance below which the runner "
+        "does not fall forward.",
+        unit="deg",
+    )
+    pose_lean_max_deg: float = setting(
+        12.0,
+        "Whole-body lean at mid-stance above which the runner falls too far forward.",
+        unit="deg",
+    )
+
+    def for_video(self, file_name: str, video_id: str) -> AnalysisSettings:
+        """These settings with ``capture_fps`` resolved for one video."""
+        fps = self.capture_fps_by_video.get(file_name, self.capture_fps_by_video.get(video_id))
+        return self if fps is None else self.model_copy(update={"capture_fps": fps})
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> AnalysisSettings:
+        for key, fps in self.capture_fps_by_video.items():
+            if not fps > 0:
+                raise ValueError(f"analysis.capture_fps_by_video[{key!r}] ({fps}) must be > 0 frames/s")
+        pairs = [
+            ("side_view_max_shoulder_ratio", "frontal_view_min_shoulder_ratio"),
+            ("running_min_cadence_spm", "running_max_cadence_spm"),
+            ("elbow_angle_min_deg", "elbow_angle_max_deg"),
+            ("trunk_lean_min_deg", "trunk_lean_max_deg"),
+            ("pose_lean_min_deg", "pose_lean_max_deg"),
+        ]
+        for low, high in pairs:
+            if getattr(self, low) >= getattr(self, high):
+                raise ValueError(
+                    f"analysis.{low} ({getattr(self, low)}) must be below analysis.{high} "
+                    f"({getattr(self, high)})"
+                )
+        return self

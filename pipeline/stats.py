@@ -1,0 +1,70 @@
+"""Per-runner summaries read back from an output folder's Parquet datasets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.dataset as ds
+
+_FAULT_LABELS = {
+    "looking_down": "looking down",
+    "elbow_angle": "elbow angle",
+    "arm_crossing": "arms cross",
+    "elbow_flare": "elbow flare",
+    "trunk_lean": "trunk lean",
+    "shrugged_shoulders": "shrugged",
+    "overstride": "overstride",
+    "shank_angle": "shank at contact",
+    "pose_method_lean": "pose lean",
+}
+
+
+@dataclass(frozen=True)
+class RunnerSummary:
+    """One person of one video, as `formwatch stats` shows them."""
+
+    video: str
+    track_id: int
+    activity: str
+    seconds_visible: float
+    steps: int
+    cadence_spm: float | None
+    view: str
+    faults: list[str]  # "elbow angle 128 deg (62% of strides)"
+    unmeasured: int  # faults that could not be measured (null with a reason)
+
+
+def _dataset(out_dir: Path, name: str) -> ds.Dataset:
+    folder = out_dir / name
+    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+        raise FileNotFoundError(f"{folder} holds no results; run `formwatch run FOOTAGE --out {out_dir}` first.")
+    return ds.dataset(folder, format="parquet")
+
+
+def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[RunnerSummary]:
+    """Every person in every processed video, runners first, with their flagged faults."""
+    out_dir = Path(out_dir)
+    videos = {r["video_id"]: Path(r["path"]).name for r in _dataset(out_dir, "videos").to_table().to_pylist()}
+    people = _dataset(out_dir, "runners").to_table().to_pylist()
+    flagged: dict[tuple[str, int], list[str]] = {}
+    unmeasured: dict[tuple[str, int], int] = {}
+    for d in _dataset(out_dir, "deviations").to_table().to_pylist():
+        key = (d["video_id"], d["track_id"])
+        if d["flagged"]:
+            label = _FAULT_LABELS.get(d["deviation"], d["deviation"])
+            share = f" ({d['fraction_flagged']:.0%} of strides)" if d["fraction_flagged"] is not None else ""
+            flagged.setdefault(key, []).append(f"{label} {d['value']:.3g} {d['unit']}{share}")
+        elif d["flagged"] is None:
+            unmeasured[key] = unmeasured.get(key, 0) + 1
+    rows = [
+        RunnerSummary(
+            video=videos.get(p["video_id"], p["video_id"]), track_id=p["track_id"], activity=p["activity"],
+            seconds_visible=p["seconds_visible"], steps=p["steps"], cadence_spm=p["cadence_spm"], view=p["view"],
+            faults=flagged.get((p["video_id"], p["track_id"]), []),
+            unmeasured=unmeasured.get((p["video_id"], p["track_id"]), 0),
+        )
+        for p in people
+        if p["is_runner"] or not runners_only
+    ]
+    return sorted(rows, key=lambda r: (r.video, r.activity != "running", r.track_id))

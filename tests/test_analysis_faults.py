@@ -1,0 +1,159 @@
+"""Form faults: one known-answer row per fault and view, and a reason for every null."""
+
+from __future__ import annotations
+
+import pytest
+from analysis_builders import RunnerSpec, analyse_spec, deviation
+
+from pipeline.analysis import AnalysisSettings
+from pipeline.analysis.faults import DEVIATIONS
+
+SIDES = ("side_right", "side_left")
+FRONTAL = ("front", "back")
+
+# (fault, builder knobs, expected median, tolerance, flagged, views)
+CASES = [
+    ("elbow_angle", {"elbow_angle_deg": 90.0}, 90.0, 3.0, False, SIDES),
+    ("elbow_angle", {"elbow_angle_deg": 60.0}, 60.0, 3.0, True, SIDES),
+    ("elbow_angle", {"elbow_angle_deg": 130.0}, 130.0, 3.0, True, SIDES),
+    ("trunk_lean", {"trunk_lean_deg": 6.0}, 6.0, 2.0, False, SIDES),
+    ("trunk_lean", {"trunk_lean_deg": 20.0}, 20.0, 2.0, True, SIDES),
+    ("trunk_lean", {"trunk_lean_deg": -5.0}, -5.0, 2.0, True, SIDES),
+    ("looking_down", {"head_pitch_deg": 12.0}, 12.0, 3.0, False, SIDES),
+    ("looking_down", {"head_pitch_deg": 35.0}, 35.0, 3.0, True, SIDES),
+    ("overstride", {"overstride": 0.05}, 0.05, 0.02, False, SIDES),
+    ("overstride", {"overstride": 0.28}, 0.28, 0.02, True, SIDES),
+    ("arm_crossing", {"arm_crossing": -0.1}, -0.1, 0.03, False, FRONTAL),
+    ("arm_crossing", {"arm_crossing": 0.25}, 0.25, 0.03, True, FRONTAL),
+    ("elbow_flare", {"elbow_flare": 0.1}, 0.1, 0.03, False, FRONTAL),
+    ("elbow_flare", {"elbow_flare": 0.5}, 0.5, 0.03, True, FRONTAL),
+    ("shrugged_shoulders", {"ear_shoulder_ratio": 0.4}, 0.4, 0.02, False, (*SIDES, *FRONTAL)),
+    ("shrugged_shoulders", {"ear_shoulder_ratio": 0.18}, 0.18, 0.02, True, (*SIDES, *FRONTAL)),
+]
+PARAMS = [
+    pytest.param(
+        fault, knobs, value, tol, flagged, view, id=f"{fault}-{list(knobs.values())[0]}-{view}"
+    )
+    for fault, knobs, value, tol, flagged, views in CASES
+    for view in views
+]
+
+
+@pytest.mark.parametrize(("fault", "knobs", "value", "tol", "flagged", "view"), PARAMS)
+def test_fault_value_and_flag(
+    fault: str, knobs: dict, value: float, tol: float, flagged: bool, view: str
+) -> None:
+    analysis, _ = analyse_spec(RunnerSpec(view=view, noise_px=0.5, **knobs))
+    row = deviation(analysis, fault)
+    assert row["reason"] is None
+    assert row["value"] == pytest.approx(value, abs=tol)
+    assert row["flagged"] is flagged
+    assert row["fraction_flagged"] == (1.0 if flagged else 0.0)
+    assert row["strides_measured"] >= 3
+    assert row["worst_frame"] is not None
+
+
+@pytest.mark.parametrize("overstride", [0.0, 0.15, 0.3])
+def test_shank_angle_at_contact_matches_the_geometry(overstride: float) -> None:
+    analysis, truth = analyse_spec(RunnerSpec(overstride=overstride, noise_px=0.5))
+    row = deviation(analysis, "shank_angle")
+    assert row["value"] == pytest.approx(truth.shank_angle_deg, abs=3.0)
+    assert row["flagged"] is (truth.shank_angle_deg > 10.0)
+    contact = analysis.contacts.to_pylist()[3]
+    assert contact["overstride_leg_lengths"] == pytest.approx(overstride, abs=0.02)
+
+
+def test_overstride_worst_frame_is_a_contact() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(overstride=0.25, noise_px=0.5))
+    assert (
+        deviation(analysis, "overstride")["worst_frame"]
+        in analysis.contacts.column("frame").to_pylist()
+    )
+
+
+def test_pose_method_lean_follows_the_trunk() -> None:
+    upright = deviation(analyse_spec(RunnerSpec(trunk_lean_deg=2.0))[0], "pose_method_lean")
+    leaning = deviation(analyse_spec(RunnerSpec(trunk_lean_deg=25.0))[0], "pose_method_lean")
+    assert 0.0 < upright["value"] < leaning["value"]
+    assert upright["flagged"] is False
+
+
+VIEW_NULLS = {
+    "front": (
+        "elbow_angle",
+        "looking_down",
+        "trunk_lean",
+        "overstride",
+        "shank_angle",
+        "pose_method_lean",
+    ),
+    "back": (
+        "elbow_angle",
+        "looking_down",
+        "trunk_lean",
+        "overstride",
+        "shank_angle",
+        "pose_method_lean",
+    ),
+    "side_right": ("arm_crossing", "elbow_flare"),
+    "oblique": tuple(f for f in DEVIATIONS if f != "shrugged_shoulders"),
+}
+
+
+@pytest.mark.parametrize(("view", "faults"), VIEW_NULLS.items(), ids=VIEW_NULLS.keys())
+def test_faults_the_view_cannot_see_are_null_with_reason_view(view: str, faults: tuple) -> None:
+    analysis, _ = analyse_spec(RunnerSpec(view=view, elbow_angle_deg=140.0))
+    for fault in faults:
+        row = deviation(analysis, fault)
+        assert (row["value"], row["flagged"], row["reason"]) == (None, None, "view"), fault
+    measured = set(DEVIATIONS) - set(faults)
+    assert all(deviation(analysis, f)["reason"] is None for f in measured)
+
+
+def test_occluded_arms_give_reason_occluded() -> None:
+    hidden = ("left_wrist", "right_wrist")
+    analysis, _ = analyse_spec(RunnerSpec(hidden=hidden))
+    row = deviation(analysis, "elbow_angle")
+    assert (row["value"], row["reason"]) == (None, "occluded")
+    assert deviation(analysis, "trunk_lean")["reason"] is None
+
+
+def test_low_confidence_keypoints_give_reason_low_confidence() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(keypoint_conf=0.4))
+    row = deviation(analysis, "trunk_lean")
+    assert (row["value"], row["reason"]) == (None, "low_confidence")
+
+
+def test_a_short_clip_has_too_few_strides() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(duration_s=1.6))
+    assert analysis.runners.column("is_runner").to_pylist() == [True]
+    row = deviation(analysis, "elbow_angle")
+    assert (row["value"], row["reason"]) == (None, "too_few_strides")
+
+
+def test_every_null_value_has_a_reason() -> None:
+    for spec in (RunnerSpec(view="front"), RunnerSpec(gait="stand"), RunnerSpec(duration_s=1.6)):
+        for row in analyse_spec(spec)[0].deviations.to_pylist():
+            assert (row["value"] is None) == (row["reason"] is not None)
+            assert (row["flagged"] is None) == (row["reason"] is not None)
+
+
+def test_shoulders_creeping_up_are_flagged_as_drift() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(duration_s=9.0, ear_shoulder_ratio=0.4, shrug_late=0.28))
+    row = deviation(analysis, "shrugged_shoulders")
+    assert row["value"] > AnalysisSettings().shrug_min_ratio  # the median alone would pass
+    assert row["first_third_value"] == pytest.approx(0.4, abs=0.02)
+    assert row["drift"] == pytest.approx(-0.12, abs=0.02)
+    assert row["flagged"] is True
+
+
+def test_steady_form_has_no_drift() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(duration_s=9.0, noise_px=0.5))
+    for fault in ("elbow_angle", "trunk_lean", "overstride", "shrugged_shoulders"):
+        assert deviation(analysis, fault)["drift"] == pytest.approx(0.0, abs=0.5)
+
+
+def test_thresholds_come_from_the_settings() -> None:
+    settings = AnalysisSettings(trunk_lean_max_deg=4.0)
+    analysis, _ = analyse_spec(RunnerSpec(trunk_lean_deg=6.0), settings=settings)
+    assert deviation(analysis, "trunk_lean")["flagged"] is True

@@ -1,0 +1,126 @@
+"""Gait: contacts, cadence, asymmetry, oscillation, and the running verdict, on known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from analysis_builders import RunnerSpec, analyse_spec
+
+from pipeline.analysis import AnalysisSettings
+
+
+def _runner(analysis) -> dict:
+    (row,) = analysis.runners.to_pylist()
+    return row
+
+
+GAITS = {
+    "side right 30 fps": RunnerSpec(fps=30.0, cadence_spm=180, view="side_right", noise_px=0.5),
+    "side left 29.97 fps": RunnerSpec(fps=29.97, cadence_spm=165, view="side_left", noise_px=0.5),
+    "front 60 fps": RunnerSpec(fps=60.0, cadence_spm=200, view="front", noise_px=0.5),
+    "back 25 fps": RunnerSpec(fps=25.0, cadence_spm=150, view="back", noise_px=0.5),
+    "oblique 50 fps": RunnerSpec(fps=50.0, cadence_spm=172, view="oblique", noise_px=0.5),
+    "travel and pan": RunnerSpec(cadence_spm=185, travel=True, pan_px_per_s=250.0, noise_px=1.5),
+    "running in place": RunnerSpec(cadence_spm=170, in_place=True, noise_px=0.5),
+    "front, approaching": RunnerSpec(
+        view="front", approach_m_per_s=3.0, duration_s=3.0, noise_px=0.5
+    ),
+    "back, receding": RunnerSpec(view="back", approach_m_per_s=-3.0, duration_s=4.0, noise_px=0.5),
+    "walking": RunnerSpec(gait="walk", cadence_spm=110, noise_px=0.5),
+}
+
+
+@pytest.mark.parametrize("spec", GAITS.values(), ids=GAITS.keys())
+def test_cadence_from_contacts_and_spectrum(spec: RunnerSpec) -> None:
+    analysis, _ = analyse_spec(spec)
+    runner = _runner(analysis)
+    assert runner["cadence_spm"] == pytest.approx(spec.cadence_spm, rel=0.02)
+    assert runner["cadence_spectral_spm"] == pytest.approx(spec.cadence_spm, rel=0.03)
+    assert runner["alternation_errors"] == 0
+
+
+@pytest.mark.parametrize("spec", GAITS.values(), ids=GAITS.keys())
+def test_contacts_are_within_one_frame_of_the_truth(spec: RunnerSpec) -> None:
+    analysis, truth = analyse_spec(spec)
+    contacts = analysis.contacts.to_pylist()
+    for foot in ("left", "right"):
+        found = np.array([c["frame"] for c in contacts if c["foot"] == foot])
+        expected = truth.contact_frames[foot]
+        assert len(found) == len(expected)
+        np.testing.assert_allclose(found, expected, atol=1.0)
+    for c in contacts:
+        assert c["time_s"] == pytest.approx(c["frame"] / spec.fps)
+
+
+@pytest.mark.parametrize(("right_phase", "expected"), [(0.5, 0.0), (0.45, 0.2), (0.56, 0.24)])
+def test_step_asymmetry(right_phase: float, expected: float) -> None:
+    analysis, _ = analyse_spec(RunnerSpec(right_phase=right_phase, noise_px=0.5))
+    assert _runner(analysis)["step_asymmetry"] == pytest.approx(expected, abs=0.02)
+
+
+@pytest.mark.parametrize("gait", ["run", "walk"])
+def test_vertical_oscillation_side_view(gait: str) -> None:
+    analysis, truth = analyse_spec(RunnerSpec(gait=gait, cadence_spm=180 if gait == "run" else 110))
+    assert _runner(analysis)["vertical_oscillation"] == pytest.approx(
+        truth.vertical_oscillation, rel=0.1
+    )
+
+
+ACTIVITIES = {
+    "runner": (RunnerSpec(), "running", True),
+    "runner seen from the front": (RunnerSpec(view="front"), "running", True),
+    "walker": (RunnerSpec(gait="walk", cadence_spm=110), "walking", False),
+    "walker from behind": (RunnerSpec(gait="walk", cadence_spm=100, view="back"), "walking", False),
+    "standing spectator": (RunnerSpec(gait="stand", noise_px=0.5), "standing", False),
+    "running in place": (RunnerSpec(in_place=True), "running", True),
+    "running in place, front": (RunnerSpec(in_place=True, view="front"), "running", True),
+    "runner crossing under a pan": (RunnerSpec(travel=True, pan_px_per_s=300.0), "running", True),
+}
+
+
+@pytest.mark.parametrize(("spec", "label", "is_runner"), ACTIVITIES.values(), ids=ACTIVITIES.keys())
+def test_running_is_judged_from_the_gait(spec: RunnerSpec, label: str, is_runner: bool) -> None:
+    analysis, _ = analyse_spec(spec)
+    runner = _runner(analysis)
+    assert (runner["activity"], runner["is_runner"]) == (label, is_runner)
+    assert not analysis.slow_motion_suspected
+
+
+SLOW_MOTION = RunnerSpec(fps=240.0, duration_s=2.0, cadence_spm=180)  # filmed at 240 fps
+
+
+def test_slow_motion_is_suspected() -> None:
+    analysis, _ = analyse_spec(SLOW_MOTION, fps=24.0)  # the container says 24 fps: 10x slow motion
+    runner = _runner(analysis)
+    assert analysis.slow_motion_suspected and runner["slow_motion_suspected"]
+    assert runner["is_runner"]
+    assert runner["cadence_spm"] == pytest.approx(18.0, rel=0.02)
+
+
+def test_capture_fps_override_gives_real_time() -> None:
+    settings = AnalysisSettings(capture_fps=240.0)
+    analysis, truth = analyse_spec(SLOW_MOTION, fps=24.0, settings=settings)
+    runner = _runner(analysis)
+    assert not analysis.slow_motion_suspected
+    assert runner["cadence_spm"] == pytest.approx(180.0, rel=0.02)
+    assert runner["fps_used"] == 240.0
+    assert runner["seconds_visible"] == pytest.approx(2.0)
+    first = analysis.contacts.to_pylist()[0]
+    assert first["time_s"] == pytest.approx(first["frame"] / 240.0)
+
+
+@pytest.mark.parametrize("frames", [1, 2, 5, 12])
+def test_very_short_tracks_are_unknown_not_errors(frames: int) -> None:
+    analysis, _ = analyse_spec(RunnerSpec(duration_s=frames / 30.0))
+    runner = _runner(analysis)
+    assert (runner["activity"], runner["is_runner"]) == ("unknown", False)
+    assert runner["steps"] < 4
+    reasons = set(analysis.deviations.column("reason").to_pylist())
+    assert reasons == {"too_few_strides"}
+
+
+def test_non_runner_gets_every_fault_with_reason_not_running() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(gait="walk", cadence_spm=110))
+    rows = analysis.deviations.to_pylist()
+    assert rows and all(r["value"] is None and r["flagged"] is None for r in rows)
+    assert {r["reason"] for r in rows} == {"not_running"}

@@ -1,0 +1,100 @@
+"""The running verdict, rule by rule, on hand-made gait summaries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from analysis_builders import RunnerSpec, analyse_spec, deviation
+
+from pipeline.analysis import AnalysisSettings
+from pipeline.analysis.gait import Gait
+from pipeline.analysis.running import classify_activity
+
+NAN = float("nan")
+RUNNER = Gait(
+    contact_index=np.arange(0, 200, 10),
+    contact_time_s=np.arange(0, 200, 10) / 30.0,
+    contact_foot=np.tile(np.array([0, 1], np.int8), 10),
+    strides=np.zeros((0, 2), np.int64),
+    stride_period_frames=20.0,
+    leg_length_px=200.0,
+    cadence_spm=180.0,
+    cadence_spectral_spm=180.0,
+    step_asymmetry=0.0,
+    vertical_oscillation=0.09,
+    flight_fraction=0.2,
+    foot_lift=0.4,
+    knee_min_angle_deg=60.0,
+    arm_swing_deg=70.0,
+    elbow_angle_deg=90.0,
+    alternation_errors=0,
+)
+WALKER = replace(
+    RUNNER,
+    cadence_spm=110.0,
+    vertical_oscillation=0.04,
+    flight_fraction=0.0,
+    knee_min_angle_deg=120.0,
+    elbow_angle_deg=150.0,
+)
+FRONT = {"knee_min_angle_deg": NAN, "elbow_angle_deg": NAN}
+
+CASES = {
+    "runner": (RUNNER, {}, ("running", True, False)),
+    "walker": (WALKER, {}, ("walking", False, False)),
+    "runner with straight arms": (RUNNER, {"elbow_angle_deg": 160.0}, ("running", True, False)),
+    "bouncy walker with noisy flight": (
+        WALKER,
+        {"vertical_oscillation": 0.09, "flight_fraction": 0.3, "elbow_angle_deg": 90.0},
+        ("walking", False, False),
+    ),
+    "front-view runner": (RUNNER, FRONT, ("running", True, False)),
+    "front-view walker": (WALKER, FRONT, ("walking", False, False)),
+    "shuffling jogger with flight": (
+        RUNNER,
+        {**FRONT, "vertical_oscillation": 0.03, "cadence_spm": 170.0},
+        ("running", True, False),
+    ),
+    "slow motion": (RUNNER, {"cadence_spm": 18.0}, ("running", True, True)),
+    "slow but not unanimous": (
+        RUNNER,
+        {"cadence_spm": 90.0, "elbow_angle_deg": 150.0},
+        ("walking", False, False),
+    ),
+    "slow in front view: no knee to confirm": (
+        RUNNER,
+        {**FRONT, "cadence_spm": 45.0},
+        ("walking", False, False),
+    ),
+    "slow walker": (WALKER, {"cadence_spm": 60.0}, ("walking", False, False)),
+    "too few steps, feet moving": (
+        RUNNER,
+        {"contact_index": np.array([3, 13])},
+        ("unknown", False, False),
+    ),
+    "feet never lift": (
+        RUNNER,
+        {"contact_index": np.zeros(0, np.int64), "foot_lift": 0.01, "cadence_spm": NAN},
+        ("standing", False, False),
+    ),
+}
+
+
+@pytest.mark.parametrize(("gait", "changes", "expected"), CASES.values(), ids=CASES.keys())
+def test_activity_rules(gait: Gait, changes: dict, expected: tuple) -> None:
+    verdict = classify_activity(replace(gait, **changes), seconds=5.0, settings=AnalysisSettings())
+    assert (verdict.label, verdict.is_runner, verdict.slow_motion_suspected) == expected
+
+
+def test_standing_needs_time_on_screen() -> None:
+    still = replace(RUNNER, contact_index=np.zeros(0, np.int64), foot_lift=0.01, cadence_spm=NAN)
+    assert classify_activity(still, seconds=0.5, settings=AnalysisSettings()).label == "unknown"
+
+
+def test_a_straight_armed_runner_is_a_runner_with_a_fault() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(elbow_angle_deg=155.0, noise_px=0.5))
+    assert analysis.runners.column("is_runner").to_pylist() == [True]
+    row = deviation(analysis, "elbow_angle")
+    assert row["flagged"] is True and row["value"] == pytest.approx(155.0, abs=3.0)
