@@ -72,7 +72,7 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     side = views == SIDE
     direction = facing_direction(track.keypoints, side)
     sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely
-    gait = analyse_gait(track.keypoints, fps, sideways, settings)
+    gait = analyse_gait(track.keypoints, fps, sideways, settings, facing=direction)
     activity = classify_activity(gait, len(track) / fps, settings)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive)

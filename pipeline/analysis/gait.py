@@ -7,6 +7,11 @@ lengths, and an initial contact is the moment the ankle comes back down to the g
 after a swing. The same rule works from the side, front or back, on a treadmill, running
 in place or under a panning camera. All time constants come from the runner's own stride
 period (found spectrally), so the detector also works on slow-motion clips.
+
+Side views have a cleaner signal than foot height: the ankle's reach ahead of the hips in
+the direction the runner faces. Its peaks are initial contacts (the foot-forward method
+of Zeni et al. 2008, after the foot has finished reaching forward), and they are used
+whenever the runner is seen sideways and facing a known way.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import find_peaks
 
 from pipeline.analysis.geometry import (
     ANKLES,
@@ -324,6 +330,46 @@ def _foot_contacts(
     return rows[order], feet[order], swing
 
 
+def foot_reach(keypoints: np.ndarray, facing: float, leg: float) -> np.ndarray:
+    """(T, 2) left and right ankle ahead of the mid-hip in the facing direction, leg lengths."""
+    hip_x = nanmean_points(keypoints, HIPS)[:, 0]
+    return facing * (keypoints[:, list(ANKLES), 0] - hip_x[:, None]) / leg
+
+
+def reach_contacts(
+    reach: np.ndarray, period: float, settings: AnalysisSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted sub-frame contact rows and their feet from the peaks of each foot's reach.
+
+    A peak must stand ``side_contact_min_reach_leg_lengths`` above the troughs around it,
+    and peaks of one foot are at least 0.6 stride periods apart. Missing samples split the
+    signal; no peak is taken at a gap's edge.
+    """
+    distance = max(1.0, 0.6 * period) if np.isfinite(period) else 1.0
+    rows: list[float] = []
+    feet: list[int] = []
+    for foot in (LEFT, RIGHT):
+        signal = reach[:, foot]
+        for start, stop in _finite_runs(signal):
+            part = signal[start:stop]
+            peaks, _ = find_peaks(part, distance=distance,
+                                  prominence=settings.side_contact_min_reach_leg_lengths)
+            for p in peaks[(peaks > 0) & (peaks < len(part) - 1)]:
+                left, mid, right = part[p - 1], part[p], part[p + 1]
+                curve = left - 2 * mid + right
+                rows.append(start + p + (0.5 * (left - right) / curve if curve < 0 else 0.0))
+                feet.append(foot)
+    order = np.argsort(rows, kind="stable")
+    return np.asarray(rows, np.float64)[order], np.asarray(feet, np.int8)[order]
+
+
+def _finite_runs(signal: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of finite samples."""
+    finite = np.concatenate([[False], np.isfinite(signal), [False]])
+    edges = np.flatnonzero(np.diff(finite.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 def side_view_limbs(
     keypoints: np.ndarray, strides: np.ndarray, side_mask: np.ndarray
 ) -> tuple[float, float, float]:
@@ -348,7 +394,11 @@ def side_view_limbs(
 
 
 def analyse_gait(
-    keypoints: np.ndarray, fps: float, side_mask: np.ndarray, settings: AnalysisSettings
+    keypoints: np.ndarray,
+    fps: float,
+    side_mask: np.ndarray,
+    settings: AnalysisSettings,
+    facing: float = 0.0,
 ) -> Gait:
     """Contacts, cadence and rhythm of one cleaned track.
 
@@ -356,6 +406,9 @@ def analyse_gait(
         keypoints: (T, K, 2) cleaned pixels, NaN where missing.
         fps: real frames per second (the capture rate).
         side_mask: (T,) bool, side or oblique frames (knee and arm motion are read only there).
+        facing: +1 / -1 when the runner faces image right / left in side views, 0 unknown.
+            With a known facing and mostly sideways frames, contacts are the peaks of each
+            foot's reach ahead of the hips; otherwise the foot comes back to the ground.
     """
     leg = leg_length(keypoints)
     ankles = keypoints[:, list(ANKLES), :]
@@ -367,6 +420,16 @@ def analyse_gait(
     )
     heights = foot_heights(keypoints, period, leg)
     rows, feet, swing = _foot_contacts(heights, period, settings)
+    if facing != 0 and len(side_mask) and np.mean(side_mask) >= 0.5:
+        reach = foot_reach(keypoints, facing, leg)
+        height_period = period
+        # each foot's reach repeats once per stride: a cleaner rhythm than heights from the side
+        period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
+        reach_rows, reach_feet = reach_contacts(reach, period, settings)
+        if len(reach_rows) >= len(rows):  # running in place reaches too little to show steps
+            rows, feet = reach_rows, reach_feet
+        else:
+            period = height_period
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
     times = rows / fps
     strides = _stride_rows(index, period)

@@ -131,6 +131,13 @@ class AnalysisSettings(Section):
         gt=0.0,
         lt=1.0,
     )
+    side_contact_min_reach_leg_lengths: float = setting(
+        0.15,
+        "Side views: a foot's forward reach ahead of the hips must rise this much above the "
+        "surrounding troughs to count as a step (initial contact at its peak).",
+        unit="leg lengths",
+        gt=0.0,
+    )
     running_min_cadence_spm: float = setting(
         140.0,
         "Lowest real-time cadence of running.",
