@@ -69,6 +69,12 @@ CASES = {
         ("walking", False, False),
     ),
     "slow walker": (WALKER, {"cadence_spm": 60.0}, ("walking", False, False)),
+    "sprinter seen obliquely: straight-looking knee": (
+        RUNNER,
+        {"cadence_spm": 235.0, "knee_min_angle_deg": 125.0, "flight_fraction": 0.0},
+        ("running", True, False),
+    ),
+    "fast walker, straight knee": (WALKER, {"cadence_spm": 135.0}, ("walking", False, False)),
     "too few steps, feet moving": (
         RUNNER,
         {"contact_index": np.array([3, 13])},
@@ -98,3 +104,21 @@ def test_a_straight_armed_runner_is_a_runner_with_a_fault() -> None:
     assert analysis.runners.column("is_runner").to_pylist() == [True]
     row = deviation(analysis, "elbow_angle")
     assert row["flagged"] is True and row["value"] == pytest.approx(155.0, abs=3.0)
+
+
+def test_a_real_time_walker_in_the_clip_rules_out_slow_motion() -> None:
+    from analysis_builders import build_table
+
+    from pipeline.analysis import analyse_detections
+
+    slow_mover = RunnerSpec(cadence_spm=36.0, duration_s=12.0, noise_px=0.5, track_id=1)
+    walker = RunnerSpec(gait="walk", cadence_spm=100.0, duration_s=12.0, noise_px=0.5, track_id=2,
+                        origin_px=(300.0, 650.0), seed=1)
+    alone = analyse_detections(build_table(slow_mover), 30.0, 1280, 720, AnalysisSettings())
+    assert alone.slow_motion_suspected  # by itself it looks like a runner filmed in slow motion
+    together = analyse_detections(build_table(slow_mover, walker), 30.0, 1280, 720, AnalysisSettings())
+    assert not together.slow_motion_suspected
+    people = {r["track_id"]: r for r in together.runners.to_pylist()}
+    assert (people[1]["activity"], people[1]["is_runner"]) == ("walking", False)
+    assert people[2]["activity"] == "walking"
+    assert all(d["reason"] == "not_running" for d in together.deviations.to_pylist())

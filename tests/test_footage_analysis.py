@@ -21,6 +21,7 @@ _CLIPS = {  # clip: analysed span (s), inference size (px)
     "single_back_snow_park.mp4": (0.0, 5.0, 640),
     "single_front_in_place_indoor.mp4": (0.0, None, 640),
     "walkers_group_front_mall.mp4": (0.0, 4.0, 640),
+    "two_people_walking_park.mp4": (0.0, None, 640),
 }
 
 
@@ -90,11 +91,13 @@ def test_front_view_gets_no_elbow_angle_or_overstride(analysed):
     assert rows["elbow_flare"]["value"] is not None  # a front view sees the arms' width
 
 
-def test_walkers_get_no_verdicts_and_every_null_has_a_reason(analysed):
-    result = analysed("walkers_group_front_mall.mp4")
+@pytest.mark.parametrize("clip", ["walkers_group_front_mall.mp4", "two_people_walking_park.mp4"])
+def test_walkers_get_no_verdicts_and_every_null_has_a_reason(analysed, clip):
+    result = analysed(clip)
     assert result["runners"], "the walkers are in the data"
     assert not any(r["is_runner"] for r in result["runners"])
     assert not any(d["flagged"] for d in result["deviations"])
     for d in result["deviations"]:
         assert (d["value"] is None) == (d["reason"] is not None)
     assert result["video"]["runners"] == 0
+    assert result["video"]["slow_motion_suspected"] is False  # a slow walker is not slow motion

@@ -5,6 +5,7 @@ stitch fragments -> per runner: clean signals -> view -> gait -> running? -> fau
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ import pyarrow as pa
 
 from pipeline.analysis.faults import Deviation, RunnerContext, contact_geometry, measure_faults
 from pipeline.analysis.gait import FOOT_NAMES, analyse_gait
-from pipeline.analysis.running import Activity, classify_activity
+from pipeline.analysis.running import Activity, classify_activity, moves_in_real_time, not_slow_motion
 from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.signals import clean_track
@@ -81,6 +82,22 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     )
 
 
+def _real_time_check(results: list[RunnerAnalysis], settings: AnalysisSettings) -> list[RunnerAnalysis]:
+    """Slow motion slows everyone: when another person in the clip walks or runs at a human
+    cadence, a slow 'running' gait is a slow mover, not slow-motion footage."""
+    if not any(moves_in_real_time(r.activity, r.context.gait, settings) for r in results):
+        return results
+    checked = []
+    for r in results:
+        if r.activity.slow_motion_suspected:
+            activity = not_slow_motion(r.activity)
+            context = dataclasses.replace(r.context, is_runner=False, inactive_reason="not_running")
+            r = dataclasses.replace(r, activity=activity, context=context,
+                                    deviations=measure_faults(context, settings))
+        checked.append(r)
+    return checked
+
+
 def _check_inputs(detections: pa.Table, fps: float, width: int, height: int) -> None:
     if isinstance(fps, bool) or not (
         isinstance(fps, numbers.Real) and math.isfinite(fps) and fps > 0
@@ -115,10 +132,10 @@ def analyse_detections(
     video_id = detections.column("video_id")[0].as_py() if detections.num_rows else ""
     fragments = tracks_from_table(detections)
     stitched = stitch_tracks(fragments, fps_used, (width, height), settings)
-    results = [
-        analyse_runner(t, fps_used, settings)
-        for t in tracks_from_table(detections, dict(stitched.id_map))
-    ]
+    results = _real_time_check(
+        [analyse_runner(t, fps_used, settings) for t in tracks_from_table(detections, dict(stitched.id_map))],
+        settings,
+    )
     sources = _sources(stitched.id_map)
     return VideoAnalysis(
         runners=build_table(

@@ -78,15 +78,35 @@ def classify_activity(gait: Gait, seconds: float, settings: AnalysisSettings) ->
             and gait.foot_lift < settings.min_foot_lift_leg_lengths
         )
         return Activity("standing" if still else "unknown", False, met, len(cues), False)
-    knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg
     running_cadence = (
         settings.running_min_cadence_spm <= gait.cadence_spm <= settings.running_max_cadence_spm
     )
+    # a straight-looking knee vetoes running only at a cadence people also walk at: seen
+    # obliquely (a bend on a race track) a sprinter's knee projects nearly straight
+    knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and not running_cadence
     has_flight = gait.flight_fraction >= settings.min_flight_fraction
-    running = not knee_says_walking and (2 * met > len(cues) or (has_flight and running_cadence))
+    # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence
+    cues_agree = 2 * met > len(cues) or (running_cadence and 2 * met >= len(cues))
+    running = not knee_says_walking and (cues_agree or (has_flight and running_cadence))
     unanimous = len(cues) >= 2 and met == len(cues) and np.isfinite(gait.knee_min_angle_deg)
     implausibly_slow = gait.cadence_spm < settings.slow_motion_max_cadence_spm
     slow = running and unanimous and implausibly_slow
     if implausibly_slow and not slow:
         running = False  # too slow to be running in real time, and no evidence of slow motion
     return Activity("running" if running else "walking", running, met, len(cues), slow)
+
+
+def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSettings) -> bool:
+    """Whether a person's gait shows the footage runs in real time: a walk (about 90 to
+    running_min_cadence_spm) or a run at a human cadence, over at least 3 strides."""
+    return (
+        activity.label in ("walking", "running")
+        and not activity.slow_motion_suspected
+        and gait.steps >= 2 * MIN_STEPS
+        and 90.0 <= gait.cadence_spm <= settings.running_max_cadence_spm
+    )
+
+
+def not_slow_motion(activity: Activity) -> Activity:
+    """The verdict once other people show the clip is real time: too slow to be running."""
+    return Activity("walking", False, activity.running_cues, activity.cues_measured, False)

@@ -145,8 +145,8 @@ class AnalysisSettings(Section):
         gt=0.0,
     )
     running_max_cadence_spm: float = setting(
-        230.0,
-        "Highest real-time cadence of running.",
+        300.0,
+        "Highest real-time cadence of running (sprinters reach 270-300 steps/min).",
         unit="steps/min",
         gt=0.0,
     )
