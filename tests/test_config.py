@@ -69,3 +69,15 @@ def test_missing_config_file_is_a_config_error(tmp_path: Path):
 def test_inference_size(image_size, width, height, expected):
     model = Settings.model_validate({"model": {"image_size": image_size}}).model
     assert model.inference_size(width, height) == expected
+
+
+def test_capture_fps_override_per_video(tmp_path: Path):
+    config = tmp_path / "slowmo.yaml"
+    config.write_text("analysis:\n  capture_fps_by_video:\n    finish_240fps.mov: 240\n    0123456789abcdef: 120\n")
+    analysis = load_settings(config, environ={}).analysis
+    assert analysis.for_video("finish_240fps.mov", "ffff").capture_fps == 240
+    assert analysis.for_video("other.mp4", "0123456789abcdef").capture_fps == 120
+    assert analysis.for_video("other.mp4", "ffff").capture_fps is None
+    config.write_text("analysis:\n  capture_fps_by_video:\n    a.mov: -5\n")
+    with pytest.raises(ConfigError, match=r"capture_fps_by_video\['a.mov'\] \(-5.0\) must be > 0"):
+        load_settings(config, environ={})
