@@ -75,6 +75,7 @@ CASES = {
         ("running", True, False),
     ),
     "fast walker, straight knee": (WALKER, {"cadence_spm": 135.0}, ("walking", False, False)),
+    "faster than any sprinter: steps misread": (RUNNER, {"cadence_spm": 350.0}, ("unknown", False, False)),
     "too few steps, feet moving": (
         RUNNER,
         {"contact_index": np.array([3, 13])},

@@ -22,6 +22,7 @@ _CLIPS = {  # clip: analysed span (s), inference size (px)
     "single_front_in_place_indoor.mp4": (0.0, None, 640),
     "walkers_group_front_mall.mp4": (0.0, 4.0, 640),
     "two_people_walking_park.mp4": (0.0, None, 640),
+    "single_side_beach_cuts.mp4": (0.0, 6.0, 640),
 }
 
 
@@ -74,6 +75,13 @@ def test_back_view_runner_cadence_matches_the_hand_count(analysed):
     contacts = [c for c in result["contacts"] if c["track_id"] == person["track_id"]]
     assert len(contacts) >= 10  # 5 s at 165 spm is ~13 steps
     assert all(c["time_s"] == pytest.approx(c["frame"] / result["video"]["fps"]) for c in contacts)
+
+
+def test_side_view_runner_cadence_matches_the_hand_count(analysed):
+    # Hand count: landings at frames ~25.5, 33.5, 42.5, 50.5, 58.5 at 25 fps, 8.25 frames a step = 182 spm.
+    person = _main_person(analysed("single_side_beach_cuts.mp4"))
+    assert person["view"] == "side" and person["is_runner"]
+    assert person["cadence_spm"] == pytest.approx(182, rel=0.03)
 
 
 def test_slow_motion_clip_is_flagged_not_given_a_wrong_cadence(analysed):

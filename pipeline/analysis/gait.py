@@ -243,6 +243,11 @@ def _stride_rows(index: np.ndarray, period: float) -> np.ndarray:
     return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
 
 
+def _cadence_from_steps(times: np.ndarray) -> float:
+    """Steps/min from the median interval between consecutive contacts; NaN if none."""
+    return float(60.0 / np.median(np.diff(times))) if len(times) > 1 else float("nan")
+
+
 def _cadence_from_contacts(times: np.ndarray, foot: np.ndarray) -> float:
     """Steps/min from the median same-foot interval (a stride is two steps); NaN if none."""
     intervals = np.concatenate([np.diff(times[foot == side]) for side in (LEFT, RIGHT)])
@@ -336,31 +341,70 @@ def foot_reach(keypoints: np.ndarray, facing: float, leg: float) -> np.ndarray:
     return facing * (keypoints[:, list(ANKLES), 0] - hip_x[:, None]) / leg
 
 
+def reach_contacts_per_foot(
+    reach: np.ndarray, period: float, settings: AnalysisSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted sub-frame contact rows and their feet from the peaks of each foot's own reach,
+    at least 0.6 stride periods apart. Finds the far leg's steps where the leading-foot
+    signal misses them (the far leg hidden behind the near one)."""
+    distance = max(1.0, 0.6 * period) if np.isfinite(period) else 1.0
+    rows, feet = [], []
+    for foot in (LEFT, RIGHT):
+        found = _peak_rows(reach[:, foot], distance, settings.side_contact_min_reach_leg_lengths)
+        rows += found
+        feet += [foot] * len(found)
+    order = np.argsort(rows, kind="stable")
+    return np.asarray(rows, np.float64)[order], np.asarray(feet, np.int8)[order]
+
+
+def _peak_rows(signal: np.ndarray, distance: float, prominence: float) -> list[float]:
+    """Sub-frame rows of the peaks of ``signal`` within runs of finite samples (parabolic
+    refinement; none at a run's edge)."""
+    rows: list[float] = []
+    for start, stop in _finite_runs(signal):
+        part = signal[start:stop]
+        peaks, _ = find_peaks(part, distance=distance, prominence=prominence)
+        for p in peaks[(peaks > 0) & (peaks < len(part) - 1)]:
+            left, mid, right = part[p - 1], part[p], part[p + 1]
+            curve = left - 2 * mid + right
+            rows.append(start + p + (0.5 * (left - right) / curve if curve < 0 else 0.0))
+    return rows
+
+
 def reach_contacts(
     reach: np.ndarray, period: float, settings: AnalysisSettings
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted sub-frame contact rows and their feet from the peaks of each foot's reach.
+    """Sorted sub-frame contact rows and their feet from the peaks of the leading foot's reach.
 
-    A peak must stand ``side_contact_min_reach_leg_lengths`` above the troughs around it,
-    and peaks of one foot are at least 0.6 stride periods apart. Missing samples split the
-    signal; no peak is taken at a gap's edge.
+    The leading foot's reach (the larger of the two, per frame) peaks once per step whatever
+    the left/right labels say, so a pose model swapping legs cannot hide or double a step;
+    the foot of each contact is the one ahead at the peak. A peak must stand
+    ``side_contact_min_reach_leg_lengths`` above the troughs around it, and peaks are at
+    least 0.3 stride periods apart. Missing samples split the signal; no peak is taken at
+    a gap's edge.
     """
-    distance = max(1.0, 0.6 * period) if np.isfinite(period) else 1.0
-    rows: list[float] = []
-    feet: list[int] = []
-    for foot in (LEFT, RIGHT):
-        signal = reach[:, foot]
-        for start, stop in _finite_runs(signal):
-            part = signal[start:stop]
-            peaks, _ = find_peaks(part, distance=distance,
-                                  prominence=settings.side_contact_min_reach_leg_lengths)
-            for p in peaks[(peaks > 0) & (peaks < len(part) - 1)]:
-                left, mid, right = part[p - 1], part[p], part[p + 1]
-                curve = left - 2 * mid + right
-                rows.append(start + p + (0.5 * (left - right) / curve if curve < 0 else 0.0))
-                feet.append(foot)
-    order = np.argsort(rows, kind="stable")
-    return np.asarray(rows, np.float64)[order], np.asarray(feet, np.int8)[order]
+    lead = np.fmax(reach[:, LEFT], reach[:, RIGHT])
+    distance = max(1.0, 0.3 * period) if np.isfinite(period) else 1.0
+    rows = _peak_rows(lead, distance, settings.side_contact_min_reach_leg_lengths)
+    index = np.clip(np.round(rows).astype(np.int64), 0, len(reach) - 1)
+    feet = np.where(np.nan_to_num(reach[index, LEFT], nan=-np.inf) >= np.nan_to_num(reach[index, RIGHT], nan=-np.inf),
+                    LEFT, RIGHT).astype(np.int8)
+    return np.asarray(rows, np.float64), feet
+
+
+def distinct_steps(rows: np.ndarray, feet: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
+    """Drop contacts less than a quarter stride after the previous one (either foot): two
+    landings that close are one step seen twice, not two steps."""
+    if not np.isfinite(period) or len(rows) < 2:
+        return rows, feet
+    keep = np.ones(len(rows), bool)
+    last = rows[0]
+    for i in range(1, len(rows)):
+        if rows[i] - last < 0.25 * period:
+            keep[i] = False
+        else:
+            last = rows[i]
+    return rows[keep], feet[keep]
 
 
 def _finite_runs(signal: np.ndarray) -> list[tuple[int, int]]:
@@ -373,9 +417,11 @@ def _finite_runs(signal: np.ndarray) -> list[tuple[int, int]]:
 def side_view_limbs(
     keypoints: np.ndarray, strides: np.ndarray, side_mask: np.ndarray
 ) -> tuple[float, float, float]:
-    """Limb motion in side-view frames, degrees, each the median over strides of: the smallest
-    interior knee angle, the largest fore-aft range of an upper arm's angle, and the median
-    elbow angle."""
+    """Limb motion in side-view frames, degrees, each the median over strides (the whole track
+    when there is no complete stride) of: the smallest interior knee angle, the largest
+    fore-aft range of an upper arm's angle, and the median elbow angle."""
+    if len(strides) == 0:  # under a whole stride (slow motion, a short clip): the track is one span
+        strides = np.array([[0, len(keypoints)]], np.int64)
     kp = np.where(side_mask[:, None, None], keypoints, np.nan)
     knee = np.fmin(
         *(
@@ -420,14 +466,21 @@ def analyse_gait(
     )
     heights = foot_heights(keypoints, period, leg)
     rows, feet, swing = _foot_contacts(heights, period, settings)
+    from_reach = False
     if facing != 0 and len(side_mask) and np.mean(side_mask) >= 0.5:
         reach = foot_reach(keypoints, facing, leg)
         height_period = period
         # each foot's reach repeats once per stride: a cleaner rhythm than heights from the side
         period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
-        reach_rows, reach_feet = reach_contacts(reach, period, settings)
-        if len(reach_rows) >= len(rows):  # running in place reaches too little to show steps
-            rows, feet = reach_rows, reach_feet
+        lead_rows, lead_feet = reach_contacts(reach, period, settings)
+        foot_rows, foot_feet = distinct_steps(*reach_contacts_per_foot(reach, period, settings), period)
+        rows, feet = distinct_steps(rows, feet, period)
+        # the detector that finds the most steps wins: running in place barely reaches (heights
+        # win), and a far leg hidden behind the near one has no leading-foot peak (per foot wins)
+        if len(lead_rows) >= max(len(rows), len(foot_rows)):
+            rows, feet, from_reach = lead_rows, lead_feet, True
+        elif len(foot_rows) >= len(rows):
+            rows, feet = foot_rows, foot_feet
         else:
             period = height_period
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
@@ -442,7 +495,7 @@ def analyse_gait(
         strides=strides,
         stride_period_frames=period,
         leg_length_px=leg,
-        cadence_spm=_cadence_from_contacts(times, feet),
+        cadence_spm=_cadence_from_steps(times) if from_reach else _cadence_from_contacts(times, feet),
         cadence_spectral_spm=float(120.0 * fps / period)
         if lifts and np.isfinite(period)
         else float("nan"),

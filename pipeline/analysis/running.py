@@ -27,7 +27,8 @@ class Activity:
 
     Attributes:
         label: 'running', 'walking', 'standing' (feet never leave the ground) or 'unknown'
-            (the feet move but too few steps were found to judge).
+            (the feet move but too few steps were found to judge, or steps were misread into a
+            cadence faster than any sprinter).
         is_runner: True when the track gets form verdicts.
         running_cues: how many of the measured running cues (flight, knee flexion, elbow
             bend, vertical oscillation) were met, and ``cues_measured`` how many could be measured.
@@ -78,6 +79,8 @@ def classify_activity(gait: Gait, seconds: float, settings: AnalysisSettings) ->
             and gait.foot_lift < settings.min_foot_lift_leg_lengths
         )
         return Activity("standing" if still else "unknown", False, met, len(cues), False)
+    if gait.cadence_spm > settings.running_max_cadence_spm:  # faster than sprinters: steps misread
+        return Activity("unknown", False, met, len(cues), False)
     running_cadence = (
         settings.running_min_cadence_spm <= gait.cadence_spm <= settings.running_max_cadence_spm
     )

@@ -34,7 +34,7 @@ RUNNERS = _schema(
             "activity",
             pa.string(),
             "'running', 'walking', 'standing' (feet never leave the ground) or "
-            "'unknown' (too few steps found to judge)",
+            "'unknown' (too few steps found to judge, or a cadence above running_max_cadence_spm: steps misread)",
             nullable=False,
         ),
         _field(
