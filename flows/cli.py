@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", metavar="DEVICE",
                      help="torch device: auto, cpu, 0, cuda:1 ... (setting model.device)")
     run.add_argument("--tracker", choices=["botsort", "bytetrack"], help="setting tracking.tracker")
+    run.add_argument("--no-clips", action="store_true",
+                     help="write no annotated or highlight clips (setting render.clips), for stats-only runs")
+    run.add_argument("--blur-faces", choices=["none", "others", "all"],
+                     help="faces to blur in clips (setting render.blur_faces; default: others)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars, even on a terminal")
 
     stats = commands.add_parser(
@@ -65,6 +69,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "video": {"start_s": args.start, "end_s": args.end},
         "model": {"weights": args.weights, "device": args.device},
         "tracking": {"tracker": args.tracker},
+        "render": {"clips": False if args.no_clips else None, "blur_faces": args.blur_faces},
     }
 
 

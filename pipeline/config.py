@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError, model_validator
 
 from pipeline.analysis.settings import AnalysisSettings
+from pipeline.render.settings import RenderSettings
 from pipeline.settings_base import Section, setting
 
 #: Environment variable that points at the pose weights (a path), overriding the config.
@@ -149,6 +150,7 @@ class Settings(Section):
     model: ModelSettings = ModelSettings()
     tracking: TrackingSettings = TrackingSettings()
     analysis: AnalysisSettings = AnalysisSettings()
+    render: RenderSettings = RenderSettings()
 
 
 class ConfigError(ValueError):

@@ -179,6 +179,29 @@ def analyse_video(info: VideoInfo, video_id: str, settings: Settings, out_dir: P
     return result
 
 
+def render_clips(info: VideoInfo, video_id: str, settings: Settings, out_dir: Path) -> int:
+    """Write clips/<video_id>/annotated.mp4 and a highlight per runner with a flagged fault.
+
+    Returns the number of clips written. Reads the Parquet outputs of this video back, so
+    rendering can also be re-run on its own.
+    """
+    from pipeline.render import render_annotated, render_highlight
+
+    tables = {name: pq.read_table(dataset_file(out_dir, name, video_id))
+              for name in ("detections", "runners", "deviations")}
+    folder = out_dir / "clips" / video_id
+    folder.mkdir(parents=True, exist_ok=True)
+    render_annotated(info.path, info.fps, folder / "annotated.mp4", tables["detections"], tables["runners"],
+                     tables["deviations"], settings.render, settings.video.start_s, settings.video.end_s)
+    written = 1
+    runners = tables["runners"].filter(pc.field("is_runner")).column("track_id").to_pylist()
+    for runner_id in runners:
+        clip = render_highlight(info.path, info.fps, folder / f"runner_{runner_id}.mp4", tables["detections"],
+                                runner_id, tables["deviations"], settings.render)
+        written += clip is not None
+    return written
+
+
 def process_video(
     path: str | Path,
     settings: Settings,
@@ -211,6 +234,7 @@ def process_video(
             tracks_merged=analysis.tracks_merged, people=runners.num_rows,
             runners=int(pc.sum(pc.cast(runners["is_runner"], pa.int32())).as_py() or 0),
             slow_motion_suspected=analysis.slow_motion_suspected, capture_fps=capture_fps,
+            clips=render_clips(info, row["video_id"], settings, out_dir) if settings.render.clips else 0,
         )
         start_s = settings.video.start_s
         row.update(

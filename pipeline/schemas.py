@@ -59,6 +59,8 @@ VIDEOS = table_schema(
         column("capture_fps", pa.float64(), "Capture frame rate used for time in the analysis when it differs "
                "from fps (analysis.capture_fps settings); null otherwise", "frames/s"),
         column("detections", pa.int64(), "Rows written to detections/", "rows"),
+        column("clips", pa.int32(), "MP4 clips written under clips/<video_id>/ (annotated.mp4 and "
+               "runner_<track_id>.mp4 highlights); 0 with render.clips off", "files"),
         column("weights", pa.string(), "File name of the pose weights used"),
         column("processing_s", pa.float64(), "Wall-clock processing time", "s"),
         column("processed_at", pa.timestamp("us", tz="UTC"), "When processing finished", nullable=False),

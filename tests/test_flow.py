@@ -92,3 +92,25 @@ def test_stats_on_an_empty_folder_says_what_to_do(tmp_path: Path, capsys: pytest
 
     assert main(["stats", str(tmp_path)]) == 2
     assert "run `formwatch run FOOTAGE" in capsys.readouterr().err
+
+
+def test_annotated_clip_is_written_and_browser_playable(batch):
+    import av
+
+    out, summary = batch
+    video = next(r for r in summary["rows"] if r["status"] == "ok")
+    assert video["clips"] == 1  # nobody runs in the panned photo: no highlight clips
+    clip = out / "clips" / video["video_id"] / "annotated.mp4"
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.codec_context.pix_fmt) == ("h264", "yuv420p")
+        assert not container.streams.audio
+        assert sum(1 for _ in container.decode(stream)) == video["frames"]
+    head = clip.read_bytes()[:4096]
+    assert b"moov" in head  # faststart: the index comes first, so browsers play while loading
+
+
+def test_clips_are_readable_by_others(batch):
+    out, _ = batch
+    for clip in (out / "clips").rglob("*.mp4"):
+        assert clip.stat().st_mode & 0o044, f"{clip} is private to its owner"
