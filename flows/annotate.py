@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import Settings
@@ -49,6 +50,43 @@ def process_video_task(path: str, settings: Settings, out_dir: str, weights_path
     return row
 
 
+@task(name="publish-artifacts", cache_policy=NO_CACHE)
+def publish_artifacts_task(out_dir: str, rows: list[dict[str, Any]], report: str | None) -> None:
+    """A table of every person and fault, and a page linking the clips, in the Prefect UI."""
+    from pipeline.stats import runner_summaries
+
+    ids = {r["video_id"] for r in rows if r["status"] == "ok"}
+    names = {r["video_id"]: Path(r["path"]).name for r in rows}
+    people = [p for p in runner_summaries(out_dir) if p.video in names.values()] if ids else []
+    create_table_artifact(
+        key="formwatch-runners",
+        table=[{"video": p.video, "id": p.track_id, "activity": p.activity, "seconds": round(p.seconds_visible, 1),
+                "cadence_spm": None if p.cadence_spm is None else round(p.cadence_spm),
+                "view": p.view, "faults": "; ".join(p.faults)} for p in people],
+        description=f"People in the {len(ids)} videos of this run; form verdicts for runners only.",
+    )
+    lines = [f"# FormWatch results\n\nOutput folder: `{Path(out_dir).resolve()}`\n"]
+    if report:
+        lines.append(f"Report: [{Path(report).name}]({Path(report).resolve().as_uri()})\n")
+    for row in rows:
+        name = names[row["video_id"]]
+        if row["status"] != "ok":
+            lines.append(f"- **{name}**: failed: {row['error']}")
+            continue
+        clips = sorted((Path(out_dir) / "clips" / row["video_id"]).glob("*.mp4"))
+        links = ", ".join(f"[{c.name}]({c.resolve().as_uri()})" for c in clips) or "no clips"
+        lines.append(f"- **{name}**: {row['people']} people, {row['runners']} running; {links}")
+    create_markdown_artifact(key="formwatch-clips", markdown="\n".join(lines),
+                             description="Clips and failures of this run")
+
+
+@task(name="write-report", cache_policy=NO_CACHE)
+def write_report_task(out_dir: str) -> str:
+    from pipeline.report import write_report
+
+    return str(write_report(out_dir))
+
+
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
@@ -76,6 +114,8 @@ def annotate_footage(sources: list[str], out_dir: str = "output", settings: Sett
         else:  # an unexpected error: record it and carry on with the batch
             message = f"unexpected error while processing: {state.message}"
             rows.append(write_video_row(failed_row(path, message, Path(weights_path).name), out_dir))
+    report = write_report_task(out_dir) if rows else None
+    publish_artifacts_task(out_dir, rows, report)
     ok = sum(r["status"] == "ok" for r in rows)
     get_run_logger().info("%d videos processed, %d failed; results in %s", ok, len(rows) - ok, out_dir)
     return {"videos": len(rows), "ok": ok, "failed": len(rows) - ok, "out_dir": out_dir, "rows": rows}

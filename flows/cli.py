@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
     stats.add_argument("--runners-only", action="store_true", help="leave out walkers and standing people")
 
+    report = commands.add_parser(
+        "report", help="write DIR/report.html from an output folder",
+        description="Write the self-contained HTML report (every video, runner, fault, plot and clip) of DIR. "
+        "`formwatch run` writes it too; this re-writes it, e.g. after runs into the same folder.",
+    )
+    report.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+
     config = commands.add_parser(
         "config", help="show every setting with its value, unit and meaning",
         description="Print every setting after applying --config FILE, with unit and meaning.",
@@ -96,6 +103,8 @@ def _run(args: argparse.Namespace) -> int:
             summary = annotate_footage(args.sources, args.out, settings)
     print(f"{summary['ok']} of {summary['videos']} videos processed, {summary['failed']} failed. "
           f"Results: {Path(args.out).resolve()}")
+    if summary["videos"]:
+        print(f"Report: {(Path(args.out) / 'report.html').resolve()}")
     return 0 if summary["videos"] else 1
 
 
@@ -120,6 +129,13 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from pipeline.report import write_report
+
+    print(f"Report: {write_report(args.out)}")
+    return 0
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     width = max(len(name) for name, *_ in describe_settings(settings))
@@ -136,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.pose_model import WeightsNotFoundError
 
     try:
-        return {"run": _run, "stats": _stats, "config": _config}[args.command](args)
+        return {"run": _run, "stats": _stats, "report": _report, "config": _config}[args.command](args)
     except (ConfigError, WeightsNotFoundError, FileNotFoundError) as exc:
         print(f"formwatch: error: {exc}", file=sys.stderr)
         return 2

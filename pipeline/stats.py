@@ -7,17 +7,7 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-_FAULT_LABELS = {
-    "looking_down": "looking down",
-    "elbow_angle": "elbow angle",
-    "arm_crossing": "arms cross",
-    "elbow_flare": "elbow flare",
-    "trunk_lean": "trunk lean",
-    "shrugged_shoulders": "shrugged",
-    "overstride": "overstride",
-    "shank_angle": "shank at contact",
-    "pose_method_lean": "pose lean",
-}
+from pipeline.analysis.faults import FAULT_LABELS
 
 
 @dataclass(frozen=True)
@@ -52,7 +42,7 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
     for d in _dataset(out_dir, "deviations").to_table().to_pylist():
         key = (d["video_id"], d["track_id"])
         if d["flagged"]:
-            label = _FAULT_LABELS.get(d["deviation"], d["deviation"])
+            label = FAULT_LABELS.get(d["deviation"], d["deviation"])
             share = f" ({d['fraction_flagged']:.0%} of strides)" if d["fraction_flagged"] is not None else ""
             flagged.setdefault(key, []).append(f"{label} {d['value']:.3g} {d['unit']}{share}")
         elif d["flagged"] is None:

@@ -114,3 +114,29 @@ def test_clips_are_readable_by_others(batch):
     out, _ = batch
     for clip in (out / "clips").rglob("*.mp4"):
         assert clip.stat().st_mode & 0o044, f"{clip} is private to its owner"
+
+
+def _latest_artifacts(key: str) -> list[dict]:
+    # prefect 3.8's own read helpers send nulls its server now rejects; ask the API directly
+    from prefect.client.orchestration import get_client
+
+    body = {"artifacts": {"key": {"any_": [key]}}, "limit": 5, "offset": 0, "sort": "CREATED_DESC"}
+    with get_client(sync_client=True) as client:
+        response = client._client.post("/artifacts/filter", json=body)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_the_run_publishes_prefect_artifacts(batch):
+    tables = _latest_artifacts("formwatch-runners")
+    assert tables and all(t["type"] == "table" and "bus_pan.MP4" in str(t["data"]) for t in tables)
+    pages = _latest_artifacts("formwatch-clips")  # the batch and the re-run of one video
+    assert pages and all(p["type"] == "markdown" and "annotated.mp4" in p["data"] for p in pages)
+    assert any("corrupt.mov" in p["data"] and "failed" in p["data"] for p in pages)
+
+
+def test_the_run_writes_the_report(batch):
+    out, _ = batch
+    page = (out / "report.html").read_text()
+    assert "bus_pan.MP4" in page and "corrupt.mov" in page
+    assert 'src="clips/' in page

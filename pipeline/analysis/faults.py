@@ -365,6 +365,13 @@ DEVIATIONS: tuple[str, ...] = (
     "pose_method_lean",
 )
 
+#: How each deviation is named to a coach (tables, badges, captions, the report).
+FAULT_LABELS: dict[str, str] = {
+    "looking_down": "Looking down", "elbow_angle": "Elbow angle", "arm_crossing": "Arms crossing",
+    "elbow_flare": "Elbow flare", "trunk_lean": "Trunk lean", "shrugged_shoulders": "Shrugged shoulders",
+    "overstride": "Overstride", "shank_angle": "Shank angle at contact", "pose_method_lean": "Pose Method lean",
+}
+
 
 def _shrug_drift_flag(result: Deviation, settings: AnalysisSettings) -> Deviation:
     """Shrugging is also flagged when the ratio falls by more than shrug_max_drop_fraction

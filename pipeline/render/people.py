@@ -8,14 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from pipeline.analysis.faults import FAULT_LABELS
 from pipeline.poses import KEYPOINT_NAMES, Poses
 
 #: Readable names of the faults in deviations.deviation.
-FAULT_LABELS: dict[str, str] = {
-    "looking_down": "Looking down", "elbow_angle": "Elbow angle", "arm_crossing": "Arms crossing",
-    "elbow_flare": "Elbow flare", "trunk_lean": "Trunk lean", "shrugged_shoulders": "Shrugged shoulders",
-    "overstride": "Overstride", "shank_angle": "Shank angle", "pose_method_lean": "Pose Method lean",
-}
 #: Faults measured per ground contact rather than per stride.
 CONTACT_FAULTS = frozenset({"overstride", "shank_angle"})
 #: A badge shows within this many seconds of the fault's worst frame...

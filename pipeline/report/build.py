@@ -1,0 +1,113 @@
+"""Assemble the report: load the datasets, make thumbnails and charts, render, write atomically."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from pipeline.analysis.settings import AnalysisSettings
+from pipeline.report.data import Contact, Person, VideoReport, load_videos, mid_boxes
+from pipeline.report.svg import dot_chart
+from pipeline.report.template import PAGE
+from pipeline.report.thumbs import write_thumbnails
+
+REPORT_NAME = "report.html"
+ASSETS_DIR = "report_assets"
+
+
+def _relative(out_dir: Path, path: Path) -> str | None:
+    """URL of ``path`` relative to the report, or None when the file does not exist."""
+    if not path.is_file():
+        return None
+    return quote(path.relative_to(out_dir).as_posix())
+
+
+def step_interval_series(contacts: list[Contact]) -> tuple[list[float], list[float]]:
+    """(time of each contact after the first in s, interval since the previous contact in s)."""
+    times = [c.time_s for c in contacts]
+    return times[1:], [b - a for a, b in zip(times, times[1:], strict=False)]
+
+
+def _series(contacts: list[Contact], attribute: str) -> tuple[list[float], list[float]]:
+    """(contact times in s, values) of the contacts where ``attribute`` was measured."""
+    pairs = [(c.time_s, getattr(c, attribute)) for c in contacts if getattr(c, attribute) is not None]
+    return [t for t, _ in pairs], [v for _, v in pairs]
+
+
+def runner_charts(person: Person, settings: AnalysisSettings) -> list[Markup]:
+    """Inline SVG charts of a runner's contacts: step interval, overstride and shank angle with thresholds."""
+    charts = []
+    xs, ys = step_interval_series(person.contacts)
+    if xs:
+        charts.append(dot_chart(xs, ys, "Step interval", "s", "s"))
+    xs, ys = _series(person.contacts, "overstride_leg_lengths")
+    if xs:
+        charts.append(dot_chart(xs, ys, "Overstride at contact", "s", "leg lengths", settings.overstride_leg_lengths))
+    xs, ys = _series(person.contacts, "shank_angle_deg")
+    if xs:
+        charts.append(dot_chart(xs, ys, "Shank angle at contact", "s", "deg", settings.shank_angle_max_deg))
+    return [Markup(chart) for chart in charts]  # built with every text escaped
+
+
+def _person_context(person: Person) -> dict:
+    row = person.row
+    return {"track_id": person.track_id, "is_runner": person.is_runner, "activity": row["activity"],
+            "seconds_visible": row["seconds_visible"], "steps": row["steps"], "cadence_spm": row["cadence_spm"],
+            "view": row["view"]}
+
+
+def _runner_context(out_dir: Path, video: VideoReport, person: Person, thumbnails: dict[int, Path],
+                    settings: AnalysisSettings) -> dict:
+    clip = out_dir / "clips" / video.video_id / f"runner_{person.track_id}.mp4"
+    thumb = thumbnails.get(person.track_id)
+    return {**_person_context(person), "faults": person.faults, "charts": runner_charts(person, settings),
+            "clip": _relative(out_dir, clip), "thumbnail": _relative(out_dir, thumb) if thumb else None}
+
+
+def _video_context(out_dir: Path, video: VideoReport, settings: AnalysisSettings) -> dict:
+    row = video.row
+    boxes = mid_boxes(out_dir, video)
+    # detections' frame is the decoded frame index; the container fps only turns it into read_frames' time
+    thumbnails = write_thumbnails(row["path"], row["fps"] or 0.0, boxes, out_dir / ASSETS_DIR, video.video_id)
+    return {
+        "video_id": video.video_id, "name": video.name, "path": row["path"], "status": row["status"],
+        "failed": row["status"] != "ok",
+        "error": row["error"], "fps": row["fps"], "duration_s": row["duration_s"],
+        "slow_motion": bool(row["slow_motion_suspected"]),
+        "annotated": _relative(out_dir, out_dir / "clips" / video.video_id / "annotated.mp4"),
+        "people": [_person_context(p) for p in video.people],
+        "runners": [_runner_context(out_dir, video, p, thumbnails, settings) for p in video.people if p.is_runner],
+    }
+
+
+def render_report(out_dir: str | Path, settings: AnalysisSettings | None = None) -> str:
+    """The report page of ``out_dir`` as HTML text (thumbnails are written as a side effect)."""
+    out_dir = Path(out_dir)
+    settings = settings or AnalysisSettings()
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    videos = [_video_context(out_dir, v, settings) for v in load_videos(out_dir)]
+    return env.from_string(PAGE).render(videos=videos, out_dir=str(out_dir))
+
+
+def write_report(out_dir: str | Path, settings: AnalysisSettings | None = None) -> Path:
+    """Write ``out_dir/report.html`` from the Parquet datasets of ``out_dir`` and return its path.
+
+    The file appears whole (temporary file + rename). Thresholds in the charts come from
+    ``settings`` (default: ``AnalysisSettings()``). Raises FileNotFoundError when ``out_dir``
+    holds no videos/ results.
+    """
+    out_dir = Path(out_dir)
+    page = render_report(out_dir, settings)
+    target = out_dir / REPORT_NAME
+    tmp = out_dir / f".{REPORT_NAME}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,134 @@
+"""The report's view of an output folder: videos, people, faults and contacts read from Parquet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from pipeline.analysis.faults import FAULT_LABELS
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault of one runner: ``value`` in ``unit`` (null with ``reason`` when not measurable)."""
+
+    name: str
+    label: str
+    value: float | None
+    unit: str
+    flagged: bool | None
+    fraction_flagged: float | None  # fraction of measured strides beyond the threshold, 0..1
+    strides_measured: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One initial ground contact: ``time_s`` in s, overstride in leg lengths, shank angle in deg."""
+
+    time_s: float
+    foot: str
+    overstride_leg_lengths: float | None
+    shank_angle_deg: float | None
+
+
+@dataclass
+class Person:
+    """One stitched person of a video (a runners/ row) with their faults and contacts."""
+
+    row: dict
+    faults: list[Fault] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    @property
+    def track_id(self) -> int:
+        return int(self.row["track_id"])
+
+    @property
+    def is_runner(self) -> bool:
+        return bool(self.row["is_runner"])
+
+
+@dataclass
+class VideoReport:
+    """One input video (a videos/ row) and everyone seen in it, runners first."""
+
+    row: dict
+    people: list[Person] = field(default_factory=list)
+
+    @property
+    def video_id(self) -> str:
+        return str(self.row["video_id"])
+
+    @property
+    def name(self) -> str:
+        return Path(self.row["path"]).name
+
+
+def _rows(out_dir: Path, name: str) -> list[dict]:
+    """Every row of dataset ``name`` in ``out_dir``; [] when the folder holds no Parquet files."""
+    folder = out_dir / name
+    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+        return []
+    return ds.dataset(folder, format="parquet").to_table().to_pylist()
+
+
+def _fault(row: dict) -> Fault:
+    return Fault(
+        name=row["deviation"], label=FAULT_LABELS.get(row["deviation"], row["deviation"]), value=row["value"],
+        unit=row["unit"], flagged=row["flagged"], fraction_flagged=row["fraction_flagged"],
+        strides_measured=row["strides_measured"], reason=row["reason"],
+    )
+
+
+def _contact(row: dict) -> Contact:
+    return Contact(time_s=row["time_s"], foot=row["foot"], overstride_leg_lengths=row["overstride_leg_lengths"],
+                   shank_angle_deg=row["shank_angle_deg"])
+
+
+def load_videos(out_dir: str | Path) -> list[VideoReport]:
+    """Videos of ``out_dir`` sorted by file name, each with its people, faults and contacts.
+
+    Raises FileNotFoundError naming the folder when ``out_dir/videos`` holds no results.
+    """
+    out_dir = Path(out_dir)
+    video_rows = _rows(out_dir, "videos")
+    if not video_rows:
+        raise FileNotFoundError(f"{out_dir / 'videos'} holds no results; run `formwatch run FOOTAGE --out {out_dir}` "
+                                "first.")
+    people = {(r["video_id"], r["track_id"]): Person(r) for r in _rows(out_dir, "runners")}
+    for row in _rows(out_dir, "deviations"):
+        if (key := (row["video_id"], row["track_id"])) in people:
+            people[key].faults.append(_fault(row))
+    for row in sorted(_rows(out_dir, "contacts"), key=lambda r: r["time_s"]):
+        if (key := (row["video_id"], row["track_id"])) in people:
+            people[key].contacts.append(_contact(row))
+    videos = {r["video_id"]: VideoReport(r) for r in video_rows}
+    for (video_id, _), person in people.items():
+        if video_id in videos:
+            videos[video_id].people.append(person)
+    for video in videos.values():
+        video.people.sort(key=lambda p: (not p.is_runner, p.track_id))
+    return sorted(videos.values(), key=lambda v: (v.name, v.video_id))
+
+
+def mid_boxes(out_dir: str | Path, video: VideoReport) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
+    """Per runner id, the detection nearest the middle of their time on screen: (frame, box x1, y1, x2, y2 in px).
+
+    Reads only the box columns of ``detections/<video_id>.parquet``; {} when that file is absent.
+    """
+    path = Path(out_dir) / "detections" / f"{video.video_id}.parquet"
+    runners = {p.track_id: (p.row["first_frame"] + p.row["last_frame"]) / 2 for p in video.people if p.is_runner}
+    if not runners or not path.is_file():
+        return {}
+    table = pq.read_table(path, columns=["frame", "runner_id", "box_x1", "box_y1", "box_x2", "box_y2"],
+                          filters=[("runner_id", "in", list(runners))])
+    best: dict[int, tuple[int, tuple[float, float, float, float]]] = {}
+    for r in table.to_pylist():
+        rid, middle = r["runner_id"], runners[r["runner_id"]]
+        if rid not in best or abs(r["frame"] - middle) < abs(best[rid][0] - middle):
+            best[rid] = (r["frame"], (r["box_x1"], r["box_y1"], r["box_x2"], r["box_y2"]))
+    return best

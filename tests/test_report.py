@@ -1,0 +1,209 @@
+"""The HTML report: built from a hand-made output folder (no model), checked as text and in a browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from clips import write_clip
+
+from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
+from pipeline.analysis.settings import AnalysisSettings
+from pipeline.report import write_report
+from pipeline.report.build import step_interval_series
+from pipeline.report.data import Contact
+from pipeline.report.svg import dot_chart
+from pipeline.schemas import DETECTIONS, VIDEOS
+
+OK_ID, FAILED_ID = "00000000000000aa", "00000000000000bb"
+OK_NAME = "<img src=x onerror=alert(1)>.mp4"
+FAILED_NAME = "<script>alert(1)</script>.mp4"  # the slash makes "<script>alert(1)<" a folder of the path
+FAILED_ERROR = "broken.mp4 could not be opened as a video (Invalid data found when processing input)."
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _row(schema, **values) -> dict:
+    """A row of ``schema`` with every column null except ``values``."""
+    unknown = set(values) - set(schema.names)
+    if unknown:
+        raise ValueError(f"columns {sorted(unknown)} are not in {schema.metadata[b'formwatch_table'].decode()}")
+    return {name: values.get(name) for name in schema.names}
+
+
+def _write(out_dir: Path, dataset: str, video_id: str, rows: list[dict], schema) -> None:
+    (out_dir / dataset).mkdir(parents=True, exist_ok=True)
+    pq.write_table(build_table(rows, schema), out_dir / dataset / f"{video_id}.parquet")
+
+
+def _video_rows(source: Path, folder: Path) -> list[dict]:
+    common = {"processed_at": datetime(2024, 5, 1, tzinfo=UTC), "formwatch_version": "test"}
+    return [
+        _row(VIDEOS, video_id=OK_ID, path=str(source), status="ok", fps=30.0, frames=12, duration_s=0.4,
+             slow_motion_suspected=False, **common),
+        _row(VIDEOS, video_id=FAILED_ID, path=f"{folder}/{FAILED_NAME}", status="failed", error=FAILED_ERROR,
+             **common),
+    ]
+
+
+def _person(track_id: int, is_runner: bool, activity: str) -> dict:
+    return _row(RUNNERS, video_id=OK_ID, track_id=track_id, is_runner=is_runner, activity=activity,
+                slow_motion_suspected=False, source_track_ids=[track_id], fragments_merged=0, first_frame=0,
+                last_frame=11, frames_detected=12, seconds_visible=0.4, fps_used=30.0, steps=6 if is_runner else 2,
+                strides=2, cadence_spm=172.0 if is_runner else None, running_cues_met=3, running_cues_measured=4,
+                view="side", views_seen=["side"], swaps_repaired=0, alternation_errors=0)
+
+
+def _fault(name: str, value: float | None, unit: str, flagged: bool | None, reason: str | None = None) -> dict:
+    return _row(DEVIATIONS, video_id=OK_ID, track_id=1, deviation=name, value=value, unit=unit, flagged=flagged,
+                fraction_flagged=None if value is None else (0.6 if flagged else 0.1),
+                strides_measured=0 if value is None else 5, reason=reason)
+
+
+def _contacts() -> list[dict]:
+    overstrides = [0.05, 0.22, 0.08, 0.25, 0.1, None]
+    return [_row(CONTACTS, video_id=OK_ID, track_id=1, frame=2 * i, time_s=2 * i / 30.0,
+                 foot="left" if i % 2 else "right", step_index=i, view="side", overstride_leg_lengths=o,
+                 shank_angle_deg=None if o is None else 60 * o)
+            for i, o in enumerate(overstrides)]
+
+
+def _detections() -> list[dict]:
+    return [_row(DETECTIONS, video_id=OK_ID, frame=f, time_s=f / 30.0, track_id=1, runner_id=1, box_x1=100.0,
+                 box_y1=40.0, box_x2=160.0, box_y2=200.0, box_conf=0.9) for f in range(12)]
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    """An output folder written by hand: one ok video with a runner and a walker, one failed video."""
+    footage, out = tmp_path / "footage", tmp_path / "out"
+    footage.mkdir()
+    source = write_clip(footage / OK_NAME, frames=12, size=(320, 240))
+    _write(out, "videos", OK_ID, _video_rows(source, footage)[:1], VIDEOS)
+    _write(out, "videos", FAILED_ID, _video_rows(source, footage)[1:], VIDEOS)
+    _write(out, "runners", OK_ID, [_person(1, True, "running"), _person(4, False, "walking")], RUNNERS)
+    _write(out, "deviations", OK_ID, [_fault("overstride", 0.2, "leg lengths", True),
+                                      _fault("elbow_angle", None, "deg", None, reason="view")], DEVIATIONS)
+    _write(out, "contacts", OK_ID, _contacts(), CONTACTS)
+    _write(out, "detections", OK_ID, _detections(), DETECTIONS)
+    (out / "clips" / OK_ID).mkdir(parents=True)
+    write_clip(out / "clips" / OK_ID / "annotated.mp4", frames=8, size=(320, 240))
+    write_clip(out / "clips" / OK_ID / "runner_1.mp4", frames=8, size=(160, 240))
+    return out
+
+
+def _page(out_dir: Path) -> str:
+    path = write_report(out_dir)
+    assert path == out_dir / "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+def test_names_are_escaped(out_dir: Path) -> None:
+    page = _page(out_dir)
+    assert "&lt;img src=x onerror=alert(1)&gt;.mp4" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;.mp4" in page  # the full path is shown
+    assert "<script" not in page and "<img src=x" not in page
+
+
+def test_no_network_references(out_dir: Path) -> None:
+    assert not re.search(r"https?://", _page(out_dir))
+
+
+def test_failed_video_shows_its_error(out_dir: Path) -> None:
+    page = _page(out_dir)
+    assert "failed" in page
+    assert "broken.mp4 could not be opened as a video (Invalid data found when processing input)." in page
+
+
+def test_clips_are_embedded_by_relative_path(out_dir: Path) -> None:
+    page = _page(out_dir)
+    sources = re.findall(r'<video controls preload="metadata" src="([^"]+)"', page)
+    assert sources == [f"clips/{OK_ID}/annotated.mp4", f"clips/{OK_ID}/runner_1.mp4"]
+    assert all((out_dir / s).is_file() for s in sources)
+
+
+def test_missing_clip_is_left_out(out_dir: Path) -> None:
+    (out_dir / "clips" / OK_ID / "runner_1.mp4").unlink()
+    assert "runner_1.mp4" not in _page(out_dir)
+
+
+def test_people_table_and_faults(out_dir: Path) -> None:
+    page = _page(out_dir)
+    assert "Runner 1" in page and "Runner 4" not in page  # only runners get a card
+    assert re.search(r"<td class=\"num\">4</td><td>no</td><td>walking</td>", page)
+    assert "0.2 leg lengths" in page and "60%" in page  # overstride value, unit, share flagged
+    assert re.search(r"Elbow angle</td>.*?<td class=\"muted\">view</td>", page, re.S)  # reason of the null
+
+
+def test_plots_draw_the_threshold(out_dir: Path) -> None:
+    page = _page(out_dir)
+    assert page.count("<svg") == 3  # step interval, overstride, shank angle
+    assert page.count('class="threshold"') == 2
+    # red dots: overstrides 0.22 and 0.25 > 0.15 leg lengths; shank angles 13.2 and 15 > 10 deg
+    assert page.count('fill="#c53030"') == 2 + 2
+
+
+def test_thumbnail_is_written(out_dir: Path) -> None:
+    page = _page(out_dir)
+    match = re.search(r'<img class="thumb" src="([^"]+)"', page)
+    assert match and match.group(1) == f"report_assets/{OK_ID}_1.jpg"
+    assert (out_dir / match.group(1)).read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_gone_video_skips_the_thumbnail(out_dir: Path, tmp_path: Path) -> None:
+    shutil.rmtree(tmp_path / "footage")
+    page = _page(out_dir)
+    assert 'class="thumb"' not in page and "Runner 1" in page
+
+
+def test_written_atomically(out_dir: Path) -> None:
+    _page(out_dir)
+    assert not list(out_dir.glob(".report.html.*.tmp"))
+
+
+def test_folder_without_results_names_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="videos holds no results"):
+        write_report(tmp_path)
+
+
+def test_step_intervals() -> None:
+    contacts = [Contact(t, "left", None, None) for t in (0.0, 0.35, 0.7, 1.1)]
+    times, intervals = step_interval_series(contacts)
+    assert times == [0.35, 0.7, 1.1]
+    assert intervals == pytest.approx([0.35, 0.35, 0.4])
+
+
+@pytest.mark.parametrize(("ys", "threshold", "red"), [([0.1, 0.2, 0.3], 0.15, 2), ([0.1, 0.2], None, 0),
+                                                       ([5.0], 10.0, 0)])
+def test_dot_chart_marks_points_beyond_threshold(ys: list[float], threshold: float | None, red: int) -> None:
+    svg = dot_chart(list(range(len(ys))), ys, "t <x>", "s", "u", threshold)
+    assert svg.count('fill="#c53030"') == red
+    assert svg.count("stroke-dasharray") == (threshold is not None)
+    assert "t &lt;x&gt;" in svg
+
+
+def test_dot_chart_rejects_mismatched_series() -> None:
+    with pytest.raises(ValueError, match="got 2 and 1"):
+        dot_chart([0.0, 1.0], [1.0], "t", "s", "u")
+
+
+def test_thresholds_are_the_default_settings() -> None:
+    assert AnalysisSettings().overstride_leg_lengths == pytest.approx(0.15)
+
+
+def test_report_renders_in_headless_chromium(out_dir: Path, tmp_path: Path) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is not installed; the browser check needs Chromium (CI installs it)")
+    report, shot = write_report(out_dir), tmp_path / "report.png"
+    subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+         f"--screenshot={shot}", "--window-size=1280,2000", report.as_uri()],
+        check=True, timeout=120, capture_output=True,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 20_000  # a blank 1280x2000 page compresses to a few KB
