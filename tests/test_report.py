@@ -207,3 +207,63 @@ def test_report_renders_in_headless_chromium(out_dir: Path, tmp_path: Path) -> N
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 20_000  # a blank 1280x2000 page compresses to a few KB
+
+
+_PLAYBACK_PROBE = """<!DOCTYPE html><html><body><pre id="out">waiting</pre>
+<iframe id="report" src="report.html" width="1280" height="900"></iframe>
+<script>
+const out = document.getElementById("out");
+document.getElementById("report").addEventListener("load", async (event) => {
+  const video = event.target.contentDocument.querySelector("video");
+  if (!video) { out.textContent = "no video element"; return; }
+  video.muted = true;
+  const ready = () => new Promise(
+    (done) => video.readyState >= 2 ? done() : video.addEventListener("loadeddata", done));
+  await Promise.race([ready(), new Promise((done) => setTimeout(done, 8000))]);
+  const readyState = video.readyState;
+  try { await video.play(); } catch (error) { out.textContent = "play failed: " + error; return; }
+  await new Promise((done) => setTimeout(done, 1500));
+  const error = video.error && video.error.code;
+  out.textContent = JSON.stringify({readyState, currentTime: video.currentTime, error});
+});
+</script></body></html>"""
+
+
+def test_report_videos_load_and_play_in_headless_chromium(out_dir: Path, tmp_path: Path) -> None:
+    """Served over a local HTTP server (same origin as a probe page), the report's first clip
+    reaches readyState >= 2 (HAVE_CURRENT_DATA) and its currentTime advances when played."""
+    import functools
+    import html
+    import http.server
+    import json
+    import re
+    import threading
+
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is not installed; the browser check needs Chromium (CI installs it)")
+    write_report(out_dir)
+    (out_dir / "probe.html").write_text(_PLAYBACK_PROBE)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(out_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = subprocess.run(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}", "--virtual-time-budget=15000", "--dump-dom",
+             f"http://127.0.0.1:{server.server_address[1]}/probe.html"],
+            timeout=120, capture_output=True, text=True,
+        )
+    finally:
+        server.shutdown()
+    found = re.search(r'<pre id="out">(.*?)</pre>', done.stdout, re.S)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    text = html.unescape(found.group(1))
+    assert text.startswith("{"), f"the probe page says: {text}"
+    result = json.loads(text)
+    assert result["readyState"] >= 2 and result["error"] is None, result
+    assert result["currentTime"] > 0.0, result
