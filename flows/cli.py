@@ -112,6 +112,7 @@ def _stats(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from pipeline.analysis.faults import DEVIATIONS
     from pipeline.stats import runner_summaries
 
     summaries = runner_summaries(args.out, runners_only=args.runners_only)
@@ -121,6 +122,9 @@ def _stats(args: argparse.Namespace) -> int:
     for s in summaries:
         cadence = f"{s.cadence_spm:.0f}" if s.cadence_spm is not None else "-"
         faults = "; ".join(s.faults) if s.faults else ("none" if s.activity == "running" else "-")
+        if s.activity == "running" and s.unmeasured:
+            faults = "not measurable" if not s.faults and s.unmeasured == len(DEVIATIONS) else \
+                f"{faults} ({s.unmeasured} not measurable)"
         table.add_row(s.video, str(s.track_id), s.activity, f"{s.seconds_visible:.1f}", str(s.steps), cadence,
                       s.view, faults)
     Console(width=None if sys.stdout.isatty() else 160).print(table)  # pipes and files get full rows
