@@ -159,3 +159,14 @@ def test_thresholds_come_from_the_settings() -> None:
     settings = AnalysisSettings(trunk_lean_max_deg=4.0)
     analysis, _ = analyse_spec(RunnerSpec(trunk_lean_deg=6.0), settings=settings)
     assert deviation(analysis, "trunk_lean")["flagged"] is True
+
+
+def test_a_runner_too_small_for_pose_precision_gets_no_verdicts() -> None:
+    analysis, truth = analyse_spec(RunnerSpec(elbow_angle_deg=140.0, overstride=0.3, scale_px_per_m=80.0,
+                                              noise_px=0.5))
+    runner = analysis.runners.to_pylist()[0]
+    assert runner["leg_length_px"] < 100 and runner["is_runner"]
+    assert runner["cadence_spm"] == pytest.approx(180, rel=0.03)  # the rhythm is still measured
+    rows = analysis.deviations.to_pylist()
+    assert all(r["flagged"] is None and r["reason"] in ("low_confidence", "view") for r in rows)
+    assert {r["reason"] for r in rows} == {"low_confidence", "view"}

@@ -107,6 +107,8 @@ def _gate(
     supported = np.isin(ctx.views[rows], measure.views)
     if not supported.any():
         return "view"
+    if not ctx.gait.leg_length_px >= settings.min_leg_length_px:  # too small for pose precision
+        return "low_confidence"
     if np.isfinite(values[supported]).mean() < 0.5:
         return "occluded"
     confidence = ctx.track.keypoint_confidence[rows][supported][:, list(measure.keypoints)]

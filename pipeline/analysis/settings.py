@@ -35,6 +35,14 @@ class AnalysisSettings(Section):
         ge=0.0,
         le=1.0,
     )
+    min_leg_length_px: float = setting(
+        100.0,
+        "Runners whose leg (hip-knee-ankle) is shorter than this in the picture get no fault "
+        "verdicts (reason 'low_confidence'): keypoints are a few px off, which is a large share "
+        "of a 20-px shoulder width. Cadence and view are still reported.",
+        unit="px",
+        ge=0.0,
+    )
     # --- signals
     max_gap_fill_s: float = setting(
         0.1,
