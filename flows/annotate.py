@@ -18,6 +18,7 @@ from pipeline.config import Settings
 from pipeline.pose_model import resolve_weights
 from pipeline.process import failed_row, process_video, write_video_row
 from pipeline.progress import current_reporter
+from pipeline.stats import run_markdown, run_table
 from pipeline.video import find_videos
 
 
@@ -53,30 +54,10 @@ def process_video_task(path: str, settings: Settings, out_dir: str, weights_path
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
 def publish_artifacts_task(out_dir: str, rows: list[dict[str, Any]], report: str | None) -> None:
     """A table of every person and fault, and a page linking the clips, in the Prefect UI."""
-    from pipeline.stats import runner_summaries
-
-    ids = {r["video_id"] for r in rows if r["status"] == "ok"}
-    names = {r["video_id"]: Path(r["path"]).name for r in rows}
-    people = [p for p in runner_summaries(out_dir) if p.video in names.values()] if ids else []
-    create_table_artifact(
-        key="formwatch-runners",
-        table=[{"video": p.video, "id": p.track_id, "activity": p.activity, "seconds": round(p.seconds_visible, 1),
-                "cadence_spm": None if p.cadence_spm is None else round(p.cadence_spm),
-                "view": p.view, "faults": "; ".join(p.faults)} for p in people],
-        description=f"People in the {len(ids)} videos of this run; form verdicts for runners only.",
-    )
-    lines = [f"# FormWatch results\n\nOutput folder: `{Path(out_dir).resolve()}`\n"]
-    if report:
-        lines.append(f"Report: [{Path(report).name}]({Path(report).resolve().as_uri()})\n")
-    for row in rows:
-        name = names[row["video_id"]]
-        if row["status"] != "ok":
-            lines.append(f"- **{name}**: failed: {row['error']}")
-            continue
-        clips = sorted((Path(out_dir) / "clips" / row["video_id"]).glob("*.mp4"))
-        links = ", ".join(f"[{c.name}]({c.resolve().as_uri()})" for c in clips) or "no clips"
-        lines.append(f"- **{name}**: {row['people']} people, {row['runners']} running; {links}")
-    create_markdown_artifact(key="formwatch-clips", markdown="\n".join(lines),
+    ok = sum(r["status"] == "ok" for r in rows)
+    create_table_artifact(key="formwatch-runners", table=run_table(out_dir, rows),
+                          description=f"People in the {ok} videos of this run; form verdicts for runners only.")
+    create_markdown_artifact(key="formwatch-clips", markdown=run_markdown(out_dir, rows, report),
                              description="Clips and failures of this run")
 
 

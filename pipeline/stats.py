@@ -15,6 +15,7 @@ class RunnerSummary:
     """One person of one video, as `formwatch stats` shows them."""
 
     video: str
+    video_id: str
     track_id: int
     activity: str
     seconds_visible: float
@@ -49,7 +50,8 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
             unmeasured[key] = unmeasured.get(key, 0) + 1
     rows = [
         RunnerSummary(
-            video=videos.get(p["video_id"], p["video_id"]), track_id=p["track_id"], activity=p["activity"],
+            video=videos.get(p["video_id"], p["video_id"]), video_id=p["video_id"], track_id=p["track_id"],
+            activity=p["activity"],
             seconds_visible=p["seconds_visible"], steps=p["steps"], cadence_spm=p["cadence_spm"], view=p["view"],
             faults=flagged.get((p["video_id"], p["track_id"]), []),
             unmeasured=unmeasured.get((p["video_id"], p["track_id"]), 0),
@@ -58,3 +60,29 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
         if p["is_runner"] or not runners_only
     ]
     return sorted(rows, key=lambda r: (r.video, r.activity != "running", r.track_id))
+
+
+def run_table(out_dir: str | Path, rows: list[dict]) -> list[dict]:
+    """One row per person in the videos of one run (``rows``: their ``videos/`` rows), for the
+    Prefect table artifact."""
+    ids = {r["video_id"] for r in rows if r["status"] == "ok"}
+    people = [p for p in runner_summaries(out_dir) if p.video_id in ids] if ids else []
+    return [{"video": p.video, "id": p.track_id, "activity": p.activity, "seconds": round(p.seconds_visible, 1),
+             "cadence_spm": None if p.cadence_spm is None else round(p.cadence_spm), "view": p.view,
+             "faults": "; ".join(p.faults)} for p in people]
+
+
+def run_markdown(out_dir: str | Path, rows: list[dict], report: str | Path | None) -> str:
+    """A page linking the report and each video's clips, and naming the failures, of one run."""
+    lines = [f"# FormWatch results\n\nOutput folder: `{Path(out_dir).resolve()}`\n"]
+    if report:
+        lines.append(f"Report: [{Path(report).name}]({Path(report).resolve().as_uri()})\n")
+    for row in rows:
+        name = Path(row["path"]).name
+        if row["status"] != "ok":
+            lines.append(f"- **{name}**: failed: {row['error']}")
+            continue
+        clips = sorted((Path(out_dir) / "clips" / row["video_id"]).glob("*.mp4"))
+        links = ", ".join(f"[{c.name}]({c.resolve().as_uri()})" for c in clips) or "no clips"
+        lines.append(f"- **{name}**: {row['people']} people, {row['runners']} running; {links}")
+    return "\n".join(lines)

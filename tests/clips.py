@@ -10,6 +10,15 @@ import av
 import cv2
 import numpy as np
 
+#: Keypoints of a standing figure as (dx, dy) in figure heights from the top centre of its box.
+FIGURE = {
+    "nose": (0, .06), "left_eye": (-.02, .05), "right_eye": (.02, .05), "left_ear": (-.04, .06),
+    "right_ear": (.04, .06), "left_shoulder": (-.1, .2), "right_shoulder": (.1, .2),
+    "left_elbow": (-.16, .35), "right_elbow": (.16, .35), "left_wrist": (-.08, .46), "right_wrist": (.08, .46),
+    "left_hip": (-.07, .5), "right_hip": (.07, .5), "left_knee": (-.07, .72), "right_knee": (.07, .72),
+    "left_ankle": (-.07, .95), "right_ankle": (.07, .95),
+}
+
 
 def person_photo() -> np.ndarray:
     """A real photo with people in it, shipped inside the ultralytics package (BGR)."""

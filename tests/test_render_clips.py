@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pyarrow as pa
 import pytest
-from clips import write_clip
+from clips import FIGURE, write_clip
 from test_render_writer import probe, top_level_boxes
 
 from pipeline.analysis.schemas import DEVIATIONS, RUNNERS, build_table
@@ -21,14 +21,6 @@ RATE = Fraction(30000, 1001)
 FPS = float(RATE)
 FRAMES = 30
 
-#: Keypoints of a standing figure as (dx, dy) in figure heights from the top centre of its box.
-FIGURE = {
-    "nose": (0, .06), "left_eye": (-.02, .05), "right_eye": (.02, .05), "left_ear": (-.04, .06),
-    "right_ear": (.04, .06), "left_shoulder": (-.1, .2), "right_shoulder": (.1, .2),
-    "left_elbow": (-.16, .35), "right_elbow": (.16, .35), "left_wrist": (-.08, .46), "right_wrist": (.08, .46),
-    "left_hip": (-.07, .5), "right_hip": (.07, .5), "left_knee": (-.07, .72), "right_knee": (.07, .72),
-    "left_ankle": (-.07, .95), "right_ankle": (.07, .95),
-}
 
 
 def detection_row(frame: int, track_id: int, cx: float, top: float = 40.0, height: float = 150.0) -> dict:
