@@ -1,11 +1,22 @@
-"""The ``annotate_footage`` flow: every video in the sources, detected, tracked, written.
+"""The FormWatch flows: ``annotate_footage`` over folders, ``process_one_video`` for one file.
 
 Thin by design: each task wraps one ``pipeline`` function and only paths, settings and
 small dicts pass between tasks, never frames.
+
+``annotate_footage`` finds the videos, plans which need processing (incremental: see
+``pipeline.incremental``), then fans the rest out either as tasks on a task runner
+chosen by ``settings.orchestration`` (threads, processes or Dask) or, when
+``orchestration.video_deployment`` names a deployment, as one child flow run of
+``process_one_video`` per video, which any worker of that deployment's work pool may run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,13 +24,20 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
 
-from pipeline.config import Settings
+from flows.runners import inference_slot, make_task_runner
+from pipeline.config import WEIGHTS_ENV, Settings
+from pipeline.incremental import PlannedVideo, plan_videos, run_key
 from pipeline.pose_model import resolve_weights
 from pipeline.process import failed_row, process_video, write_video_row
 from pipeline.progress import current_reporter
-from pipeline.stats import run_markdown, run_table
-from pipeline.video import find_videos
+from pipeline.sink import dataset_file
+from pipeline.stats import run_markdown, run_table, summary_markdown
+from pipeline.video import find_videos, is_transient
+
+#: The per-video deployment that `formwatch deploy` registers beside the nightly one.
+VIDEO_DEPLOYMENT = "process-one-video/formwatch-video"
 
 
 @task(name="resolve-weights", cache_policy=NO_CACHE)
@@ -27,36 +45,69 @@ def resolve_weights_task(weights: str) -> str:
     return str(resolve_weights(weights))
 
 
-@task(name="find-videos", cache_policy=NO_CACHE)
+@task(name="find-videos", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def find_videos_task(sources: list[str], extensions: tuple[str, ...]) -> list[str]:
     return [str(p) for p in find_videos(sources, extensions)]
 
 
+@task(name="plan-videos", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def plan_videos_task(paths: list[str], out_dir: str, settings: Settings, weights_path: str,
+                     force: bool) -> list[PlannedVideo]:
+    plan = plan_videos(paths, out_dir, run_key(settings, weights_path), force)
+    logger = get_run_logger()
+    for item in plan:
+        logger.info("%s: %s (%s)", Path(item.path).name, "process" if item.process else "skip", item.reason)
+    return plan
+
+
+def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition: only transient I/O errors (a corrupt video is recorded, not retried)."""
+    try:
+        state.result()
+    except Exception as exc:  # noqa: BLE001 - the state's own exception, re-raised to inspect it
+        return is_transient(exc)
+    return False
+
+
 @task(name="process-video", tags=["pose-inference"], cache_policy=NO_CACHE,
-      task_run_name="process-video-{path}")
-def process_video_task(path: str, settings: Settings, out_dir: str, weights_path: str) -> dict[str, Any]:
+      task_run_name="process-video-{video_id}", retry_condition_fn=_retry_if_transient)
+def process_video_task(path: str, settings: Settings, out_dir: str, weights_path: str,
+                       video_id: str | None = None) -> dict[str, Any]:
     reporter = current_reporter()
     reporter.start_video(Path(path).name, 0)
+    slot = functools.partial(inference_slot, settings.orchestration.inference_slots)
     try:
-        row = process_video(path, settings, out_dir, Path(weights_path), progress=reporter.advance_video)
+        row = process_video(path, settings, out_dir, Path(weights_path), progress=reporter.advance_video,
+                            video_id=video_id, inference_slot=slot)
     finally:
         reporter.finish_video()
     logger = get_run_logger()
     if row["status"] == "ok":
-        logger.info("%s: %d frames at %.3f fps, %d tracks, %d detections in %.1f s",
-                    Path(path).name, row["frames"], row["fps"], row["tracks"], row["detections"],
+        logger.info("%s: %d frames at %.3f fps, %d tracks, %d runners in %.1f s",
+                    Path(path).name, row["frames"], row["fps"], row["tracks"], row["runners"],
                     row["processing_s"])
     else:
         logger.warning("%s failed: %s", Path(path).name, row["error"])
     return row
 
 
+def _with_retries(settings: Settings) -> Any:
+    o = settings.orchestration
+    return process_video_task.with_options(
+        retries=o.retries, retry_delay_seconds=[o.retry_delay_s * 2**i for i in range(o.retries)] or 0,
+    )
+
+
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
-def publish_artifacts_task(out_dir: str, rows: list[dict[str, Any]], report: str | None) -> None:
-    """A table of every person and fault, and a page linking the clips, in the Prefect UI."""
+def publish_artifacts_task(out_dir: str, rows: list[dict[str, Any]], skipped: list[PlannedVideo],
+                           report: str | None) -> None:
+    """The run's summary, a table of every person and fault, and a page of clips, in the Prefect UI."""
+    create_markdown_artifact(key="formwatch-summary", markdown=summary_markdown(out_dir, rows, skipped),
+                             description="Videos processed, skipped and failed by this run; runners found")
     ok = sum(r["status"] == "ok" for r in rows)
     create_table_artifact(key="formwatch-runners", table=run_table(out_dir, rows),
-                          description=f"People in the {ok} videos of this run; form verdicts for runners only.")
+                          description=f"People in the {ok} videos processed by this run; "
+                          "form verdicts for runners only.")
     create_markdown_artifact(key="formwatch-clips", markdown=run_markdown(out_dir, rows, report),
                              description="Clips and failures of this run")
 
@@ -69,34 +120,160 @@ def write_report_task(out_dir: str) -> str:
 
 
 def _run_name() -> str:
+    """``2026-12-02 02:00 · footage · 14 videos``: when, what and how much."""
     from prefect.runtime import flow_run
 
-    sources = flow_run.parameters.get("sources") or []
+    parameters = flow_run.parameters
+    sources = parameters.get("sources") or []
     first = Path(sources[0]).name if sources else "nothing"
-    more = f"+{len(sources) - 1}" if len(sources) > 1 else ""
-    return f"{datetime.now():%Y-%m-%d-%H%M}-{first}{more}"
+    more = f" +{len(sources) - 1}" if len(sources) > 1 else ""
+    try:
+        settings = Settings.model_validate(parameters.get("settings") or {})
+        count = f"{len(find_videos(sources, settings.video.extensions))} videos"
+    except Exception:  # noqa: BLE001 - a name must never fail the run; find-videos reports the error
+        count = "? videos"
+    return f"{datetime.now():%Y-%m-%d %H:%M} · {first}{more} · {count}"
+
+
+def _video_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    return Path(flow_run.parameters.get("path", "video")).name
+
+
+def _record_unexpected(item: PlannedVideo, message: str, out_dir: str, weights_path: str) -> dict[str, Any]:
+    """A failed row for a video whose task or child flow run ended without writing one."""
+    row = failed_row(item.path, f"unexpected error while processing: {message}", Path(weights_path).name)
+    return write_video_row(row, out_dir)
+
+
+@contextlib.contextmanager
+def _api_shared_with_workers() -> Iterator[None]:
+    """Make processes spawned from here (pool or Dask workers) report to this run's API.
+
+    Without a server (PREFECT_API_URL unset) Prefect serves the API from a temporary local
+    server; a spawned process would otherwise start its own and keep its task runs, and
+    its concurrency slots, apart from this run's. Set in the environment for spawned
+    processes and in the settings that Prefect sends along with each task.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with get_client(sync_client=True) as client:
+        url = str(client.api_url)
+    saved = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = saved
+
+
+def _process_as_tasks(todo: list[PlannedVideo], settings: Settings, out_dir: str,
+                      weights_path: str) -> list[dict[str, Any]]:
+    process = _with_retries(settings)
+    shared = _api_shared_with_workers() if settings.orchestration.task_runner != "thread" else contextlib.nullcontext()
+    with shared, make_task_runner(settings.orchestration) as runner:
+        futures = [
+            runner.submit(process, {"path": item.path, "settings": settings, "out_dir": out_dir,
+                                    "weights_path": weights_path, "video_id": item.video_id})
+            for item in todo
+        ]
+        rows = []
+        for item, future in zip(todo, futures, strict=True):
+            future.wait()
+            state = future.state
+            if state.is_completed():
+                rows.append(future.result())
+            else:  # retries exhausted or an unexpected error: record it and carry on with the batch
+                rows.append(_record_unexpected(item, state.message or state.name, out_dir, weights_path))
+    return rows
+
+
+def _process_as_child_flows(todo: list[PlannedVideo], settings: Settings, out_dir: str,
+                            weights_path: str) -> list[dict[str, Any]]:
+    """One ``process_one_video`` flow run per video on the work pool; wait for all of them."""
+    import pyarrow.parquet as pq
+    from prefect.deployments import run_deployment
+
+    logger = get_run_logger()
+    deployment = settings.orchestration.video_deployment
+    runs = {}
+    for item in todo:
+        run = run_deployment(deployment, parameters={"path": item.path, "out_dir": out_dir, "settings": settings,
+                                                     "video_id": item.video_id}, timeout=0, as_subflow=True)
+        runs[run.id] = item
+    logger.info("%d child flow runs of %s created; any worker of its pool may run them", len(runs), deployment)
+    states: dict[Any, Any] = {}
+    with get_client(sync_client=True) as client:
+        while len(states) < len(runs):
+            time.sleep(2.0)
+            for run_id in runs.keys() - states.keys():
+                state = client.read_flow_run(run_id).state
+                if state is not None and state.is_final():
+                    states[run_id] = state
+    rows = []
+    for run_id, item in runs.items():
+        state = states[run_id]
+        row_file = dataset_file(out_dir, "videos", item.video_id)
+        if state.is_completed() and row_file.is_file():
+            rows.append(pq.read_table(row_file).to_pylist()[0])
+        else:
+            rows.append(_record_unexpected(item, f"child flow run {state.name}: {state.message}", out_dir,
+                                           weights_path))
+    return rows
 
 
 @flow(name="annotate_footage", flow_run_name=_run_name, validate_parameters=True)
-def annotate_footage(sources: list[str], out_dir: str = "output", settings: Settings | None = None) -> dict[str, Any]:
-    """Detect and track every person in every video under ``sources``; write Parquet to ``out_dir``.
+def annotate_footage(sources: list[str], out_dir: str = "output", settings: Settings | None = None,
+                     force: bool = False) -> dict[str, Any]:
+    """Detect, track and analyse every new or changed video under ``sources``; write to ``out_dir``.
 
-    Returns a summary: counts of videos ok and failed, and the ``videos/`` rows.
+    Videos whose earlier results match their content, the settings, the weights and the
+    analysis version are skipped unless ``force``. Returns counts (found, processed, ok,
+    skipped, failed) and the ``videos/`` rows of the processed videos.
     """
     settings = settings or Settings()
     weights_path = resolve_weights_task(settings.model.weights)
     paths = find_videos_task(sources, settings.video.extensions)
-    current_reporter().start_batch(len(paths))
-    rows = []
-    for path in paths:
-        state = process_video_task(path, settings, out_dir, weights_path, return_state=True)
-        if state.is_completed():
-            rows.append(state.result())
-        else:  # an unexpected error: record it and carry on with the batch
-            message = f"unexpected error while processing: {state.message}"
-            rows.append(write_video_row(failed_row(path, message, Path(weights_path).name), out_dir))
+    plan = plan_videos_task(paths, out_dir, settings, weights_path, force)
+    todo = [item for item in plan if item.process]
+    skipped = [item for item in plan if not item.process]
+    current_reporter().start_batch(len(todo))
+    if not todo:
+        rows = []
+    elif settings.orchestration.video_deployment:
+        rows = _process_as_child_flows(todo, settings, out_dir, weights_path)
+    else:
+        rows = _process_as_tasks(todo, settings, out_dir, weights_path)
     report = write_report_task(out_dir) if rows else None
-    publish_artifacts_task(out_dir, rows, report)
+    publish_artifacts_task(out_dir, rows, skipped, report)
     ok = sum(r["status"] == "ok" for r in rows)
-    get_run_logger().info("%d videos processed, %d failed; results in %s", ok, len(rows) - ok, out_dir)
-    return {"videos": len(rows), "ok": ok, "failed": len(rows) - ok, "out_dir": out_dir, "rows": rows}
+    get_run_logger().info("%d videos found: %d processed (%d failed), %d skipped as unchanged; results in %s",
+                          len(plan), len(rows), len(rows) - ok, len(skipped), out_dir)
+    return {"found": len(plan), "videos": len(rows), "ok": ok, "failed": len(rows) - ok, "skipped": len(skipped),
+            "runners": sum(r.get("runners") or 0 for r in rows), "out_dir": out_dir, "rows": rows}
+
+
+@flow(name="process-one-video", flow_run_name=_video_run_name, validate_parameters=True)
+def process_one_video(path: str, out_dir: str, settings: Settings, video_id: str | None = None) -> dict[str, Any]:
+    """One video, as a child flow run that any worker of the work pool may pick up.
+
+    The weights are resolved on the worker's machine (``model.weights``, or ``FORMWATCH_WEIGHTS``
+    there); ``out_dir`` must be storage every worker shares.
+    """
+    weights = settings.model.weights
+    if not Path(weights).is_file() and os.environ.get(WEIGHTS_ENV):  # this worker keeps them elsewhere
+        weights = os.environ[WEIGHTS_ENV]
+    weights_path = resolve_weights_task(weights)
+    state = _with_retries(settings)(path, settings, out_dir, weights_path, video_id, return_state=True)
+    if state.is_completed():
+        return state.result()
+    item = PlannedVideo(path, video_id or "", True, "child")
+    return _record_unexpected(item, state.message or state.name, out_dir, weights_path)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import WEIGHTS_ENV, ConfigError, describe_settings, load_settings
+from flows.server import FORMWATCH_HOME_ENV, ServerError
+from pipeline.config import WEIGHTS_ENV, ConfigError, Settings, describe_settings, load_settings
 
 EPILOG = f"""\
 Settings come from the defaults (see `formwatch config`), then --config FILE, then
@@ -24,29 +26,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser(
-        "run", help="detect and track every person in the footage; write Parquet",
+    options = _run_options()
+    commands.add_parser(
+        "run", parents=[options], help="process new or changed videos now; write Parquet, clips and a report",
         description="Run the annotate_footage flow over video files and folders (searched "
-        "recursively for mp4, mov, m4v, avi, mkv and webm, any letter case).",
+        "recursively for mp4, mov, m4v, avi, mkv and webm, any letter case). Videos already processed "
+        "with the same content, settings, weights and analysis version are skipped (--force redoes them).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).add_argument("--no-progress", action="store_true", help="no progress bars, even on a terminal")
+
+    serve = commands.add_parser(
+        "serve", parents=[options], help="run the job on a cron schedule until stopped (deployment formwatch-nightly)",
+        description="Register the deployment annotate_footage/formwatch-nightly with a cron schedule and serve it "
+        "until Ctrl-C or SIGTERM. Each run processes the new or changed videos of SOURCE. With no "
+        "PREFECT_API_URL set, starts and owns a local Prefect server (SQLite in "
+        f"${{{FORMWATCH_HOME_ENV}:-~/.formwatch}}/prefect-server, loopback only) and prints its UI address.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("sources", nargs="+", metavar="SOURCE", help="a video file or a folder of videos")
-    run.add_argument("--out", default="output", metavar="DIR",
-                     help="output folder for the Parquet datasets (default: %(default)s)")
-    run.add_argument("--config", metavar="FILE", help="YAML file overriding the default settings")
-    run.add_argument("--weights", metavar="PATH", help="pose weights file (setting model.weights)")
-    run.add_argument("--start", type=float, metavar="SECONDS",
-                     help="analyse each video from this time (setting video.start_s)")
-    run.add_argument("--end", type=float, metavar="SECONDS",
-                     help="stop analysing each video at this time (setting video.end_s)")
-    run.add_argument("--device", metavar="DEVICE",
-                     help="torch device: auto, cpu, 0, cuda:1 ... (setting model.device)")
-    run.add_argument("--tracker", choices=["botsort", "bytetrack"], help="setting tracking.tracker")
-    run.add_argument("--no-clips", action="store_true",
-                     help="write no annotated or highlight clips (setting render.clips), for stats-only runs")
-    run.add_argument("--blur-faces", choices=["none", "others", "all"],
-                     help="faces to blur in clips (setting render.blur_faces; default: others)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bars, even on a terminal")
+    _schedule_options(serve, required=True)
+    serve.add_argument("--pool", metavar="NAME",
+                       help="send each video to this work pool as a child flow run (deployment "
+                       "process-one-video/formwatch-video) instead of processing it here")
+    serve.add_argument("--port", type=int, default=4200,
+                       help="port of the owned local server (default: %(default)s, or a free one if taken)")
+
+    deploy = commands.add_parser(
+        "deploy", parents=[options], help="register the job on a work pool, for workers on many machines",
+        description="Register annotate_footage/formwatch-nightly (optionally on a cron schedule) and "
+        "process-one-video/formwatch-video on a Prefect work pool (created as a process pool if missing). "
+        "Workers started with `prefect worker start --pool NAME` on any machine then share the videos of "
+        "each run, one child flow run per video. Needs PREFECT_API_URL.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    deploy.add_argument("--pool", metavar="NAME", required=True, help="work pool name")
+    _schedule_options(deploy, required=False)
 
     stats = commands.add_parser(
         "stats", help="print a per-runner summary of an output folder",
@@ -71,25 +84,74 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_options() -> argparse.ArgumentParser:
+    """The options of `run`, shared by `serve` and `deploy`."""
+    run = argparse.ArgumentParser(add_help=False)
+    run.add_argument("sources", nargs="+", metavar="SOURCE", help="a video file or a folder of videos")
+    run.add_argument("--out", default="output", metavar="DIR",
+                     help="output folder for the Parquet datasets, clips and report (default: %(default)s)")
+    run.add_argument("--config", metavar="FILE", help="YAML file overriding the default settings")
+    run.add_argument("--weights", metavar="PATH", help="pose weights file (setting model.weights)")
+    run.add_argument("--start", type=float, metavar="SECONDS",
+                     help="analyse each video from this time (setting video.start_s)")
+    run.add_argument("--end", type=float, metavar="SECONDS",
+                     help="stop analysing each video at this time (setting video.end_s)")
+    run.add_argument("--device", metavar="DEVICE",
+                     help="torch device: auto, cpu, 0, cuda:1 ... (setting model.device)")
+    run.add_argument("--tracker", choices=["botsort", "bytetrack"], help="setting tracking.tracker")
+    run.add_argument("--no-clips", action="store_true",
+                     help="write no annotated or highlight clips (setting render.clips), for stats-only runs")
+    run.add_argument("--blur-faces", choices=["none", "others", "all"],
+                     help="faces to blur in clips (setting render.blur_faces; default: others)")
+    run.add_argument("--force", action="store_true",
+                     help="process every video, even those whose results are up to date")
+    run.add_argument("--task-runner", choices=["thread", "process", "dask"],
+                     help="where videos are processed: threads or processes here, or a Dask cluster "
+                     "(setting orchestration.task_runner)")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="videos processed at once (setting orchestration.workers)")
+    run.add_argument("--dask-address", metavar="ADDRESS",
+                     help="scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786; implies "
+                     "--task-runner dask (setting orchestration.dask_address)")
+    run.add_argument("--inference-slots", type=int, metavar="N",
+                     help="pose models run at once on a machine (setting orchestration.inference_slots)")
+    return run
+
+
+def _schedule_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--cron", required=required, metavar="EXPR",
+                        help='cron schedule, e.g. "0 2 * * *" for 02:00 every night')
+    parser.add_argument("--timezone", metavar="TZ",
+                        help="IANA time zone of the schedule, e.g. Europe/London (default: UTC)")
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    task_runner = args.task_runner or ("dask" if args.dask_address else None)
     return {
         "video": {"start_s": args.start, "end_s": args.end},
         "model": {"weights": args.weights, "device": args.device},
         "tracking": {"tracker": args.tracker},
         "render": {"clips": False if args.no_clips else None, "blur_faces": args.blur_faces},
+        "orchestration": {"task_runner": task_runner, "workers": args.workers, "dask_address": args.dask_address,
+                          "inference_slots": args.inference_slots},
     }
 
 
-def _run(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> Settings:
+    """Validated settings with the weights resolved, before Prefect starts: a bad value or
+    missing weights give one line, not a failed run."""
     settings = load_settings(args.config, _overrides(args))
     for source in args.sources:
         if not Path(source).exists():
             raise FileNotFoundError(f"Source {source!r} is neither a video file nor a folder.")
     from pipeline.pose_model import resolve_weights
 
-    # Resolved here, before Prefect starts, so missing weights give one line, not a failed run.
     weights = resolve_weights(settings.model.weights)
-    settings = settings.model_copy(update={"model": settings.model.model_copy(update={"weights": str(weights)})})
+    return settings.model_copy(update={"model": settings.model.model_copy(update={"weights": str(weights)})})
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     from flows.annotate import annotate_footage
     from pipeline.progress import ProgressReporter, RichProgressReporter, use_reporter
 
@@ -98,14 +160,51 @@ def _run(args: argparse.Namespace) -> int:
     with use_reporter(reporter):
         if isinstance(reporter, RichProgressReporter):
             with reporter:
-                summary = annotate_footage(args.sources, args.out, settings)
+                summary = annotate_footage(args.sources, args.out, settings, force=args.force)
         else:
-            summary = annotate_footage(args.sources, args.out, settings)
-    print(f"{summary['ok']} of {summary['videos']} videos processed, {summary['failed']} failed. "
-          f"Results: {Path(args.out).resolve()}")
-    if summary["videos"]:
+            summary = annotate_footage(args.sources, args.out, settings, force=args.force)
+    print(f"{summary['found']} videos found: {summary['ok']} processed, {summary['failed']} failed, "
+          f"{summary['skipped']} skipped as up to date (--force redoes them). Results: {Path(args.out).resolve()}")
+    if (Path(args.out) / "report.html").is_file():
         print(f"Report: {(Path(args.out) / 'report.html').resolve()}")
-    return 0 if summary["videos"] else 1
+    return 0 if summary["found"] else 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with contextlib.ExitStack() as stack:
+        if os.environ.get("PREFECT_API_URL"):
+            print(f"Using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
+        else:
+            from flows.server import LocalServer
+
+            server = LocalServer(port=args.port)
+            print(f"Starting a local Prefect server (database and log in {server.home}; "
+                  "the first start sets up the database and takes about half a minute)...", flush=True)
+            stack.enter_context(server)
+            os.environ["PREFECT_API_URL"] = server.api_url  # before Prefect reads its settings
+            print(f"Prefect UI: {server.url}", flush=True)
+        from flows.deployments import NIGHTLY, serve_nightly
+
+        print(f"Serving annotate_footage/{NIGHTLY} on {args.cron!r} ({args.timezone or 'UTC'}); "
+              "Ctrl-C or SIGTERM stops it.", flush=True)
+        serve_nightly(args.sources, args.out, settings, args.cron, args.timezone, args.force, args.pool)
+    print("formwatch serve: stopped", flush=True)
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise ConfigError("formwatch deploy registers deployments on a Prefect server shared by the workers: "
+                          "set PREFECT_API_URL (e.g. http://prefect-host:4200/api) first.")
+    settings = _settings(args)
+    from flows.deployments import deploy_to_pool
+
+    names = deploy_to_pool(args.sources, args.out, settings, args.pool, args.cron, args.timezone, args.force)
+    print(f"Registered {' and '.join(names)} on work pool {args.pool!r}.")
+    print(f"Start a worker on every machine: prefect worker start --pool {args.pool}")
+    print(f"Run now: prefect deployment run {names[0]!r}")
+    return 0
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -153,11 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The embedded Prefect server would phone home and log an ERROR on every offline run.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # a local Dask cluster's start-up chatter
     from pipeline.pose_model import WeightsNotFoundError
 
     try:
-        return {"run": _run, "stats": _stats, "report": _report, "config": _config}[args.command](args)
-    except (ConfigError, WeightsNotFoundError, FileNotFoundError) as exc:
+        commands = {"run": _run, "serve": _serve, "deploy": _deploy, "stats": _stats, "report": _report,
+                    "config": _config}
+        return commands[args.command](args)
+    except (ConfigError, WeightsNotFoundError, FileNotFoundError, ServerError) as exc:
         print(f"formwatch: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -143,6 +143,42 @@ class TrackingSettings(Section):
         return self
 
 
+class OrchestrationSettings(Section):
+    """How a run spreads its videos over threads, processes, a Dask cluster or work-pool workers.
+
+    None of these change what is computed, so changing them never makes a video count as
+    changed for incremental runs.
+    """
+
+    task_runner: Literal["thread", "process", "dask"] = setting(
+        "thread", "Where a flow run processes its videos: 'thread' or 'process' pools on this machine, or "
+        "'dask' (a Dask cluster at dask_address, or a local one of `workers` processes when that is null).",
+    )
+    workers: int = setting(
+        1, "Videos processed at once by one flow run (pool size, or local Dask workers). Inference is "
+        "also capped by inference_slots.", unit="videos", ge=1, le=256,
+    )
+    dask_address: str | None = setting(
+        None, "Scheduler address of an existing Dask cluster for task_runner 'dask', e.g. 'tcp://10.0.0.5:8786'."
+    )
+    inference_slots: int = setting(
+        1, "Pose models allowed to run at once on one machine, enforced by the Prefect global concurrency "
+        "limit 'formwatch-inference-<host name>' (created or resized by each run).", unit="models", ge=1, le=64,
+    )
+    retries: int = setting(
+        2, "Retries of a video after a transient I/O error (a network share dropping out, a timeout). "
+        "A corrupt or unreadable video is never retried: it is recorded as failed.", unit="retries", ge=0, le=10,
+    )
+    retry_delay_s: float = setting(
+        10.0, "Wait before each retry; doubled on every further retry.", unit="s", ge=0.0, le=3600.0,
+    )
+    video_deployment: str | None = setting(
+        None, "When set ('process-one-video/formwatch-video'), each video becomes a child flow run of this "
+        "deployment, which any worker of its work pool may pick up, instead of a task of this flow run. "
+        "`formwatch deploy` sets it.",
+    )
+
+
 class Settings(Section):
     """Every FormWatch setting. Build with :func:`load_settings`."""
 
@@ -151,6 +187,17 @@ class Settings(Section):
     tracking: TrackingSettings = TrackingSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     render: RenderSettings = RenderSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
+
+    def outcome_settings(self) -> dict[str, Any]:
+        """The settings that change what is written for a video (JSON-ready).
+
+        Everything except where and how the work runs: the torch device and the
+        orchestration section. Incremental runs compare a hash of this.
+        """
+        data = self.model_dump(mode="json", exclude={"orchestration": True, "model": {"device"}})
+        data["model"].pop("weights")  # compared by content (weights_sha256), not by path
+        return data
 
 
 class ConfigError(ValueError):

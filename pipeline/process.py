@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -23,12 +24,13 @@ import pyarrow.parquet as pq
 
 from pipeline.analysis import VideoAnalysis, analyse_detections
 from pipeline.config import Settings
+from pipeline.incremental import RunKey, remove_superseded, run_key
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
 from pipeline.schemas import DETECTIONS, VIDEOS
 from pipeline.sink import AtomicParquetWriter, dataset_file, to_table, write_table_atomic
 from pipeline.tracking import PoseTracker, buffer_frames
-from pipeline.video import VideoError, VideoInfo, content_id, path_id, probe_video, read_frames
+from pipeline.video import VideoError, VideoInfo, content_id, is_transient, path_id, probe_video, read_frames
 
 #: Called as ``progress(frames_done, frames_expected)`` after every frame.
 ProgressCallback = Callable[[int, int], None]
@@ -208,11 +210,18 @@ def process_video(
     out_dir: str | Path,
     weights_path: Path,
     progress: ProgressCallback | None = None,
+    video_id: str | None = None,
+    key: RunKey | None = None,
+    inference_slot: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> dict[str, Any]:
     """Process one file and write its ``videos/`` row; return that row as a dict.
 
     A file that cannot be read (missing, not a video, corrupt) gives a ``failed`` row with
-    the reason instead of an exception, so one bad file never stops a batch.
+    the reason instead of an exception, so one bad file never stops a batch. A transient
+    I/O error (see :func:`pipeline.video.is_transient`) is raised instead, for the caller
+    to retry. ``video_id`` and ``key`` are computed when not given (a planner has them);
+    ``inference_slot()`` is entered around the pose model's pass (a concurrency limit).
+    Outputs of an earlier content of the same path are deleted once this row is written.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -220,13 +229,17 @@ def process_video(
     row: dict[str, Any] = {name: None for name in VIDEOS.names}
     row.update(path=str(path), weights=weights_path.name, formwatch_version=formwatch_version())
     try:
-        row["video_id"] = content_id(path)
+        stat = path.stat()
+        row.update(file_bytes=stat.st_size, file_mtime_ns=stat.st_mtime_ns)
+        row["video_id"] = video_id or content_id(path)
+        row.update((key or run_key(settings, weights_path)).columns())
         info = probe_video(path)
         row.update(
             fps=info.fps, frames_declared=info.frames_declared, width=info.width, height=info.height,
             rotation_deg=info.rotation_deg, duration_s=info.duration_s,
         )
-        stats = track_video(info, row["video_id"], settings, weights_path, out_dir, progress)
+        with inference_slot():
+            stats = track_video(info, row["video_id"], settings, weights_path, out_dir, progress)
         analysis = analyse_video(info, row["video_id"], settings, out_dir)
         runners = analysis.runners
         capture_fps = settings.analysis.for_video(path.name, row["video_id"]).capture_fps
@@ -245,10 +258,14 @@ def process_video(
         if stats.read_to_end and start_s == 0.0:
             row["duration_s"] = stats.frames / info.fps
     except (VideoError, OSError) as exc:
+        if is_transient(exc):
+            raise
         row.update(status="failed", error=_sentence(exc, path))
         if row["video_id"] is None:  # unreadable file: fall back to an id of its path
             row["video_id"] = path_id(path)
-    return write_video_row(row, out_dir, started)
+    row = write_video_row(row, out_dir, started)
+    remove_superseded(out_dir, path, row["video_id"])
+    return row
 
 
 def failed_row(path: str | Path, error: str, weights_name: str) -> dict[str, Any]:

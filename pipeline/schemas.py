@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from pipeline.poses import KEYPOINT_NAMES
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def column(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
@@ -62,6 +62,14 @@ VIDEOS = table_schema(
         column("clips", pa.int32(), "MP4 clips written under clips/<video_id>/ (annotated.mp4 and "
                "runner_<track_id>.mp4 highlights); 0 with render.clips off", "files"),
         column("weights", pa.string(), "File name of the pose weights used"),
+        column("weights_sha256", pa.string(), "First 16 hex digits of the SHA-256 of the pose weights file"),
+        column("config_hash", pa.string(), "First 16 hex digits of the SHA-256 of the settings that change "
+               "outputs (all but model.device and orchestration); incremental runs compare it"),
+        column("analysis_version", pa.string(), "Version of FormWatch's analysis that wrote the row; a new one "
+               "makes incremental runs reprocess"),
+        column("file_bytes", pa.int64(), "Size of the file when it was processed", "bytes"),
+        column("file_mtime_ns", pa.int64(), "Modification time of the file when it was processed",
+               "ns since 1970-01-01 UTC"),
         column("processing_s", pa.float64(), "Wall-clock processing time", "s"),
         column("processed_at", pa.timestamp("us", tz="UTC"), "When processing finished", nullable=False),
         column("formwatch_version", pa.string(), "FormWatch version that wrote the row", nullable=False),

@@ -86,3 +86,30 @@ def run_markdown(out_dir: str | Path, rows: list[dict], report: str | Path | Non
         links = ", ".join(f"[{c.name}]({c.resolve().as_uri()})" for c in clips) or "no clips"
         lines.append(f"- **{name}**: {row['people']} people, {row['runners']} running; {links}")
     return "\n".join(lines)
+
+
+def summary_markdown(out_dir: str | Path, rows: list[dict], skipped: list) -> str:
+    """One run in figures: videos processed, skipped and failed, and the runners found.
+
+    ``rows`` are the ``videos/`` rows of the videos processed; ``skipped`` the planned
+    videos left alone (objects with ``path`` and ``reason``).
+    """
+    ok = [r for r in rows if r["status"] == "ok"]
+    failed = [r for r in rows if r["status"] != "ok"]
+    lines = [
+        "# FormWatch run summary\n",
+        f"Output folder: `{Path(out_dir).resolve()}`\n",
+        "| videos found | processed | skipped (unchanged) | failed | people found | runners found |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {len(rows) + len(skipped)} | {len(ok)} | {len(skipped)} | {len(failed)} | "
+        f"{sum(r.get('people') or 0 for r in ok)} | {sum(r.get('runners') or 0 for r in ok)} |",
+    ]
+    if failed:
+        lines += ["", "## Failed", *(f"- `{Path(r['path']).name}`: {r['error']}" for r in failed)]
+    if ok:
+        lines += ["", "## Processed",
+                  *(f"- `{Path(r['path']).name}`: {r.get('runners') or 0} runners of {r.get('people') or 0} people, "
+                    f"{r.get('processing_s') or 0:.1f} s" for r in ok)]
+    if skipped:
+        lines += ["", "## Skipped", *(f"- `{Path(item.path).name}`: {item.reason}" for item in skipped)]
+    return "\n".join(lines)

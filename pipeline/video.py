@@ -9,6 +9,7 @@ grow with the length of the video. Frame indices count the frames that actually 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,24 @@ import numpy as np
 
 class VideoError(Exception):
     """A file that cannot be read as video; the message is a sentence for the user."""
+
+
+#: errno values of I/O failures that can pass: network shares dropping out, timeouts, locks.
+TRANSIENT_ERRNOS = frozenset({
+    errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.EIO, errno.ETIMEDOUT, errno.ESTALE, errno.ENOLCK,
+    errno.ECONNRESET, errno.ECONNABORTED, errno.ECONNREFUSED, errno.ENETDOWN, errno.ENETUNREACH,
+    errno.ENETRESET, errno.EHOSTDOWN, errno.EHOSTUNREACH, errno.EREMOTEIO,
+})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for an I/O error worth retrying; False for a corrupt, missing or forbidden file."""
+    if isinstance(exc, VideoError):
+        return False
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return True
+    code = getattr(exc, "errno", None)
+    return isinstance(exc, OSError | av.error.FFmpegError) and abs(code or 0) in TRANSIENT_ERRNOS
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,8 @@ def _open(path: str | Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        if is_transient(exc):
+            raise
         raise VideoError(f"{Path(path).name} could not be opened as a video ({exc}).") from exc
     if not container.streams.video:
         container.close()
@@ -119,6 +140,8 @@ def probe_video(path: str | Path) -> VideoInfo:
         try:
             first = next(container.decode(stream))
         except (StopIteration, av.error.FFmpegError) as exc:
+            if is_transient(exc):
+                raise
             raise VideoError(f"{Path(path).name}: no frame could be decoded.") from exc
         rotation = int(round(getattr(first, "rotation", 0) or 0))
         width, height = first.width, first.height
@@ -137,6 +160,8 @@ def probe_video(path: str | Path) -> VideoInfo:
     except VideoError:
         raise
     except av.error.FFmpegError as exc:
+        if is_transient(exc):
+            raise
         raise VideoError(f"{Path(path).name} could not be read ({exc}).") from exc
     finally:
         container.close()
@@ -163,6 +188,8 @@ def read_frames(path: str | Path, fps: float, start_s: float = 0.0, end_s: float
             image = frame.to_ndarray(format="bgr24")
             yield Frame(index, time_s, _upright(image, int(round(getattr(frame, "rotation", 0) or 0))))
     except av.error.FFmpegError as exc:
+        if is_transient(exc):
+            raise
         raise VideoError(f"{Path(path).name}: decoding failed after frame {index} ({exc}).") from exc
     finally:
         container.close()

@@ -20,4 +20,8 @@ found) get ``too_few_strides``; runners get ``view``, ``occluded``, ``low_confid
 from pipeline.analysis.analyse import VideoAnalysis, analyse_detections
 from pipeline.analysis.settings import AnalysisSettings
 
-__all__ = ["AnalysisSettings", "VideoAnalysis", "analyse_detections"]
+#: Bump when a change to the analysis (or to tracking or rendering) changes what is written
+#: for the same video and settings: incremental runs then reprocess every video once.
+ANALYSIS_VERSION = "2026.12.1"
+
+__all__ = ["ANALYSIS_VERSION", "AnalysisSettings", "VideoAnalysis", "analyse_detections"]

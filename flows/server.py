@@ -1,0 +1,135 @@
+"""A Prefect server that ``formwatch serve`` starts and owns when no PREFECT_API_URL is set.
+
+Prefect fires schedules only from a real server (its scheduler service), never from the
+temporary one behind a plain ``formwatch run``. This one keeps its SQLite database and
+log in one folder (default ``~/.formwatch/prefect-server``, or ``$FORMWATCH_HOME/prefect-server``),
+listens on loopback only, and stops with the command.
+
+SQLite allows one writer at a time. The server's telemetry heartbeat writes on its own
+schedule and is what logged ``database is locked`` on a first start here; it is turned
+off (it would also try to reach the internet). The database's busy timeout is raised so
+that bursts of writes from workers wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+#: Where the owned server keeps ``prefect.db`` and ``server.log``.
+FORMWATCH_HOME_ENV = "FORMWATCH_HOME"
+
+
+def default_server_home() -> Path:
+    return Path(os.environ.get(FORMWATCH_HOME_ENV) or Path.home() / ".formwatch").expanduser() / "prefect-server"
+
+
+class ServerError(RuntimeError):
+    """The local Prefect server could not be started; the message says why and where its log is."""
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex((host, port)) != 0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def server_environment(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an owned server: its folder, its database, no telemetry."""
+    env = dict(os.environ if base is None else base)
+    env.pop("PREFECT_API_URL", None)
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_DATABASE_TIMEOUT="30",
+        PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT="30",
+    )
+    return env
+
+
+class LocalServer:
+    """``with LocalServer(home) as server:`` a Prefect server at ``server.api_url`` until the block ends.
+
+    ``port`` 4200 (Prefect's usual) is used when free, else any free port. ``settings`` adds
+    Prefect settings (environment variables) for the server process.
+    """
+
+    def __init__(self, home: str | Path | None = None, port: int = 4200, host: str = "127.0.0.1",
+                 startup_timeout_s: float = 180.0, settings: dict[str, str] | None = None) -> None:
+        self.home = Path(home).expanduser().resolve() if home else default_server_home()
+        self.host = host
+        self.port = port
+        self.startup_timeout_s = startup_timeout_s
+        self.settings = dict(settings or {})  # extra PREFECT_* settings of the server
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "server.log"
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def start(self) -> LocalServer:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not port_is_free(self.port, self.host):
+            self.port = free_port(self.host)
+        prefect = Path(sys.executable).with_name("prefect")
+        command = [str(prefect) if prefect.exists() else "prefect", "server", "start",
+                   "--host", self.host, "--port", str(self.port)]
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             env=server_environment(self.home) | self.settings, start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not self._healthy():
+            if self._process.poll() is not None:
+                raise ServerError(f"The Prefect server exited with code {self._process.returncode} while starting; "
+                                  f"see {self.log_path}.")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerError(f"The Prefect server did not answer within {self.startup_timeout_s:.0f} s; "
+                                  f"see {self.log_path}.")
+            time.sleep(0.5)
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> int | None:
+        """SIGTERM the server (its whole process group), SIGKILL after ``timeout_s``; return its exit code."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return None if process is None else process.returncode
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            return process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            return process.wait()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
