@@ -67,7 +67,8 @@ def test_rerunning_replaces_rather_than_duplicates(batch, weights: Path):
     before = ds.dataset(out / "detections").to_table().num_rows
     footage = Path(summary["rows"][0]["path"]).parent
     settings = load_settings(overrides={"model": {"weights": str(weights), "image_size": 640}}, environ={})
-    annotate_footage([str(footage / "bus_pan.MP4")], str(out), settings)
+    again = annotate_footage([str(footage / "bus_pan.MP4")], str(out), settings, force=True)
+    assert (again["found"], again["ok"], again["skipped"]) == (1, 1, 0)
     assert ds.dataset(out / "detections").to_table().num_rows == before
     assert ds.dataset(out / "videos").to_table().num_rows == 2
 
