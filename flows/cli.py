@@ -181,6 +181,11 @@ def _serve(args: argparse.Namespace) -> int:
             server = LocalServer(port=args.port)
             print(f"Starting a local Prefect server (database and log in {server.home}; "
                   "the first start sets up the database and takes about half a minute)...", flush=True)
+            if args.pool:
+                print("Note: workers on this machine will share this SQLite-backed server; SQLite takes one "
+                      "writer at a time, so busy workers can make it log 'database is locked' (Prefect's clients "
+                      "retry). For workers on several machines, run a Prefect server on PostgreSQL and set "
+                      "PREFECT_API_URL (README: many machines).", flush=True)
             stack.enter_context(server)
             os.environ["PREFECT_API_URL"] = server.api_url  # before Prefect reads its settings
             print(f"Prefect UI: {server.url}", flush=True)

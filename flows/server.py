@@ -7,8 +7,10 @@ listens on loopback only, and stops with the command.
 
 SQLite allows one writer at a time. The server's telemetry heartbeat writes on its own
 schedule and is what logged ``database is locked`` on a first start here; it is turned
-off (it would also try to reach the internet). The database's busy timeout is raised so
-that bursts of writes from workers wait instead of failing.
+off (it would also try to reach the internet). With that, ``serve`` running its flow runs
+itself leaves a clean log. Process workers on the same server add writers of their own
+(heartbeats, state changes): under load SQLite can refuse one with ``database is locked``,
+which Prefect's clients retry; that setup belongs on a PostgreSQL-backed server.
 """
 
 from __future__ import annotations
@@ -53,8 +55,6 @@ def server_environment(home: Path, base: dict[str, str] | None = None) -> dict[s
         PREFECT_HOME=str(home),
         PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_SERVER_DATABASE_TIMEOUT="30",
-        PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT="30",
     )
     return env
 
