@@ -172,6 +172,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.deployments import NIGHTLY, cron_schedule, serve_nightly
+
+    cron_schedule(args.cron, args.timezone)  # a bad schedule stops here, before any server starts
     with contextlib.ExitStack() as stack:
         if os.environ.get("PREFECT_API_URL"):
             print(f"Using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
@@ -187,10 +192,9 @@ def _serve(args: argparse.Namespace) -> int:
                       "retry). For workers on several machines, run a Prefect server on PostgreSQL and set "
                       "PREFECT_API_URL (README: many machines).", flush=True)
             stack.enter_context(server)
-            os.environ["PREFECT_API_URL"] = server.api_url  # before Prefect reads its settings
+            os.environ["PREFECT_API_URL"] = server.api_url  # for the flow-run processes
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
             print(f"Prefect UI: {server.url}", flush=True)
-        from flows.deployments import NIGHTLY, serve_nightly
-
         print(f"Serving annotate_footage/{NIGHTLY} on {args.cron!r} ({args.timezone or 'UTC'}); "
               "Ctrl-C or SIGTERM stops it.", flush=True)
         serve_nightly(args.sources, args.out, settings, args.cron, args.timezone, args.force, args.pool)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
@@ -30,6 +31,10 @@ VIDEO = VIDEO_DEPLOYMENT.split("/")[1]
 
 def cron_schedule(cron: str, timezone: str | None) -> Cron:
     """A Prefect cron schedule; a bad expression or time zone raises ConfigError with a sentence."""
+    try:
+        ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"Time zone {timezone!r} is unknown; use an IANA name such as 'Europe/London'.") from None
     try:
         return Cron(cron, timezone=timezone or "UTC")
     except (ValueError, TypeError) as exc:

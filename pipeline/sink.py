@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 
@@ -82,3 +83,14 @@ class AtomicParquetWriter:
         if self.tmp.exists():
             self._writer.close()
             self.tmp.unlink(missing_ok=True)
+
+
+def open_dataset(out_dir: str | Path, table: str) -> ds.Dataset:
+    """The dataset folder ``out_dir/table`` read with the schema in code.
+
+    Files written by an older FormWatch, before a column was added, read with that column
+    null instead of making the dataset's schema depend on which file comes first.
+    """
+    from pipeline.schemas import all_schemas
+
+    return ds.dataset(Path(out_dir) / table, format="parquet", schema=all_schemas()[table])

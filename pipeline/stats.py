@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 
 from pipeline.analysis.faults import FAULT_LABELS
+from pipeline.sink import open_dataset
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def _dataset(out_dir: Path, name: str) -> ds.Dataset:
     folder = out_dir / name
     if not folder.is_dir() or not any(folder.glob("*.parquet")):
         raise FileNotFoundError(f"{folder} holds no results; run `formwatch run FOOTAGE --out {out_dir}` first.")
-    return ds.dataset(folder, format="parquet")
+    return open_dataset(out_dir, name)
 
 
 def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[RunnerSummary]:

@@ -50,3 +50,19 @@ def test_schema_page_matches_the_code():
 
     page = Path(__file__).parents[1] / "docs" / "SCHEMAS.md"
     assert page.read_text() == schema_markdown(), "regenerate: python -m pipeline.schemas > docs/SCHEMAS.md"
+
+
+def test_datasets_written_before_a_column_was_added_still_read(tmp_path: Path):
+    from pipeline.sink import open_dataset
+
+    old_schema = pa.schema([f for f in VIDEOS if f.name not in ("config_hash", "weights_sha256")])
+    row = {name: [None] for name in old_schema.names}
+    row.update(video_id=["old"], path=["/footage/a.mp4"], status=["ok"], formwatch_version=["0.0.9"],
+               processed_at=[pa.scalar(0, pa.timestamp("us", tz="UTC"))])
+    write_table_atomic(pa.Table.from_pydict(row, schema=old_schema), tmp_path / "videos" / "old.parquet")
+    new = {name: [None] for name in VIDEOS.names}
+    new.update(video_id=["new"], path=["/footage/b.mp4"], status=["ok"], formwatch_version=["0.1.0"],
+               processed_at=[pa.scalar(0, pa.timestamp("us", tz="UTC"))], config_hash=["abc"])
+    write_table_atomic(pa.Table.from_pydict(new, schema=VIDEOS), tmp_path / "videos" / "new.parquet")
+    rows = {r["video_id"]: r for r in open_dataset(tmp_path, "videos").to_table().to_pylist()}
+    assert rows["old"]["config_hash"] is None and rows["new"]["config_hash"] == "abc"

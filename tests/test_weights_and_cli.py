@@ -55,15 +55,22 @@ def test_offline_without_weights_is_one_clear_line_and_no_hang(tmp_path: Path):
         (["run", "missing-folder", "--weights", __file__], "neither a video file nor a folder"),
         (["run", ".", "--start", "5", "--end", "1"], "must be greater than video.start_s"),
         (["run", ".", "--config", "nope.yaml"], "does not exist"),
+        (["run", ".", "--workers", "0"], "orchestration.workers"),
+        (["serve", ".", "--weights", __file__, "--cron", "61 2 * * *"], "'61 2 * * *' in time zone 'UTC' is not valid"),
+        (["serve", ".", "--weights", __file__, "--cron", "0 2 * * *", "--timezone", "Mars/Olympus"],
+         "Time zone 'Mars/Olympus' is unknown"),
+        (["deploy", ".", "--weights", __file__, "--pool", "p"], "set PREFECT_API_URL"),
     ],
 )
-def test_bad_input_is_a_sentence_not_a_traceback(args, expected, capsys: pytest.CaptureFixture):
+def test_bad_input_is_a_sentence_not_a_traceback(args, expected, capsys: pytest.CaptureFixture,
+                                                 monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert main(args) == 2
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["config"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["serve"], ["deploy"], ["config"]])
 def test_help_explains_every_option(command, capsys: pytest.CaptureFixture):
     with pytest.raises(SystemExit) as done:
         main([*command, "--help"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipeline.analysis.faults import FAULT_LABELS
+from pipeline.sink import open_dataset
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _rows(out_dir: Path, name: str) -> list[dict]:
     folder = out_dir / name
     if not folder.is_dir() or not any(folder.glob("*.parquet")):
         return []
-    return ds.dataset(folder, format="parquet").to_table().to_pylist()
+    return open_dataset(out_dir, name).to_table().to_pylist()
 
 
 def _fault(row: dict) -> Fault:
