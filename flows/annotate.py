@@ -72,13 +72,13 @@ def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
 @task(name="process-video", tags=["pose-inference"], cache_policy=NO_CACHE,
       task_run_name="process-video-{video_id}", retry_condition_fn=_retry_if_transient)
 def process_video_task(path: str, settings: Settings, out_dir: str, weights_path: str,
-                       video_id: str | None = None) -> dict[str, Any]:
+                       video_id: str | None = None, supersedes: tuple[str, ...] = ()) -> dict[str, Any]:
     reporter = current_reporter()
     reporter.start_video(Path(path).name, 0)
     slot = functools.partial(inference_slot, settings.orchestration.inference_slots)
     try:
         row = process_video(path, settings, out_dir, Path(weights_path), progress=reporter.advance_video,
-                            video_id=video_id, inference_slot=slot)
+                            video_id=video_id, supersedes=tuple(supersedes), inference_slot=slot)
     finally:
         reporter.finish_video()
     logger = get_run_logger()
@@ -120,19 +120,21 @@ def write_report_task(out_dir: str) -> str:
 
 
 def _run_name() -> str:
-    """``2026-12-02 02:00 · footage · 14 videos``: when, what and how much."""
+    """``2026-12-02 02:00 · footage``: when and what; the video count is added once they are found."""
     from prefect.runtime import flow_run
 
-    parameters = flow_run.parameters
-    sources = parameters.get("sources") or []
+    sources = flow_run.parameters.get("sources") or []
     first = Path(sources[0]).name if sources else "nothing"
     more = f" +{len(sources) - 1}" if len(sources) > 1 else ""
-    try:
-        settings = Settings.model_validate(parameters.get("settings") or {})
-        count = f"{len(find_videos(sources, settings.video.extensions))} videos"
-    except Exception:  # noqa: BLE001 - a name must never fail the run; find-videos reports the error
-        count = "? videos"
-    return f"{datetime.now():%Y-%m-%d %H:%M} · {first}{more} · {count}"
+    return f"{datetime.now():%Y-%m-%d %H:%M} · {first}{more}"
+
+
+def _name_with_count(videos: int) -> None:
+    """Rename this flow run ``... · 14 videos`` so the runs list says how much each one saw."""
+    from prefect.runtime import flow_run
+
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(flow_run.id, name=f"{flow_run.name} · {videos} videos")
 
 
 def _video_run_name() -> str:
@@ -141,10 +143,13 @@ def _video_run_name() -> str:
     return Path(flow_run.parameters.get("path", "video")).name
 
 
-def _record_unexpected(item: PlannedVideo, message: str, out_dir: str, weights_path: str) -> dict[str, Any]:
-    """A failed row for a video whose task or child flow run ended without writing one."""
-    row = failed_row(item.path, f"unexpected error while processing: {message}", Path(weights_path).name)
-    return write_video_row(row, out_dir)
+def _row_of(state: Any, path: str, out_dir: str, weights_path: str) -> dict[str, Any]:
+    """The videos/ row a finished task returned, or a failed row written for it when it broke
+    (retries exhausted, an unexpected error), so the batch carries on."""
+    if state.is_completed():
+        return state.result()
+    message = f"unexpected error while processing: {state.message or state.name}"
+    return write_video_row(failed_row(path, message, Path(weights_path).name), out_dir)
 
 
 @contextlib.contextmanager
@@ -182,18 +187,14 @@ def _process_as_tasks(todo: list[PlannedVideo], settings: Settings, out_dir: str
     with shared, make_task_runner(settings.orchestration) as runner:
         futures = [
             runner.submit(process, {"path": item.path, "settings": settings, "out_dir": out_dir,
-                                    "weights_path": weights_path, "video_id": item.video_id})
+                                    "weights_path": weights_path, "video_id": item.video_id,
+                                    "supersedes": item.supersedes})
             for item in todo
         ]
-        rows = []
-        for item, future in zip(todo, futures, strict=True):
+        for future in futures:
             future.wait()
-            state = future.state
-            if state.is_completed():
-                rows.append(future.result())
-            else:  # retries exhausted or an unexpected error: record it and carry on with the batch
-                rows.append(_record_unexpected(item, state.message or state.name, out_dir, weights_path))
-    return rows
+        return [_row_of(future.state, item.path, out_dir, weights_path) for item, future in zip(todo, futures,
+                                                                                                 strict=True)]
 
 
 def _process_as_child_flows(todo: list[PlannedVideo], settings: Settings, out_dir: str,
@@ -206,8 +207,9 @@ def _process_as_child_flows(todo: list[PlannedVideo], settings: Settings, out_di
     deployment = settings.orchestration.video_deployment
     runs = {}
     for item in todo:
-        run = run_deployment(deployment, parameters={"path": item.path, "out_dir": out_dir, "settings": settings,
-                                                     "video_id": item.video_id}, timeout=0, as_subflow=True)
+        parameters = {"path": item.path, "out_dir": out_dir, "settings": settings, "video_id": item.video_id,
+                      "supersedes": list(item.supersedes)}
+        run = run_deployment(deployment, parameters=parameters, timeout=0, as_subflow=True)
         runs[run.id] = item
     logger.info("%d child flow runs of %s created; any worker of its pool may run them", len(runs), deployment)
     states: dict[Any, Any] = {}
@@ -225,8 +227,8 @@ def _process_as_child_flows(todo: list[PlannedVideo], settings: Settings, out_di
         if state.is_completed() and row_file.is_file():
             rows.append(pq.read_table(row_file).to_pylist()[0])
         else:
-            rows.append(_record_unexpected(item, f"child flow run {state.name}: {state.message}", out_dir,
-                                           weights_path))
+            message = f"unexpected error while processing: child flow run {state.name}: {state.message}"
+            rows.append(write_video_row(failed_row(item.path, message, Path(weights_path).name), out_dir))
     return rows
 
 
@@ -242,6 +244,7 @@ def annotate_footage(sources: list[str], out_dir: str = "output", settings: Sett
     settings = settings or Settings()
     weights_path = resolve_weights_task(settings.model.weights)
     paths = find_videos_task(sources, settings.video.extensions)
+    _name_with_count(len(paths))
     plan = plan_videos_task(paths, out_dir, settings, weights_path, force)
     todo = [item for item in plan if item.process]
     skipped = [item for item in plan if not item.process]
@@ -262,7 +265,8 @@ def annotate_footage(sources: list[str], out_dir: str = "output", settings: Sett
 
 
 @flow(name="process-one-video", flow_run_name=_video_run_name, validate_parameters=True)
-def process_one_video(path: str, out_dir: str, settings: Settings, video_id: str | None = None) -> dict[str, Any]:
+def process_one_video(path: str, out_dir: str, settings: Settings, video_id: str | None = None,
+                      supersedes: list[str] | None = None) -> dict[str, Any]:
     """One video, as a child flow run that any worker of the work pool may pick up.
 
     The weights are resolved on the worker's machine (``model.weights``, or ``FORMWATCH_WEIGHTS``
@@ -272,8 +276,6 @@ def process_one_video(path: str, out_dir: str, settings: Settings, video_id: str
     if not Path(weights).is_file() and os.environ.get(WEIGHTS_ENV):  # this worker keeps them elsewhere
         weights = os.environ[WEIGHTS_ENV]
     weights_path = resolve_weights_task(weights)
-    state = _with_retries(settings)(path, settings, out_dir, weights_path, video_id, return_state=True)
-    if state.is_completed():
-        return state.result()
-    item = PlannedVideo(path, video_id or "", True, "child")
-    return _record_unexpected(item, state.message or state.name, out_dir, weights_path)
+    state = _with_retries(settings)(path, settings, out_dir, weights_path, video_id, tuple(supersedes or ()),
+                                    return_state=True)
+    return _row_of(state, path, out_dir, weights_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -176,30 +177,40 @@ def _serve(args: argparse.Namespace) -> int:
 
     from flows.deployments import NIGHTLY, cron_schedule, serve_nightly
 
-    cron_schedule(args.cron, args.timezone)  # a bad schedule stops here, before any server starts
-    with contextlib.ExitStack() as stack:
-        if os.environ.get("PREFECT_API_URL"):
-            print(f"Using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
-        else:
-            from flows.server import LocalServer
+    schedule = cron_schedule(args.cron, args.timezone)  # a bad schedule stops here, before any server starts
+    # SIGTERM while the server starts or the deployment registers stops as cleanly as Ctrl-C;
+    # Prefect's runner installs its own graceful handler once it serves.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with contextlib.ExitStack() as stack:
+            if os.environ.get("PREFECT_API_URL"):
+                print(f"Using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
+            else:
+                from flows.server import LocalServer
 
-            server = LocalServer(port=args.port)
-            print(f"Starting a local Prefect server (database and log in {server.home}; "
-                  "the first start sets up the database and takes about half a minute)...", flush=True)
-            if args.pool:
-                print("Note: workers on this machine will share this SQLite-backed server; SQLite takes one "
-                      "writer at a time, so busy workers can make it log 'database is locked' (Prefect's clients "
-                      "retry). For workers on several machines, run a Prefect server on PostgreSQL and set "
-                      "PREFECT_API_URL (README: many machines).", flush=True)
-            stack.enter_context(server)
-            os.environ["PREFECT_API_URL"] = server.api_url  # for the flow-run processes
-            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
-            print(f"Prefect UI: {server.url}", flush=True)
-        print(f"Serving annotate_footage/{NIGHTLY} on {args.cron!r} ({args.timezone or 'UTC'}); "
-              "Ctrl-C or SIGTERM stops it.", flush=True)
-        serve_nightly(args.sources, args.out, settings, args.cron, args.timezone, args.force, args.pool)
+                server = LocalServer(port=args.port)
+                print(f"Starting a local Prefect server (database and log in {server.home}; "
+                      "the first start sets up the database and takes about half a minute)...", flush=True)
+                if args.pool:
+                    print("Note: workers on this machine will share this SQLite-backed server; SQLite takes one "
+                          "writer at a time, so busy workers can make it log 'database is locked' (Prefect's clients "
+                          "retry). For workers on several machines, run a Prefect server on PostgreSQL and set "
+                          "PREFECT_API_URL (README: many machines).", flush=True)
+                stack.enter_context(server)
+                os.environ["PREFECT_API_URL"] = server.api_url  # for the flow-run processes
+                stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
+                print(f"Prefect UI: {server.url}", flush=True)
+            print(f"Serving annotate_footage/{NIGHTLY} on {args.cron!r} ({args.timezone or 'UTC'}); "
+                  "Ctrl-C or SIGTERM stops it.", flush=True)
+            serve_nightly(args.sources, args.out, settings, schedule, args.force, args.pool)
+    except KeyboardInterrupt:
+        pass  # stopped before the runner took over; the owned server has been stopped above
     print("formwatch serve: stopped", flush=True)
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -207,9 +218,10 @@ def _deploy(args: argparse.Namespace) -> int:
         raise ConfigError("formwatch deploy registers deployments on a Prefect server shared by the workers: "
                           "set PREFECT_API_URL (e.g. http://prefect-host:4200/api) first.")
     settings = _settings(args)
-    from flows.deployments import deploy_to_pool
+    from flows.deployments import cron_schedule, deploy_to_pool
 
-    names = deploy_to_pool(args.sources, args.out, settings, args.pool, args.cron, args.timezone, args.force)
+    schedule = cron_schedule(args.cron, args.timezone) if args.cron else None
+    names = deploy_to_pool(args.sources, args.out, settings, args.pool, schedule, args.force)
     print(f"Registered {' and '.join(names)} on work pool {args.pool!r}.")
     print(f"Start a worker on every machine: prefect worker start --pool {args.pool}")
     print(f"Run now: prefect deployment run {names[0]!r}")

@@ -53,14 +53,13 @@ def _description(sources: list[str], out_dir: str) -> str:
             "(Parquet datasets, clips, report.html).")
 
 
-def serve_nightly(sources: list[str], out_dir: str, settings: Settings, cron: str, timezone: str | None,
+def serve_nightly(sources: list[str], out_dir: str, settings: Settings, schedule: Cron,
                   force: bool = False, pool: str | None = None) -> None:
     """Register ``annotate_footage/formwatch-nightly`` with the schedule and serve it until stopped.
 
     With ``pool``, each video of a run becomes a ``formwatch-video`` child flow run on that
     work pool (registered here too) instead of a task of the served process.
     """
-    schedule = cron_schedule(cron, timezone)
     if pool:
         register_video_deployment(pool)
         settings = _fan_out_to_pool(settings)
@@ -100,10 +99,9 @@ def register_video_deployment(pool: str) -> None:
     ).apply()
 
 
-def deploy_to_pool(sources: list[str], out_dir: str, settings: Settings, pool: str, cron: str | None,
-                   timezone: str | None, force: bool = False) -> list[str]:
+def deploy_to_pool(sources: list[str], out_dir: str, settings: Settings, pool: str, schedule: Cron | None,
+                   force: bool = False) -> list[str]:
     """Register the nightly and the per-video deployments on ``pool``; return their names."""
-    schedule = cron_schedule(cron, timezone) if cron else None
     register_video_deployment(pool)
     parameters = nightly_parameters(sources, out_dir, _fan_out_to_pool(settings), force)
     annotate_footage.to_deployment(

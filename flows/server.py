@@ -104,17 +104,23 @@ class LocalServer:
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                              env=server_environment(self.home) | self.settings, start_new_session=True)
+        try:
+            self._wait_until_healthy()
+        except BaseException:  # a timeout, Ctrl-C or SIGTERM while starting: leave no server behind
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
         while not self._healthy():
             if self._process.poll() is not None:
                 raise ServerError(f"The Prefect server exited with code {self._process.returncode} while starting; "
                                   f"see {self.log_path}.")
             if time.monotonic() > deadline:
-                self.stop()
                 raise ServerError(f"The Prefect server did not answer within {self.startup_timeout_s:.0f} s; "
                                   f"see {self.log_path}.")
             time.sleep(0.5)
-        return self
 
     def stop(self, timeout_s: float = 30.0) -> int | None:
         """SIGTERM the server (its whole process group), SIGKILL after ``timeout_s``; return its exit code."""

@@ -10,6 +10,9 @@ processing again.
 
 Hashing a whole video is the costly part of planning, so a path whose size and
 modification time match its row reuses that row's ``video_id``, as make and rsync do.
+The plan also names the earlier contents of each path (a replaced or re-exported file),
+whose outputs are deleted once the new content's row is written, so a path never keeps
+two sets of rows.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class PlannedVideo:
     video_id: str
     process: bool
     reason: str
+    #: Ids of earlier contents of this path (the file was replaced): deleted once this one is written.
+    supersedes: tuple[str, ...] = ()
 
 
 def read_video_rows(out_dir: str | Path) -> dict[str, dict[str, Any]]:
@@ -120,6 +125,9 @@ def plan_videos(paths: list[str | Path], out_dir: str | Path, key: RunKey, force
     out_dir = Path(out_dir)
     rows = read_video_rows(out_dir)
     by_path = {row["path"]: row for row in rows.values() if not row["video_id"].startswith("path-")}
+    ids_by_path: dict[str, list[str]] = {}
+    for row in rows.values():
+        ids_by_path.setdefault(row["path"], []).append(row["video_id"])
     plan: list[PlannedVideo] = []
     first_path: dict[str, str] = {}
     for raw in paths:
@@ -137,7 +145,8 @@ def plan_videos(paths: list[str | Path], out_dir: str | Path, key: RunKey, force
         reason = _stale_reason(row, key, out_dir) if row else ("changed" if str(path) in by_path else "new")
         if force:
             reason = "forced"
-        plan.append(PlannedVideo(str(path), video_id, reason is not None, reason or "unchanged"))
+        older = tuple(vid for vid in ids_by_path.get(str(path), []) if vid != video_id)
+        plan.append(PlannedVideo(str(path), video_id, reason is not None, reason or "unchanged", older))
     return plan
 
 
@@ -147,15 +156,3 @@ def remove_outputs(out_dir: str | Path, video_id: str) -> None:
     shutil.rmtree(out_dir / "clips" / video_id, ignore_errors=True)
     for name in VIDEO_DATASETS:
         dataset_file(out_dir, name, video_id).unlink(missing_ok=True)
-
-
-def remove_superseded(out_dir: str | Path, path: str | Path, video_id: str) -> list[str]:
-    """Delete the outputs of earlier contents of ``path`` (the file was replaced or edited).
-
-    Returns the video_ids removed, so a re-encoded file never leaves two sets of rows.
-    """
-    path = str(Path(path).resolve())
-    stale = [vid for vid, row in read_video_rows(out_dir).items() if row["path"] == path and vid != video_id]
-    for vid in stale:
-        remove_outputs(out_dir, vid)
-    return stale

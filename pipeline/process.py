@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from pipeline.analysis import VideoAnalysis, analyse_detections
 from pipeline.config import Settings
-from pipeline.incremental import RunKey, remove_superseded, run_key
+from pipeline.incremental import remove_outputs, run_key
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
 from pipeline.schemas import DETECTIONS, VIDEOS
@@ -211,7 +211,7 @@ def process_video(
     weights_path: Path,
     progress: ProgressCallback | None = None,
     video_id: str | None = None,
-    key: RunKey | None = None,
+    supersedes: tuple[str, ...] = (),
     inference_slot: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> dict[str, Any]:
     """Process one file and write its ``videos/`` row; return that row as a dict.
@@ -219,9 +219,10 @@ def process_video(
     A file that cannot be read (missing, not a video, corrupt) gives a ``failed`` row with
     the reason instead of an exception, so one bad file never stops a batch. A transient
     I/O error (see :func:`pipeline.video.is_transient`) is raised instead, for the caller
-    to retry. ``video_id`` and ``key`` are computed when not given (a planner has them);
+    to retry. ``video_id`` is the content hash, computed when not given (a planner has it);
     ``inference_slot()`` is entered around the pose model's pass (a concurrency limit).
-    Outputs of an earlier content of the same path are deleted once this row is written.
+    The outputs of ``supersedes`` (earlier contents of this path, from the plan) are
+    deleted once this row is written.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -232,7 +233,7 @@ def process_video(
         stat = path.stat()
         row.update(file_bytes=stat.st_size, file_mtime_ns=stat.st_mtime_ns)
         row["video_id"] = video_id or content_id(path)
-        row.update((key or run_key(settings, weights_path)).columns())
+        row.update(run_key(settings, weights_path).columns())
         info = probe_video(path)
         row.update(
             fps=info.fps, frames_declared=info.frames_declared, width=info.width, height=info.height,
@@ -264,7 +265,9 @@ def process_video(
         if row["video_id"] is None:  # unreadable file: fall back to an id of its path
             row["video_id"] = path_id(path)
     row = write_video_row(row, out_dir, started)
-    remove_superseded(out_dir, path, row["video_id"])
+    for old in supersedes:
+        if old != row["video_id"]:
+            remove_outputs(out_dir, old)
     return row
 
 

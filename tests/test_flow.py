@@ -117,21 +117,26 @@ def test_clips_are_readable_by_others(batch):
         assert clip.stat().st_mode & 0o044, f"{clip} is private to its owner"
 
 
-def _latest_artifacts(key: str) -> list[dict]:
+def _latest_artifacts(key: str, out: Path) -> list[dict]:
+    """Artifacts ``key`` of the runs that wrote to ``out`` (other tests' runs share the API)."""
     # prefect 3.8's own read helpers send nulls its server now rejects; ask the API directly
     from prefect.client.orchestration import get_client
 
-    body = {"artifacts": {"key": {"any_": [key]}}, "limit": 5, "offset": 0, "sort": "CREATED_DESC"}
     with get_client(sync_client=True) as client:
+        runs = client._client.post("/flow_runs/filter", json={"limit": 200, "offset": 0}).json()
+        ids = [run["id"] for run in runs if run["parameters"].get("out_dir") == str(out)]
+        body = {"artifacts": {"key": {"any_": [key]}, "flow_run_id": {"any_": ids}}, "limit": 5, "offset": 0,
+                "sort": "CREATED_DESC"}
         response = client._client.post("/artifacts/filter", json=body)
     response.raise_for_status()
     return response.json()
 
 
 def test_the_run_publishes_prefect_artifacts(batch):
-    tables = _latest_artifacts("formwatch-runners")
+    out, _ = batch
+    tables = _latest_artifacts("formwatch-runners", out)
     assert tables and all(t["type"] == "table" and "bus_pan.MP4" in str(t["data"]) for t in tables)
-    pages = _latest_artifacts("formwatch-clips")  # the batch and the re-run of one video
+    pages = _latest_artifacts("formwatch-clips", out)  # the batch and the re-run of one video
     assert pages and all(p["type"] == "markdown" and "annotated.mp4" in p["data"] for p in pages)
     assert any("corrupt.mov" in p["data"] and "failed" in p["data"] for p in pages)
 

@@ -18,9 +18,8 @@ from pipeline.incremental import (
     RunKey,
     config_hash,
     plan_videos,
-    remove_superseded,
 )
-from pipeline.process import write_video_row
+from pipeline.process import process_video, write_video_row
 from pipeline.schemas import VIDEOS
 from pipeline.sink import dataset_file
 from pipeline.video import VideoError, content_id, is_transient
@@ -112,8 +111,12 @@ def test_outputs_of_a_replaced_file_are_removed(tmp_path: Path):
     kept = _record(out, other)
     (out / "clips" / old).mkdir(parents=True)
     video.write_bytes(b"second cut")
-    new = _record(out, video)
-    assert remove_superseded(out, video, new) == [old]
+    [planned] = plan_videos([video], out, KEY)
+    assert (planned.reason, planned.supersedes) == ("changed", (old,))
+    new = process_video(video, Settings(), out, Path(__file__), video_id=planned.video_id,
+                        supersedes=planned.supersedes)["video_id"]  # not a video: a failed row, written
+    _record(out, video)
+    assert new == content_id(video)
     assert not (out / "clips" / old).exists()
     for name in VIDEO_DATASETS:
         assert not dataset_file(out, name, old).exists()

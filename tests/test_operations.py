@@ -223,3 +223,23 @@ def test_dask_task_runner_on_a_two_worker_cluster(footage: Path, weights: Path, 
     assert (summary["found"], summary["ok"], summary["failed"]) == (4, 4, 0)
     assert len({task["worker"] for task in stream.data}) == 2  # both Dask workers processed videos
     assert ds.dataset(tmp_path / "out" / "videos").to_table().num_rows == 4
+
+
+def test_sigterm_while_the_owned_server_starts_leaves_nothing_running(
+        footage: Path, config: Path, weights: Path, tmp_path: Path):
+    import psutil
+
+    port = free_port()
+    serve = subprocess.Popen(
+        [BIN / "formwatch", "serve", str(footage), "--out", str(tmp_path / "out"), "--config", str(config),
+         "--cron", "0 2 * * *", "--port", str(port)],
+        env=_env(None, weights, FORMWATCH_HOME=str(tmp_path / "home")), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    first = serve.stdout.readline()
+    assert first.startswith("Starting a local Prefect server"), first
+    code, output = _stop(serve)
+    assert code == 0 and "formwatch serve: stopped" in output, first + output
+    time.sleep(1)
+    left = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
+            if p.info["cmdline"] and "--port" in p.info["cmdline"] and str(port) in p.info["cmdline"]]
+    assert left == [], left
