@@ -15,13 +15,16 @@ which Prefect's clients retry; that setup belongs on a PostgreSQL-backed server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 #: Where the owned server keeps ``prefect.db`` and ``server.log``.
@@ -57,6 +60,32 @@ def server_environment(home: Path, base: dict[str, str] | None = None) -> dict[s
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
     return env
+
+
+@contextlib.contextmanager
+def signals_deferred(*signums: int) -> Iterator[None]:
+    """Hold ``signums`` (default SIGINT and SIGTERM) back until the block ends, then deliver them.
+
+    A Ctrl-C or SIGTERM that lands while a child process is being spawned would otherwise
+    raise inside ``subprocess.Popen``, after the fork but before its pid is kept, and leave
+    the child running with nobody to stop it. Inside the block a signal is only recorded;
+    at its end the previous handlers are back and each recorded signal is raised again, so
+    it acts exactly as it would have, just after the child is known. Outside the main thread
+    (where Python cannot set handlers) the block runs as it is.
+    """
+    signums = signums or (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {signum: signal.signal(signum, lambda number, _frame: received.append(number)) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(received):
+            signal.raise_signal(signum)
 
 
 class LocalServer:
@@ -101,10 +130,12 @@ class LocalServer:
         prefect = Path(sys.executable).with_name("prefect")
         command = [str(prefect) if prefect.exists() else "prefect", "server", "start",
                    "--host", self.host, "--port", str(self.port)]
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             env=server_environment(self.home) | self.settings, start_new_session=True)
         try:
+            # A signal during the spawn is delivered once the process is kept, so stop() finds it.
+            with signals_deferred(), open(self.log_path, "ab") as log:
+                self._process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    env=server_environment(self.home) | self.settings, start_new_session=True)
             self._wait_until_healthy()
         except BaseException:  # a timeout, Ctrl-C or SIGTERM while starting: leave no server behind
             self.stop()

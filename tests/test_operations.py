@@ -21,7 +21,7 @@ import pyarrow.dataset as ds
 import pytest
 from clips import write_clip
 
-from flows.server import LocalServer, free_port, port_is_free
+from flows.server import LocalServer, free_port, port_is_free, signals_deferred
 
 BIN = Path(sys.executable).parent
 CONFIG = "model:\n  image_size: 320\nrender:\n  clips: false\norchestration:\n  retry_delay_s: 1\n"
@@ -243,3 +243,27 @@ def test_sigterm_while_the_owned_server_starts_leaves_nothing_running(
     left = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
             if p.info["cmdline"] and "--port" in p.info["cmdline"] and str(port) in p.info["cmdline"]]
     assert left == [], left
+
+
+def test_a_signal_during_a_deferred_block_arrives_after_it():
+    """SIGTERM inside the block does not interrupt it; it reaches the handler right after."""
+    received: list[str] = []
+
+    def handler(signum: int, frame: object) -> None:
+        received.append("handler")
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with pytest.raises(KeyboardInterrupt), signals_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            received.append("block went on")
+            os.kill(os.getpid(), signal.SIGTERM)  # twice: delivered once
+            received.append("block ended")
+        assert received == ["block went on", "block ended", "handler"]
+        assert signal.getsignal(signal.SIGTERM) is handler  # the handler is back
+        with signals_deferred():
+            received.append("quiet block")
+        assert received[-1] == "quiet block"  # no signal, nothing raised
+    finally:
+        signal.signal(signal.SIGTERM, previous)
