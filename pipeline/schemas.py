@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from pipeline.poses import KEYPOINT_NAMES
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def column(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:

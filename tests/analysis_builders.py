@@ -17,7 +17,8 @@ from pipeline.schemas import DETECTIONS
 
 KP = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 #: Camera yaw per view: image x = cos(yaw) * forward + sin(yaw) * left.
-VIEW_YAW = {"side_right": 0.0, "side_left": 180.0, "front": 90.0, "back": -90.0, "oblique": 45.0}
+VIEW_YAW = {"side_right": 0.0, "side_left": 180.0, "front": 90.0, "back": -90.0, "oblique": 45.0,
+            "front_turned_35": 55.0}
 LEG_SWAP = [
     (KP["left_hip"], KP["right_hip"]),
     (KP["left_knee"], KP["right_knee"]),
@@ -36,6 +37,7 @@ class RunnerSpec:
     view: str = "side_right"
     gait: str = "run"  # run, walk, stand
     in_place: bool = False  # feet land under the body (running in place)
+    foot_lift_m: float | None = None  # swing height of the ankle (default: 0.35 running, 0.12 walking)
     elbow_angle_deg: float | None = None  # default: 90 running, 150 walking, 170 standing
     trunk_lean_deg: float = 6.0  # forward from vertical
     overstride: float = 0.05  # landing ankle ahead of the hip, leg lengths
@@ -67,6 +69,7 @@ class Truth:
     """Known answers of a built runner."""
 
     contact_frames: dict[str, np.ndarray]  # sub-frame contact times in frames, per foot
+    mid_stance_frames: dict[str, np.ndarray]  # sub-frame times of the hips' lowest point, per foot
     leg_length_px: float
     shank_angle_deg: float  # at contact (same every stride)
     vertical_oscillation: float  # leg lengths
@@ -83,6 +86,8 @@ def _gait_params(spec: RunnerSpec, leg: float) -> dict[str, float]:
     else:
         raise ValueError(f"gait must be 'run', 'walk' or 'stand', got {spec.gait!r}")
     params["ahead"] = spec.overstride * leg
+    if spec.foot_lift_m is not None:
+        params["lift"] = spec.foot_lift_m
     if spec.in_place:
         params["ahead"] = params["back"] = 0.03 * leg
     if spec.gait == "stand":
@@ -253,8 +258,10 @@ def _truth(spec: RunnerSpec, keypoints: np.ndarray) -> Truth:
     knee, ankle = world[0, KP["left_knee"]], world[0, KP["left_ankle"]]
     shank = np.degrees(np.arctan2(ankle[0] - knee[0], knee[1] - ankle[1]))
     g = _gait_params(spec, dims["leg"])
+    # the hips are lowest half-way through each stance (see _legs)
+    mid_stance = {foot: frames + g["duty"] / 2 * stride * spec.fps for foot, frames in contacts.items()}
     return Truth(
-        contacts, dims["leg"] * spec.scale_px_per_m, float(shank), g["osc"] / dims["leg"], keypoints
+        contacts, mid_stance, dims["leg"] * spec.scale_px_per_m, float(shank), g["osc"] / dims["leg"], keypoints
     )
 
 

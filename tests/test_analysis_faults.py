@@ -99,6 +99,8 @@ VIEW_NULLS = {
     ),
     "side_right": ("arm_crossing", "elbow_flare"),
     "oblique": tuple(f for f in DEVIATIONS if f != "shrugged_shoulders"),
+    # turned 35 deg from the camera, the fore-aft arm swing would read as flare and crossing
+    "front_turned_35": tuple(f for f in DEVIATIONS if f != "shrugged_shoulders"),
 }
 
 

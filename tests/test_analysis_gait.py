@@ -7,6 +7,8 @@ import pytest
 from analysis_builders import RunnerSpec, analyse_spec
 
 from pipeline.analysis import AnalysisSettings
+from pipeline.analysis.gait import _cadence_from_steps, bounce_steps, leg_scale, stance_feet
+from pipeline.analysis.signals import lowpass
 
 
 def _runner(analysis) -> dict:
@@ -126,3 +128,97 @@ def test_non_runner_gets_every_fault_with_reason_not_running() -> None:
     rows = analysis.deviations.to_pylist()
     assert rows and all(r["value"] is None and r["flagged"] is None for r in rows)
     assert {r["reason"] for r in rows} == {"not_running"}
+
+
+# --- front and back views: steps from the hips' bounce ------------------------------------
+
+#: Feet that barely rise in the image (a small or distant runner seen from behind): 2 cm.
+LOW_FEET = {
+    "back 29.97 fps": RunnerSpec(view="back", fps=29.97, cadence_spm=165, foot_lift_m=0.02, noise_px=0.5),
+    "front 60 fps": RunnerSpec(view="front", fps=60.0, cadence_spm=190, foot_lift_m=0.02, noise_px=0.5),
+    "back, receding": RunnerSpec(view="back", cadence_spm=165, foot_lift_m=0.02, approach_m_per_s=-3.0,
+                                 duration_s=3.0, noise_px=0.5),
+    "front, approaching": RunnerSpec(view="front", cadence_spm=165, foot_lift_m=0.02, approach_m_per_s=3.0,
+                                     duration_s=3.0, noise_px=0.5),
+}
+
+
+@pytest.mark.parametrize("spec", LOW_FEET.values(), ids=LOW_FEET.keys())
+def test_frontal_steps_come_from_the_hips_bounce_when_the_feet_hide_them(spec: RunnerSpec) -> None:
+    analysis, truth = analyse_spec(spec)
+    runner = _runner(analysis)
+    assert runner["cadence_spm"] == pytest.approx(spec.cadence_spm, rel=0.02)
+    assert runner["alternation_errors"] == 0
+    contacts = analysis.contacts.to_pylist()
+    assert {c["event"] for c in contacts} == {"mid_stance"}
+    truths = np.sort(np.concatenate(list(truth.mid_stance_frames.values())))
+    found = np.array([c["frame"] for c in contacts])
+    assert np.abs(found[:, None] - truths[None, :]).min(axis=1).max() <= 1.0  # each at a mid-stance
+    inside = truths[(truths > 2) & (truths < len(truth.keypoints) - 5)]  # the hips rise again after these
+    assert np.abs(inside[:, None] - found[None, :]).min(axis=1).max() <= 1.0  # none missed
+    # the feet are named by the lower ankle, consistently: every left step is a left mid-stance
+    for c in contacts:
+        nearest = min(("left", "right"), key=lambda foot: np.min(np.abs(truth.mid_stance_frames[foot] - c["frame"])))
+        assert c["foot"] == nearest
+
+
+def test_feet_seen_lifting_keep_their_initial_contacts() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(view="back", noise_px=0.5))
+    assert set(analysis.contacts.column("event").to_pylist()) == {"initial_contact"}
+
+
+def test_bounce_troughs_on_a_known_signal() -> None:
+    fps, stride = 30.0, 20.0  # 180 steps/min: a trough every 10 frames
+    t = np.arange(300, dtype=float)
+    hip_y = 0.04 * np.cos(2 * np.pi * (t - 3.0) / (stride / 2)) + 0.002 * t  # drifting down the frame
+    hip_y[140:150] = np.nan  # hidden for a third of a second
+    rows = bounce_steps(hip_y, stride, fps, leg_px=200.0, settings=AnalysisSettings())
+    expected = [r for r in np.arange(3.0, 300, 10) if 0 < r < 299 and not 139 <= r <= 150]
+    np.testing.assert_allclose(rows, expected, atol=0.3)
+
+
+def test_jitter_of_a_small_standing_person_is_no_bounce() -> None:
+    # an official in the 400 m clip: a 60 px leg, hips jittering by about half a pixel
+    settings = AnalysisSettings()
+    jitter = np.random.default_rng(1).normal(0.0, 0.5, 200)
+    hip_px = 300.0 + lowpass(jitter, 25.0, settings.lowpass_cutoff_hz, settings.lowpass_order,
+                             settings.lowpass_max_nyquist_fraction)
+    assert len(bounce_steps(hip_px / 60.0, 20.0, 25.0, leg_px=60.0, settings=settings)) == 0
+
+
+@pytest.mark.parametrize(
+    ("left_lower", "expected"),
+    [
+        ([True, False, True, False], [0, 1, 0, 1]),
+        ([True, True, True, False, True], [0, 1, 0, 1, 0]),  # one misread vote is outvoted
+        ([False, True, False], [1, 0, 1]),
+    ],
+)
+def test_stance_feet_alternate_by_majority(left_lower: list[bool], expected: list[int]) -> None:
+    rows = np.arange(len(left_lower)) * 10.0
+    heights = np.zeros((50, 2))
+    for row, lower in zip(rows.astype(int), left_lower, strict=True):
+        heights[row] = (0.0, 0.1) if lower else (0.1, 0.0)
+    assert stance_feet(heights, rows, period=20.0).tolist() == expected
+
+
+def test_cadence_from_steps_leaves_out_a_missed_step() -> None:
+    times = np.array([0.0, 0.33, 0.66, 1.32, 1.65, 1.98])  # a step missed after 0.66 s
+    assert _cadence_from_steps(times) == pytest.approx(60 / 0.33)
+
+
+def test_leg_scale_follows_a_runner_approaching_the_camera() -> None:
+    spec = RunnerSpec(view="front", approach_m_per_s=3.0, duration_s=3.0)
+    _, truth = analyse_spec(spec)
+    t = np.arange(len(truth.keypoints)) / spec.fps
+    true_px = truth.leg_length_px * 12.0 / (12.0 - 3.0 * t)  # see analysis_builders.project
+    scale = leg_scale(truth.keypoints, int(spec.fps))
+    np.testing.assert_allclose(scale[15:-15], true_px[15:-15], rtol=0.05)  # grows 2.3x
+
+
+def test_people_too_small_to_judge_are_unknown() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(scale_px_per_m=55.0, noise_px=0.5))  # a 50 px leg
+    runner = _runner(analysis)
+    assert runner["leg_length_px"] < AnalysisSettings().min_activity_leg_length_px
+    assert (runner["activity"], runner["is_runner"]) == ("unknown", False)
+    assert runner["cadence_spm"] == pytest.approx(180, rel=0.03)  # the rhythm is still reported

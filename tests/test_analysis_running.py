@@ -20,6 +20,7 @@ RUNNER = Gait(
     strides=np.zeros((0, 2), np.int64),
     stride_period_frames=20.0,
     leg_length_px=200.0,
+    leg_scale_px=np.full(200, 200.0),
     cadence_spm=180.0,
     cadence_spectral_spm=180.0,
     step_asymmetry=0.0,

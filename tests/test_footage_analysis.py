@@ -62,9 +62,13 @@ def test_single_runners_get_the_right_view(analysed, clip, view):
 
 
 def test_running_in_place_is_running_with_a_running_cadence(analysed):
-    person = _main_person(analysed("single_front_in_place_indoor.mp4"))
+    # Hand count from frames 0-59: the same knee is highest at frames ~19, 39 and 58, a stride
+    # of 19.5 frames at 29.93 fps = 184 steps/min.
+    result = analysed("single_front_in_place_indoor.mp4")
+    person = _main_person(result)
     assert person["activity"] == "running"
-    assert 140 <= person["cadence_spm"] <= 200
+    assert person["cadence_spm"] == pytest.approx(184, rel=0.03)
+    assert {c["event"] for c in result["contacts"]} == {"mid_stance"}  # the feet barely rise from the front
 
 
 def test_back_view_runner_cadence_matches_the_hand_count(analysed):
@@ -73,7 +77,7 @@ def test_back_view_runner_cadence_matches_the_hand_count(analysed):
     person = _main_person(result)
     assert person["cadence_spm"] == pytest.approx(165, rel=0.03)
     contacts = [c for c in result["contacts"] if c["track_id"] == person["track_id"]]
-    assert len(contacts) >= 10  # 5 s at 165 spm is ~13 steps
+    assert len(contacts) >= 12  # 5 s at 165 spm is ~13 steps
     assert all(c["time_s"] == pytest.approx(c["frame"] / result["video"]["fps"]) for c in contacts)
 
 

@@ -237,6 +237,7 @@ def _contact_rows(video_id: str, r: RunnerAnalysis, fps: float) -> list[dict[str
                 "foot": FOOT_NAMES[foot],
                 "step_index": i,
                 "view": VIEW_NAMES[ctx.views[row]],
+                "event": gait.contact_event,
                 "overstride_leg_lengths": _num(overstride[i]) if side else None,
                 "shank_angle_deg": _num(shank[i]) if side else None,
             }

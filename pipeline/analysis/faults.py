@@ -267,7 +267,7 @@ def contact_geometry(kp: np.ndarray, gait: Gait, direction: float) -> tuple[np.n
     ankle = kp[rows, np.asarray(ANKLES)[gait.contact_foot]]
     knee = kp[rows, np.asarray(KNEES)[gait.contact_foot]]
     hip = nanmean_points(kp, HIPS)[rows]
-    overstride = (ankle[:, 0] - hip[:, 0]) * direction / gait.leg_length_px
+    overstride = (ankle[:, 0] - hip[:, 0]) * direction / gait.leg_scale_px[rows]
     shank = np.degrees(np.arctan2((ankle[:, 0] - knee[:, 0]) * direction, ankle[:, 1] - knee[:, 1]))
     return overstride, shank
 

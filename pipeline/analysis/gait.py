@@ -12,6 +12,12 @@ Side views have a cleaner signal than foot height: the ankle's reach ahead of th
 the direction the runner faces. Its peaks are initial contacts (the foot-forward method
 of Zeni et al. 2008, after the foot has finished reaching forward), and they are used
 whenever the runner is seen sideways and facing a known way.
+
+From the front or back the feet mostly move toward or away from the camera, and a small or
+distant runner's ankles barely rise in the image. The hips, though, drop once per step as the
+body lands on a leg: each trough of the mid-hip's bounce is one step (its mid-stance in
+running, its double support in walking). Those troughs are used when they find more steps
+than the feet do; the contact is then dated at the trough (``event`` 'mid_stance').
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pipeline.analysis.geometry import (
     HIPS,
     KNEES,
     SHOULDERS,
+    distance,
     elbow_angle,
     interior_angle,
     leg_length,
@@ -38,6 +45,8 @@ from pipeline.analysis.signals import nan_runs
 
 LEFT, RIGHT = 0, 1
 FOOT_NAMES = ("left", "right")
+#: What a contact's frame marks: the foot landing, or the lowest point of the hips' bounce.
+INITIAL_CONTACT, MID_STANCE = "initial_contact", "mid_stance"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,8 @@ class Gait:
         contact_foot: (N,) int8, LEFT (0) or RIGHT (1).
         strides: (S, 2) int64, [start, stop) track rows of non-overlapping full gait cycles.
         stride_period_frames: spectral stride period in frames (NaN without periodicity).
-        leg_length_px: median hip->knee + knee->ankle, pixels.
+        leg_length_px: 90th percentile of hip->knee + knee->ankle over frames, pixels.
+        leg_scale_px: (T,) leg length at each frame (follows the runner's size), pixels.
         cadence_spm, cadence_spectral_spm: steps/min from contacts and from the spectrum.
         step_asymmetry: |left - right| / mean step time, fraction; NaN unless both seen.
         vertical_oscillation: median mid-hip range per stride about its trend, leg lengths.
@@ -60,6 +70,7 @@ class Gait:
         arm_swing_deg: median per stride of the upper arm's fore-aft angular range.
         elbow_angle_deg: median per stride of the elbow angle (side view).
         alternation_errors: consecutive contacts of the same foot.
+        contact_event: INITIAL_CONTACT, or MID_STANCE when the steps came from the hips' bounce.
     """
 
     contact_index: np.ndarray
@@ -68,6 +79,7 @@ class Gait:
     strides: np.ndarray
     stride_period_frames: float
     leg_length_px: float
+    leg_scale_px: np.ndarray
     cadence_spm: float
     cadence_spectral_spm: float
     step_asymmetry: float
@@ -78,6 +90,7 @@ class Gait:
     arm_swing_deg: float
     elbow_angle_deg: float
     alternation_errors: int
+    contact_event: str = INITIAL_CONTACT
 
     @property
     def steps(self) -> int:
@@ -187,21 +200,31 @@ def stance_offset(height: np.ndarray, block: int) -> float:
     return float(np.median(lows)) if lows else 0.0
 
 
-def size_trend(keypoints: np.ndarray, block: int) -> np.ndarray:
-    """(T,) apparent body size relative to its median (torso length per block), 1 if unknown;
-    it grows as a runner approaches the camera."""
-    torso = torso_length(keypoints)
-    if not np.isfinite(torso).any():
-        return np.ones(len(keypoints))
-    trend = _block_trend(torso, max(block, 3), at_max=False)
-    return trend / np.nanmedian(torso)
+def leg_scale(keypoints: np.ndarray, block: int) -> np.ndarray:
+    """(T,) leg length in pixels at each frame, following the runner's apparent size.
+
+    The torso is the steadiest segment (it neither bends nor swings), so its length per
+    ``block`` frames, joined by straight lines, gives the size trend of a runner approaching
+    or receding from the camera; the leg is that trend times the runner's leg/torso ratio
+    (90th percentile over frames: a leg bent toward the camera looks shorter). Without a
+    torso, the constant :func:`leg_length`.
+    """
+    torso = _block_trend(torso_length(keypoints), max(block, 3), at_max=False)
+    legs = np.fmax(*(
+        distance(keypoints[:, h], keypoints[:, k]) + distance(keypoints[:, k], keypoints[:, a])
+        for h, k, a in zip(HIPS, KNEES, ANKLES, strict=True)
+    ))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = legs / torso
+    if not np.isfinite(ratio).any():
+        return np.full(len(keypoints), leg_length(keypoints))
+    return np.nanpercentile(ratio, 90) * torso
 
 
-def foot_heights(keypoints: np.ndarray, period: float, leg: float) -> np.ndarray:
-    """(T, 2) height of the left and right ankle above the ground, in leg lengths (leg is the
-    median-size leg length, scaled by the size trend); each foot's own stance level is 0."""
+def foot_heights(keypoints: np.ndarray, period: float, scale: np.ndarray) -> np.ndarray:
+    """(T, 2) height of the left and right ankle above the ground, in leg lengths (``scale``:
+    (T,) leg length in pixels per frame); each foot's own stance level is 0."""
     stride = int(round(period)) if np.isfinite(period) else 30
-    scale = leg * size_trend(keypoints, stride)
     ankle_y = keypoints[:, list(ANKLES), 1]
     heights = (ground_line(ankle_y, stride // 2)[:, None] - ankle_y) / scale[:, None]
     return heights - [stance_offset(heights[:, f], stride) for f in (LEFT, RIGHT)]
@@ -244,8 +267,16 @@ def _stride_rows(index: np.ndarray, period: float) -> np.ndarray:
 
 
 def _cadence_from_steps(times: np.ndarray) -> float:
-    """Steps/min from the median interval between consecutive contacts; NaN if none."""
-    return float(60.0 / np.median(np.diff(times))) if len(times) > 1 else float("nan")
+    """Steps/min: steps counted over the time they span, as a coach counts them with a watch.
+
+    Intervals over 1.5 median steps (a step missed, the runner hidden) are left out of both
+    the count and the time, so a gap does not lower the cadence. NaN with under 2 contacts.
+    """
+    if len(times) < 2:
+        return float("nan")
+    steps = np.diff(times)
+    kept = steps[steps <= 1.5 * np.median(steps)]
+    return float(60.0 * len(kept) / kept.sum())
 
 
 def _cadence_from_contacts(times: np.ndarray, foot: np.ndarray) -> float:
@@ -335,10 +366,11 @@ def _foot_contacts(
     return rows[order], feet[order], swing
 
 
-def foot_reach(keypoints: np.ndarray, facing: float, leg: float) -> np.ndarray:
-    """(T, 2) left and right ankle ahead of the mid-hip in the facing direction, leg lengths."""
+def foot_reach(keypoints: np.ndarray, facing: float, scale: np.ndarray) -> np.ndarray:
+    """(T, 2) left and right ankle ahead of the mid-hip in the facing direction, in leg lengths
+    (``scale``: (T,) leg length in pixels per frame)."""
     hip_x = nanmean_points(keypoints, HIPS)[:, 0]
-    return facing * (keypoints[:, list(ANKLES), 0] - hip_x[:, None]) / leg
+    return facing * (keypoints[:, list(ANKLES), 0] - hip_x[:, None]) / scale[:, None]
 
 
 def reach_contacts_per_foot(
@@ -439,6 +471,67 @@ def side_view_limbs(
     )
 
 
+def bounce_steps(
+    hip_y: np.ndarray, period: float, fps: float, leg_px: float, settings: AnalysisSettings
+) -> np.ndarray:
+    """Sorted sub-frame rows of the troughs of the hips' bounce: one per step.
+
+    Args:
+        hip_y: (T,) image y of the mid-hip (down is positive) in leg lengths, NaN where missing.
+        period: spectral stride period in frames; troughs are at least 0.35 of it apart (a step
+            is half a stride). Without it, no closer than the fastest running cadence allows.
+        leg_px: the runner's typical leg length in pixels.
+    A trough must be ``bounce_min_leg_lengths`` (and ``bounce_min_px``: keypoints jitter by a
+    pixel or two whatever the runner's size) deeper than the crests around it, once the
+    drift of a runner approaching or leaving the camera (a moving mean over one stride) is
+    taken off.
+    """
+    depth = max(settings.bounce_min_leg_lengths, settings.bounce_min_px / leg_px) if leg_px > 0 else np.inf
+    if np.isfinite(period):
+        distance = max(1.0, 0.35 * period)
+        bounce = hip_y - moving_mean(hip_y, int(round(period)))
+    else:
+        distance = max(1.0, 60.0 * fps / settings.running_max_cadence_spm)
+        bounce = hip_y
+    return np.asarray(_peak_rows(bounce, distance, depth), np.float64)
+
+
+def moving_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """(T,) centred mean over ``window`` frames within each run of finite samples (shrinking
+    at the run's ends); averaging a whole cycle of a periodic signal leaves only its trend."""
+    out = np.full(len(values), np.nan)
+    half = max(window, 1) // 2
+    for start, stop in _finite_runs(values):
+        run = values[start:stop]
+        sums = np.concatenate([[0.0], np.cumsum(run)])
+        lo = np.clip(np.arange(len(run)) - half, 0, len(run))
+        hi = np.clip(np.arange(len(run)) + half + 1, 0, len(run))
+        out[start:stop] = (sums[hi] - sums[lo]) / (hi - lo)
+    return out
+
+
+def stance_feet(heights: np.ndarray, rows: np.ndarray, period: float) -> np.ndarray:
+    """(N,) foot on the ground at each of N step rows: the lower ankle, made to alternate.
+
+    Ankle heights from the front or back are noisy, so each run of consecutive steps (no gap
+    over 0.75 stride periods) takes the alternating left/right sequence that agrees with the
+    lower ankle at most of its steps.
+    """
+    index = np.clip(np.round(rows).astype(np.int64), 0, max(len(heights) - 1, 0))
+    left_lower = np.nan_to_num(heights[index, LEFT] - heights[index, RIGHT], nan=0.0) < 0
+    feet = np.zeros(len(rows), np.int8)
+    gap = 0.75 * period if np.isfinite(period) else np.inf
+    breaks = np.flatnonzero(np.diff(rows) > gap) + 1
+    for run in np.split(np.arange(len(rows)), breaks):
+        if not len(run):
+            continue
+        parity = np.arange(len(run)) % 2
+        votes = left_lower[run]
+        start_left = np.sum(votes == (parity == 0)) >= np.sum(votes == (parity == 1))
+        feet[run] = np.where((parity == 0) == start_left, LEFT, RIGHT)
+    return feet
+
+
 def analyse_gait(
     keypoints: np.ndarray,
     fps: float,
@@ -457,24 +550,29 @@ def analyse_gait(
             foot's reach ahead of the hips; otherwise the foot comes back to the ground.
     """
     leg = leg_length(keypoints)
+    scale = leg_scale(keypoints, int(round(fps)))
     ankles = keypoints[:, list(ANKLES), :]
-    hip_y = nanmean_points(keypoints, HIPS)[:, 1] / leg
-    if np.isfinite(hip_y).sum() > 3:
-        hip_y = hip_y / size_trend(keypoints, 31)
+    hip_y = nanmean_points(keypoints, HIPS)[:, 1] / scale
     period = spectral_period(
         [ankles[:, 0, 1] - ankles[:, 1, 1], ankles[:, 0, 0] - ankles[:, 1, 0]], [hip_y]
     )
-    heights = foot_heights(keypoints, period, leg)
+    heights = foot_heights(keypoints, period, scale)
     rows, feet, swing = _foot_contacts(heights, period, settings)
-    from_reach = False
-    if facing != 0 and len(side_mask) and np.mean(side_mask) >= 0.5:
-        reach = foot_reach(keypoints, facing, leg)
+    rows, feet = distinct_steps(rows, feet, period)
+    from_reach, event = False, INITIAL_CONTACT
+    sideways = facing != 0 and len(side_mask) and np.mean(side_mask) >= 0.5
+    if not sideways:
+        typical = np.nanmedian(scale) if np.isfinite(scale).any() else np.nan
+        bounce = bounce_steps(hip_y, period, fps, float(typical), settings)
+        if len(bounce) > len(rows):  # the hips found steps the feet hid
+            rows, feet, event = bounce, stance_feet(heights, bounce, period), MID_STANCE
+    else:
+        reach = foot_reach(keypoints, facing, scale)
         height_period = period
         # each foot's reach repeats once per stride: a cleaner rhythm than heights from the side
         period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
         lead_rows, lead_feet = reach_contacts(reach, period, settings)
         foot_rows, foot_feet = distinct_steps(*reach_contacts_per_foot(reach, period, settings), period)
-        rows, feet = distinct_steps(rows, feet, period)
         # the detector that finds the most steps wins: running in place barely reaches (heights
         # win), and a far leg hidden behind the near one has no leading-foot peak (per foot wins)
         if len(lead_rows) >= max(len(rows), len(foot_rows)):
@@ -495,7 +593,10 @@ def analyse_gait(
         strides=strides,
         stride_period_frames=period,
         leg_length_px=leg,
-        cadence_spm=_cadence_from_steps(times) if from_reach else _cadence_from_contacts(times, feet),
+        leg_scale_px=scale,
+        cadence_spm=_cadence_from_steps(times)
+        if from_reach or event == MID_STANCE
+        else _cadence_from_contacts(times, feet),
         cadence_spectral_spm=float(120.0 * fps / period)
         if lifts and np.isfinite(period)
         else float("nan"),
@@ -507,4 +608,5 @@ def analyse_gait(
         arm_swing_deg=arm_swing,
         elbow_angle_deg=elbow,
         alternation_errors=int(np.sum(feet[1:] == feet[:-1])),
+        contact_event=event,
     )

@@ -66,12 +66,16 @@ def classify_activity(gait: Gait, seconds: float, settings: AnalysisSettings) ->
     not walking). Slow motion is suspected when every measured cue (at least two, the
     side-view knee flexion among them: flight and bounce alone are too noisy) says running
     at a cadence below slow_motion_max_cadence_spm; without that evidence such a slow gait
-    is not running. With fewer than ``MIN_STEPS``
+    is not running. A person whose legs are shorter than ``min_activity_leg_length_px`` in
+    the picture is unknown: a pixel or two of keypoint jitter is then a large share of a
+    step. With fewer than ``MIN_STEPS``
     contacts the track is standing if the feet never lift during at least ``MIN_STILL_S``
     of ``seconds`` on screen, else unknown.
     """
     cues = running_cues(gait, settings)
     met = int(sum(cues))
+    if not gait.leg_length_px >= settings.min_activity_leg_length_px:  # keypoint jitter reads as steps
+        return Activity("unknown", False, met, len(cues), False)
     if gait.steps < MIN_STEPS or not np.isfinite(gait.cadence_spm):
         still = (
             seconds >= MIN_STILL_S
@@ -89,7 +93,7 @@ def classify_activity(gait: Gait, seconds: float, settings: AnalysisSettings) ->
     knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and not running_cadence
     has_flight = gait.flight_fraction >= settings.min_flight_fraction
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence
-    cues_agree = 2 * met > len(cues) or (running_cadence and 2 * met >= len(cues))
+    cues_agree = len(cues) >= 2 and (2 * met > len(cues) or (running_cadence and 2 * met >= len(cues)))
     running = not knee_says_walking and (cues_agree or (has_flight and running_cadence))
     unanimous = len(cues) >= 2 and met == len(cues) and np.isfinite(gait.knee_min_angle_deg)
     implausibly_slow = gait.cadence_spm < settings.slow_motion_max_cadence_spm

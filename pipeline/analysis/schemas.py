@@ -186,7 +186,13 @@ CONTACTS = _schema(
     "contacts",
     [
         *_KEYS,
-        _field("frame", pa.int64(), "Frame of the initial contact", "frames", nullable=False),
+        _field(
+            "frame",
+            pa.int64(),
+            "Frame of the contact: the foot landing, or the hips' lowest point (see event)",
+            "frames",
+            nullable=False,
+        ),
         _field("time_s", pa.float64(), "frame / fps_used", "s", nullable=False),
         _field("foot", pa.string(), "'left' or 'right'", nullable=False),
         _field(
@@ -197,6 +203,13 @@ CONTACTS = _schema(
             nullable=False,
         ),
         _field("view", pa.string(), "Camera view at the contact", nullable=False),
+        _field(
+            "event",
+            pa.string(),
+            "What frame marks: 'initial_contact' (the foot lands; side views, and feet seen lifting) "
+            "or 'mid_stance' (the lowest point of the hips' bounce, used from the front or back "
+            "when the feet barely show their lift); null in files older than schema version 3",
+        ),
         _field(
             "overstride_leg_lengths",
             pa.float64(),
@@ -210,7 +223,7 @@ CONTACTS = _schema(
             "deg",
         ),
     ],
-    "One row per initial ground contact of a runner or other person.",
+    "One row per ground contact (one per step) of a runner or other person.",
 )
 
 DEVIATIONS = _schema(

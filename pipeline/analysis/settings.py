@@ -43,6 +43,14 @@ class AnalysisSettings(Section):
         unit="px",
         ge=0.0,
     )
+    min_activity_leg_length_px: float = setting(
+        60.0,
+        "People whose leg (hip-knee-ankle) is shorter than this in the picture are not judged "
+        "running or walking (activity 'unknown'): a few px of keypoint jitter then reads as steps "
+        "and flight. Their cadence is still reported when steps are found.",
+        unit="px",
+        ge=0.0,
+    )
     # --- signals
     max_gap_fill_s: float = setting(
         0.1,
@@ -110,9 +118,11 @@ class AnalysisSettings(Section):
         gt=0.0,
     )
     frontal_view_min_shoulder_ratio: float = setting(
-        0.55,
+        0.6,
         "Shoulder width / torso length above which a frame is a front or back view; between the "
-        "two limits the view is oblique.",
+        "two limits the view is oblique. Square-on runners read 0.62-0.70 (COCO shoulder points "
+        "sit inside the deltoids); at 0.55 a runner turned about 35 deg away counted as frontal, "
+        "and the fore-aft arm swing then read as elbow flare.",
         unit="ratio",
         gt=0.0,
     )
@@ -145,6 +155,20 @@ class AnalysisSettings(Section):
         "surrounding troughs to count as a step (initial contact at its peak).",
         unit="leg lengths",
         gt=0.0,
+    )
+    bounce_min_leg_lengths: float = setting(
+        0.02,
+        "Front and back views: a trough of the mid-hip's bounce must be this much lower than the "
+        "crests around it to count as a step (one trough per step).",
+        unit="leg lengths",
+        gt=0.0,
+    )
+    bounce_min_px: float = setting(
+        3.0,
+        "Front and back views: the least depth of a trough of the hips' bounce in pixels, whatever "
+        "the runner's size (keypoints jitter by a pixel or two).",
+        unit="px",
+        ge=0.0,
     )
     running_min_cadence_spm: float = setting(
         140.0,
