@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.analysis import VideoAnalysis, analyse_detections
+from pipeline.appearance import describe
 from pipeline.config import Settings
 from pipeline.incremental import remove_outputs, run_key
 from pipeline.pose_model import PoseEstimator
@@ -60,12 +61,13 @@ class _DetectionBuffer:
     def __init__(self, video_id: str, fps: float) -> None:
         self.video_id = video_id
         self.fps = fps
-        self._frames: list[tuple[int, Poses]] = []
+        self._frames: list[tuple[int, Poses, np.ndarray]] = []
         self.rows = 0
 
-    def add(self, frame_index: int, poses: Poses) -> None:
+    def add(self, frame_index: int, poses: Poses, appearance: np.ndarray) -> None:
+        """Buffer one frame's people and their (N, appearance.DIMENSIONS) descriptors."""
         if len(poses):
-            self._frames.append((frame_index, poses))
+            self._frames.append((frame_index, poses, appearance))
             self.rows += len(poses)
 
     def take(self) -> pa.Table:
@@ -73,19 +75,21 @@ class _DetectionBuffer:
         frames, self._frames, self.rows = self._frames, [], 0
         if not frames:
             return DETECTIONS.empty_table()
-        counts = [len(p) for _, p in frames]
-        frame = np.repeat([f for f, _ in frames], counts).astype(np.int64)
-        xyxy = np.concatenate([p.xyxy for _, p in frames])
-        kps = np.concatenate([p.keypoints for _, p in frames])
-        kconf = np.concatenate([p.keypoint_confidence for _, p in frames])
+        counts = [len(p) for _, p, _ in frames]
+        frame = np.repeat([f for f, _, _ in frames], counts).astype(np.int64)
+        xyxy = np.concatenate([p.xyxy for _, p, _ in frames])
+        kps = np.concatenate([p.keypoints for _, p, _ in frames])
+        kconf = np.concatenate([p.keypoint_confidence for _, p, _ in frames])
+        looks = np.concatenate([a for _, _, a in frames])
         columns: dict[str, Any] = {
             "video_id": np.full(len(frame), self.video_id, dtype=object),
             "frame": frame,
             "time_s": frame / self.fps,
-            "track_id": (track_id := np.concatenate([p.track_id for _, p in frames])),
+            "track_id": (track_id := np.concatenate([p.track_id for _, p, _ in frames])),
             "runner_id": track_id,  # until fragments are stitched by the analysis
             "box_x1": xyxy[:, 0], "box_y1": xyxy[:, 1], "box_x2": xyxy[:, 2], "box_y2": xyxy[:, 3],
-            "box_conf": np.concatenate([p.confidence for _, p in frames]),
+            "box_conf": np.concatenate([p.confidence for _, p, _ in frames]),
+            "appearance": pa.FixedSizeListArray.from_arrays(pa.array(looks.ravel(), pa.float32()), looks.shape[1]),
         }
         for k, name in enumerate(KEYPOINT_NAMES):
             columns[f"{name}_x"] = kps[:, k, 0]
@@ -119,7 +123,7 @@ def track_video(
     with AtomicParquetWriter(final_path.with_suffix(".raw"), DETECTIONS) as raw:
         for frame in read_frames(info.path, info.fps, start_s, end_s):
             poses = tracker.update(estimator(frame.image), frame.image)
-            buffer.add(frame.index, poses)
+            buffer.add(frame.index, poses, describe(frame.image, poses))
             frames_per_track.update(poses.track_id.tolist())
             frames += 1
             last_index = frame.index

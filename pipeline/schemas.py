@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
 SCHEMA_VERSION = "3"
@@ -106,6 +107,11 @@ DETECTIONS = table_schema(
         column("box_y2", pa.float32(), "Person box bottom", "px", nullable=False),
         column("box_conf", pa.float32(), "Person detection confidence", "probability", nullable=False),
         *_keypoint_fields(),
+        column("appearance", pa.list_(pa.float32(), APPEARANCE_DIMENSIONS),
+               "Clothing colours: 12-bin histogram of the upper body (shoulders to hips), then of the thighs "
+               "(8 hue bins, 4 grey levels by brightness), each summing to 1, NaN where unseen "
+               "(pipeline/appearance.py); compared when stitching fragments. Null in files before schema 3",
+               "fraction"),
     ],
     "One row per tracked person per frame; pixel coordinates of the upright frame, origin top-left.",
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from pipeline import appearance
 from pipeline.poses import KEYPOINT_NAMES, NUM_KEYPOINTS
 from pipeline.schemas import DETECTIONS
 
@@ -57,6 +58,7 @@ class RunnerSpec:
     noise_px: float = 0.0
     seed: int = 0
     track_id: int = 1
+    shirt_hue: int | None = None  # hue bin (0-7) of the clothes' colour descriptor; None: no descriptor
     first_frame: int = 0
     body_scale: float = 1.0  # overall size
     leg_ratio: float = 1.0  # leg length relative to a standard body
@@ -291,7 +293,21 @@ def _detections(spec: RunnerSpec, keypoints: np.ndarray) -> pa.Table:
                 points[:, k, axis], mask=np.full(len(points), not visible[k])
             )
         columns[f"{name}_conf"] = np.full(len(points), spec.keypoint_conf if visible[k] else 0.05)
+    columns["appearance"] = _appearance(spec, int(keep.sum()))
     return pa.table(columns).cast(DETECTIONS)
+
+
+def _appearance(spec: RunnerSpec, rows: int) -> pa.Array:
+    """A shirt of one hue and dark shorts (pipeline.appearance layout), or nulls."""
+    size = appearance.DIMENSIONS
+    if spec.shirt_hue is None:
+        return pa.nulls(rows, pa.list_(pa.float32(), size))
+    look = np.zeros(size, np.float32)
+    look[spec.shirt_hue] = 0.8
+    look[appearance.HUE_BINS + 3] = 0.2  # white print
+    look[appearance.BINS + appearance.HUE_BINS] = 1.0  # black shorts
+    values = np.tile(look, rows)
+    return pa.FixedSizeListArray.from_arrays(pa.array(values, pa.float32()), size)
 
 
 def build_runner(spec: RunnerSpec) -> tuple[pa.Table, Truth]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from analysis_builders import RunnerSpec, build_table
 
+from pipeline import appearance
 from pipeline.analysis import AnalysisSettings, analyse_detections
 
 BASE = {"travel": True, "pan_px_per_s": 250.0, "noise_px": 0.5}  # drifts right, stays in frame
@@ -63,3 +69,48 @@ def test_three_fragments_chain_into_one() -> None:
     )
     assert dict(analysis.id_map) == {2: 2, 5: 2, 9: 2}
     assert analysis.tracks_merged == 2
+
+
+def _camera(table: pa.Table, shift_px: Callable[[np.ndarray], np.ndarray]) -> pa.Table:
+    """The table as filmed by a camera that moves: every x shifted by ``shift_px(frame)``."""
+    shift = shift_px(table.column("frame").to_numpy().astype(float))
+    for name in table.column_names:
+        if name.endswith("_x") or name in ("box_x1", "box_x2"):
+            index = table.schema.get_field_index(name)
+            moved = pc.add(table.column(name), pa.array(shift).cast(table.schema.field(name).type))
+            table = table.set_column(index, table.schema.field(name), moved)
+    return table
+
+
+def test_a_pack_carries_a_hidden_runner_across_a_camera_swing() -> None:
+    # Three runners in a pack, the same kit; the camera swings back during the middle one's
+    # 1-s absence, so its own velocity at the gap would carry it ~330 px (1.6 box heights) on.
+    small = {"noise_px": 0.5, "scale_px_per_m": 130.0}
+    pack = [RunnerSpec(track_id=1, origin_px=(400.0, 650.0), **small),
+            RunnerSpec(track_id=2, origin_px=(640.0, 650.0), gaps=((75, 105),), **small),
+            RunnerSpec(track_id=3, origin_px=(880.0, 650.0), **small)]
+    fragments = [pack[0], RunnerSpec(**{**pack[1].__dict__, "gaps": ((75, 180),)}),
+                 RunnerSpec(**{**pack[1].__dict__, "track_id": 9, "gaps": ((0, 105),)}), pack[2]]
+    table = build_table(*fragments).sort_by([("frame", "ascending"), ("track_id", "ascending")])
+    swing = _camera(table, lambda f: 300.0 * np.sin(np.pi * np.clip(f - 60, 0, 60) / 60))
+    analysis = analyse_detections(swing, 30.0, 1280, 720, AnalysisSettings())
+    assert dict(analysis.id_map) == {1: 1, 2: 2, 3: 3, 9: 2}
+
+
+@pytest.mark.parametrize(("second_hue", "joined"), [(0, True), (4, False)])
+def test_clothes_must_match(second_hue: int, joined: bool) -> None:
+    first = RunnerSpec(track_id=3, gaps=((80, 180),), shirt_hue=0, **BASE)  # red
+    second = RunnerSpec(track_id=7, gaps=((0, 95),), shirt_hue=second_hue, **BASE)  # red, or blue
+    analysis = _analyse(first, second)
+    assert analysis.tracks_merged == int(joined)
+
+
+def test_look_difference_of_known_descriptors() -> None:
+    red, blue = np.zeros(appearance.DIMENSIONS), np.zeros(appearance.DIMENSIONS)
+    red[[0, appearance.BINS]] = 1.0
+    blue[[4, appearance.BINS]] = 1.0
+    assert appearance.distance(red, red) == pytest.approx(0.0)
+    assert appearance.distance(red, blue) == pytest.approx(np.sqrt(1.0) / 2)  # shirts differ, shorts alike
+    half = red.copy()
+    half[appearance.BINS:] = np.nan  # thighs unseen: the shirt alone decides
+    assert appearance.distance(half, blue) == pytest.approx(1.0)

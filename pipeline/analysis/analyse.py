@@ -106,7 +106,8 @@ def _check_inputs(detections: pa.Table, fps: float, width: int, height: int) -> 
     for name, value in (("width", width), ("height", height)):
         if isinstance(value, bool) or not (isinstance(value, int | np.integer) and value > 0):
             raise ValueError(f"{name} must be a positive integer number of pixels, got {value!r}")
-    missing = [n for n in DETECTIONS.names if n not in detections.column_names]
+    optional = {"appearance"}  # absent from files before schema version 3
+    missing = [n for n in DETECTIONS.names if n not in detections.column_names and n not in optional]
     if missing:
         raise ValueError(
             f"detections lacks the DETECTIONS columns {missing[:5]}"

@@ -479,7 +479,8 @@ def bounce_steps(
     Args:
         hip_y: (T,) image y of the mid-hip (down is positive) in leg lengths, NaN where missing.
         period: spectral stride period in frames; troughs are at least 0.35 of it apart (a step
-            is half a stride). Without it, no closer than the fastest running cadence allows.
+            is half a stride), or as close as the fastest running cadence allows when that is
+            closer (a short track's spectrum can read a sprinter's stride as twice as long).
         leg_px: the runner's typical leg length in pixels.
     A trough must be ``bounce_min_leg_lengths`` (and ``bounce_min_px``: keypoints jitter by a
     pixel or two whatever the runner's size) deeper than the crests around it, once the
@@ -487,12 +488,9 @@ def bounce_steps(
     taken off.
     """
     depth = max(settings.bounce_min_leg_lengths, settings.bounce_min_px / leg_px) if leg_px > 0 else np.inf
-    if np.isfinite(period):
-        distance = max(1.0, 0.35 * period)
-        bounce = hip_y - moving_mean(hip_y, int(round(period)))
-    else:
-        distance = max(1.0, 60.0 * fps / settings.running_max_cadence_spm)
-        bounce = hip_y
+    fastest = 60.0 * fps / settings.running_max_cadence_spm  # frames per step of a sprinter
+    distance = max(1.0, min(0.35 * period, fastest) if np.isfinite(period) else fastest)
+    bounce = hip_y - moving_mean(hip_y, int(round(period))) if np.isfinite(period) else hip_y
     return np.asarray(_peak_rows(bounce, distance, depth), np.float64)
 
 

@@ -105,10 +105,19 @@ class AnalysisSettings(Section):
     )
     stitch_max_proportion_difference: float = setting(
         0.2,
-        "Largest relative difference of body proportions (segment-length ratios, box height) "
+        "Largest relative difference of box height (carried across the gap at each end's rate "
+        "of growth) and, separately, of body proportions (median over segment-length ratios) "
         "between fragments joined into one runner.",
         unit="fraction",
         gt=0.0,
+    )
+    stitch_max_appearance_distance: float = setting(
+        0.35,
+        "Largest colour distance (Hellinger, 0 alike to 1 nothing shared) between the clothes of "
+        "two fragments joined into one runner: upper body and thighs, half a second at each end.",
+        unit="distance",
+        ge=0.0,
+        le=1.0,
     )
     # --- view
     side_view_max_shoulder_ratio: float = setting(

@@ -4,16 +4,26 @@ A tracker loses people behind others, when they leave and re-enter the frame, or
 ids. With the whole video at hand, a fragment that ends can be joined to one that starts
 later when (1) the gap is short, (2) the first fragment's box, extrapolated at its final
 velocity across the gap, lands near where the second begins (and the second, run
-backwards, lands near where the first ended), and (3) their body proportions agree.
-Fragments that overlap in time are never joined: one person is never in two places.
+backwards, lands near where the first ended), (3) the box heights at the two ends agree,
+extrapolated the same way (a runner approaching the camera, or a zoom, grows the box), and
+(4) the body proportions agree, and (5) their clothes look alike (colour histograms of the
+upper body and thighs, ``pipeline.appearance``). Fragments that overlap in time are never joined: one person
+is never in two places.
+
+A panning or zooming camera moves everyone in the picture, so when other people are seen
+on both sides of the gap, their median shift across it carries the fragment's end along
+(plus the fragment's own motion relative to them): a pack of runners followed by a
+broadcast camera keeps its place even when the camera swings during the gap.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline import appearance
 from pipeline.analysis.geometry import (
     ANKLES,
     ELBOWS,
@@ -46,8 +56,13 @@ class Fragment:
     end_center: np.ndarray  # (2,) box centre at the last frame
     start_velocity: np.ndarray  # (2,) px/frame over the first half second
     end_velocity: np.ndarray  # (2,) px/frame over the last half second
-    box_height: float  # median px
+    start_height: float  # median box height over the first half second, px
+    end_height: float  # median box height over the last half second, px
+    start_growth: float  # box height change at the start (see _growth), px/frame
+    end_growth: float  # box height change at the end (see _growth), px/frame
     proportions: np.ndarray  # (4,) median thigh, shank, upper arm, forearm / torso length
+    start_look: np.ndarray | None  # (D,) colour descriptor over the first half second
+    end_look: np.ndarray | None  # (D,) colour descriptor over the last half second
 
 
 @dataclass(frozen=True)
@@ -58,11 +73,11 @@ class Stitching:
     merged: int
 
 
-def _velocity(frames: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """(2,) median px/frame of (N, 2) centres at (N,) frames; zero with fewer than 2."""
+def _velocity(frames: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(D,) median change per frame of (N, D) values at (N,) frames; zero with fewer than 2."""
     if len(frames) < 2:
-        return np.zeros(2)
-    return np.median(np.diff(centers, axis=0) / np.diff(frames)[:, None], axis=0)
+        return np.zeros(values.shape[1])
+    return np.median(np.diff(values, axis=0) / np.diff(frames)[:, None], axis=0)
 
 
 def _proportions(track: TrackSeries) -> np.ndarray:
@@ -84,51 +99,182 @@ def fragment_of(track: TrackSeries, fps: float) -> Fragment:
     frames = track.frames[rows]
     boxes = track.boxes[rows]
     centers = (boxes[:, :2] + boxes[:, 2:]) / 2
+    heights = (boxes[:, 3] - boxes[:, 1])[:, None]
     window = max(int(round(0.5 * fps)), 2)
+    first, last = slice(None, window), slice(-window, None)
     return Fragment(
         track.track_id,
         int(frames[0]),
         int(frames[-1]),
         centers[0],
         centers[-1],
-        _velocity(frames[:window], centers[:window]),
-        _velocity(frames[-window:], centers[-window:]),
-        float(np.median(boxes[:, 3] - boxes[:, 1])),
+        _velocity(frames[first], centers[first]),
+        _velocity(frames[last], centers[last]),
+        float(np.median(heights[first])),
+        float(np.median(heights[last])),
+        _growth(frames, heights[:, 0], window),
+        _growth(frames[::-1], heights[::-1, 0], window),
         _proportions(track),
+        _look(track, rows[first]),
+        _look(track, rows[last]),
     )
 
 
+def _growth(frames: np.ndarray, heights: np.ndarray, window: int) -> float:
+    """Box height change per frame from the first ``window`` samples to the next ``window``:
+    medians over whole windows, so the legs' swing (the box grows and shrinks every stride)
+    cancels. 0 for a fragment shorter than two windows. Reversed inputs give the end's rate."""
+    if len(frames) < 2 * window:
+        return 0.0
+    span = float(np.median(frames[window : 2 * window]) - np.median(frames[:window]))
+    change = float(np.median(heights[window : 2 * window]) - np.median(heights[:window]))
+    return change / span if span else 0.0
+
+
+def _look(track: TrackSeries, rows: np.ndarray) -> np.ndarray | None:
+    """(D,) median colour descriptor over the given track rows, each region renormalised to
+    sum 1; None without descriptors."""
+    if track.appearance is None:
+        return None
+    values = track.appearance[rows]
+    if not np.isfinite(values).any():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a region never seen stays NaN
+        look = np.nanmedian(values, axis=0)
+    for region in (slice(0, appearance.BINS), slice(appearance.BINS, appearance.DIMENSIONS)):
+        total = look[region].sum()
+        look[region] = look[region] / total if total > 0 else np.nan
+    return look
+
+
+class SceneMotion:
+    """How everyone else in the picture moved between two frames (camera pan and zoom, plus
+    the crowd's own motion)."""
+
+    def __init__(self, tracks: list[TrackSeries]) -> None:
+        self._first = {t.track_id: int(t.frames[0]) for t in tracks}
+        self._boxes = {t.track_id: np.where(t.present[:, None], t.boxes, np.nan) for t in tracks}
+
+    def _box(self, track_id: int, frame: int) -> np.ndarray | None:
+        row = frame - self._first[track_id]
+        boxes = self._boxes[track_id]
+        return boxes[row] if 0 <= row < len(boxes) and np.isfinite(boxes[row]).all() else None
+
+    def motion(self, start: int, stop: int, exclude: tuple[int, ...]) -> tuple[float, np.ndarray] | None:
+        """``(zoom, shift)`` that carry a point p at ``start`` to ``zoom * p + shift`` at ``stop``
+        as the other people seen at both frames moved (zoom: median ratio of their box heights;
+        shift: median of what is left of their centres' motion); None if nobody is."""
+        before, after = [], []
+        for track_id in self._boxes:
+            if track_id in exclude:
+                continue
+            first, last = self._box(track_id, start), self._box(track_id, stop)
+            if first is not None and last is not None:
+                before.append(first)
+                after.append(last)
+        if not before:
+            return None
+        b, a = np.asarray(before), np.asarray(after)
+        zoom = float(np.median((a[:, 3] - a[:, 1]) / np.maximum(b[:, 3] - b[:, 1], 1.0)))
+        shift = np.median((a[:, :2] + a[:, 2:]) / 2 - zoom * (b[:, :2] + b[:, 2:]) / 2, axis=0)
+        return zoom, shift
+
+
+def _relative(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
+    return np.abs(np.subtract(a, b)) / ((np.add(a, b)) / 2)
+
+
+def size_difference(a: Fragment, b: Fragment, gap: int, zoom: float | None = None) -> float:
+    """Relative difference of box heights across the gap: ``a``'s end height scaled by the
+    scene's ``zoom`` across it, or without one, each end's height carried across the gap at
+    its own rate of growth (the mean of the forward and the backward miss)."""
+    if zoom is not None:
+        return float(_relative(a.end_height * zoom, b.start_height))
+    forward = _relative(max(a.end_height + a.end_growth * gap, 1.0), b.start_height)
+    backward = _relative(max(b.start_height - b.start_growth * gap, 1.0), a.end_height)
+    return float((forward + backward) / 2)
+
+
 def proportion_difference(a: Fragment, b: Fragment) -> float:
-    """Largest relative difference of box height and the body proportions both fragments show."""
-    first = np.append(a.proportions, a.box_height)
-    second = np.append(b.proportions, b.box_height)
-    both = np.isfinite(first) & np.isfinite(second)
-    return float(np.max(np.abs(first[both] - second[both]) / ((first[both] + second[both]) / 2)))
+    """Second-largest relative difference of the body proportions both fragments show (the
+    largest with one; 0 with none): one segment of a small or half-hidden person is often
+    misread, two rarely are."""
+    both = np.isfinite(a.proportions) & np.isfinite(b.proportions)
+    if not both.any():
+        return 0.0
+    differences = np.sort(_relative(a.proportions[both], b.proportions[both]))
+    return float(differences[-2] if len(differences) > 1 else differences[-1])
+
+
+def _carried(
+    a: Fragment, b: Fragment, fps: float, scene: SceneMotion | None
+) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """(2,) where ``a``'s end lands at ``b``'s start, (2,) where ``b``'s start was at ``a``'s
+    end, and the scene's zoom across the gap: by the scene's shift plus each fragment's own
+    motion relative to the scene, or by each fragment's own velocity (zoom None) when no one
+    else is seen on both sides of the gap."""
+    gap = b.start - a.end
+    pair = (a.track_id, b.track_id)
+    across = scene.motion(a.end, b.start, pair) if scene is not None else None
+    if across is None:
+        return a.end_center + a.end_velocity * gap, b.start_center - b.start_velocity * gap, None
+    zoom, shift = across
+    window = max(int(round(0.5 * fps)), 1)
+
+    def own(velocity: np.ndarray, point: np.ndarray, motion: tuple[float, np.ndarray] | None) -> np.ndarray:
+        """A fragment's velocity less the scene's at its point (px/frame)."""
+        return velocity if motion is None else velocity - (motion[0] * point + motion[1] - point) / window
+
+    own_a = own(a.end_velocity, a.end_center, scene.motion(a.end - window, a.end, pair))
+    own_b = own(b.start_velocity, b.start_center, scene.motion(b.start, b.start + window, pair))
+    ahead = zoom * a.end_center + shift + own_a * gap
+    behind = (b.start_center - shift - own_b * gap) / zoom
+    return ahead, behind, zoom
 
 
 def join_cost(
-    a: Fragment, b: Fragment, fps: float, frame_size: tuple[int, int], settings: AnalysisSettings
+    a: Fragment,
+    b: Fragment,
+    fps: float,
+    frame_size: tuple[int, int],
+    settings: AnalysisSettings,
+    scene: SceneMotion | None = None,
 ) -> float | None:
     """Cost of continuing fragment ``a`` with the later fragment ``b``; None if not allowed.
 
     The cost is the mean extrapolation miss (forward from ``a``, backward from ``b``) in box
-    heights plus the proportion difference.
+    heights plus the size and proportion differences. ``scene`` carries the ends across the
+    gap with everyone else's motion (see :class:`SceneMotion`).
     """
     gap = b.start - a.end
     if gap <= 0 or gap / fps > settings.stitch_max_gap_s:
         return None
     upper = np.asarray(frame_size, dtype=float)
-    ahead = np.clip(a.end_center + a.end_velocity * gap, 0.0, upper)
-    behind = np.clip(b.start_center - b.start_velocity * gap, 0.0, upper)
-    height = (a.box_height + b.box_height) / 2
+    ahead, behind, zoom = _carried(a, b, fps, scene)
+    ahead, behind = np.clip(ahead, 0.0, upper), np.clip(behind, 0.0, upper)
+    height = (a.end_height + b.start_height) / 2
     miss = (np.hypot(*(ahead - b.start_center)) + np.hypot(*(behind - a.end_center))) / (2 * height)
+    size = size_difference(a, b, gap, zoom)
     body = proportion_difference(a, b)
     if (
         miss > settings.stitch_max_distance_box_heights
-        or body > settings.stitch_max_proportion_difference
+        or max(size, body) > settings.stitch_max_proportion_difference
     ):
         return None
-    return float(miss + body)
+    looks = look_difference(a, b)
+    if looks > settings.stitch_max_appearance_distance:
+        return None
+    return float(miss + size + body + looks)
+
+
+def look_difference(a: Fragment, b: Fragment) -> float:
+    """Colour distance (``appearance.distance``, 0 alike to 1) between ``a``'s end and ``b``'s
+    start; 0 when either has no descriptor (older files): motion and body decide alone."""
+    if a.end_look is None or b.start_look is None:
+        return 0.0
+    value = appearance.distance(a.end_look, b.start_look)
+    return value if np.isfinite(value) else 0.0
 
 
 def stitch_tracks(
@@ -141,11 +287,13 @@ def stitch_tracks(
         fps: real frames per second (gap limit in seconds).
         frame_size: (width, height) px; extrapolation stops at the frame border.
     """
-    fragments = [fragment_of(t, fps) for t in tracks if t.present.any()]
+    seen = [t for t in tracks if t.present.any()]
+    fragments = [fragment_of(t, fps) for t in seen]
+    scene = SceneMotion(seen)
     candidates = []
     for a in fragments:
         for b in fragments:
-            cost = join_cost(a, b, fps, frame_size, settings) if a is not b else None
+            cost = join_cost(a, b, fps, frame_size, settings, scene) if a is not b else None
             if cost is not None:
                 candidates.append((cost, a.track_id, b.track_id))
     successor: dict[int, int] = {}

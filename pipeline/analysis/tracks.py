@@ -27,6 +27,8 @@ class TrackSeries:
         keypoint_confidence: (T, K) float64, confidence in [0, 1]; 0 where absent.
         boxes: (T, 4) float64, person box x1, y1, x2, y2 in pixels; NaN where absent.
         present: (T,) bool, whether the tracker reported the person in that frame.
+        appearance: (T, D) float32 clothing colour descriptors (``pipeline.appearance``), NaN
+            where absent; None when the detections carry none (files before schema 3).
     """
 
     track_id: int
@@ -35,6 +37,7 @@ class TrackSeries:
     keypoint_confidence: np.ndarray
     boxes: np.ndarray
     present: np.ndarray
+    appearance: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t = len(self.frames)
@@ -59,6 +62,8 @@ class TrackSeries:
                 raise TypeError(
                     f"TrackSeries.{name} must have a {kind.__name__} dtype, got {value.dtype}"
                 )
+        if self.appearance is not None and (self.appearance.ndim != 2 or len(self.appearance) != t):
+            raise ValueError(f"TrackSeries.appearance must have shape ({t}, D), got {self.appearance.shape}")
         if t and np.any(np.diff(self.frames) != 1):
             raise ValueError(
                 f"TrackSeries.frames must be consecutive integers, got {self.frames[:10]}..."
@@ -76,6 +81,7 @@ class TrackSeries:
             self.keypoint_confidence,
             self.boxes,
             self.present,
+            self.appearance,
         )
 
 
@@ -103,8 +109,23 @@ def track_from_rows(track_id: int, table: pa.Table) -> TrackSeries:
     for j, name in enumerate(_BOX_COLUMNS):
         boxes[rows, j] = _column(table, name)
     return TrackSeries(
-        track_id, np.arange(first, first + t, dtype=np.int64), keypoints, confidence, boxes, present
+        track_id, np.arange(first, first + t, dtype=np.int64), keypoints, confidence, boxes, present,
+        _appearance(table, rows, t),
     )
+
+
+def _appearance(table: pa.Table, rows: np.ndarray, t: int) -> np.ndarray | None:
+    """(T, D) descriptors at the track rows, NaN elsewhere; None without any (older files)."""
+    if "appearance" not in table.column_names:
+        return None
+    column = table.column("appearance").combine_chunks()
+    if column.null_count == len(column):
+        return None
+    size = column.type.list_size
+    values = column.fill_null([float("nan")] * size) if column.null_count else column
+    out = np.full((t, size), np.nan, np.float32)
+    out[rows] = values.flatten().to_numpy(zero_copy_only=False).reshape(-1, size)
+    return out
 
 
 def tracks_from_table(
