@@ -43,6 +43,7 @@ class RunnerSpec:
     trunk_lean_deg: float = 6.0  # forward from vertical
     overstride: float = 0.05  # landing ankle ahead of the hip, leg lengths
     head_pitch_deg: float = 12.0  # ear->nose below horizontal
+    neck_flexion_deg: float | None = None  # neck line forward of the trunk line (default: ear 2 cm ahead)
     arm_crossing: float = -0.1  # wrist past the midline at the forward peak, shoulder widths
     elbow_flare: float = 0.1  # elbow outside the shoulder, shoulder widths
     ear_shoulder_ratio: float = 0.4  # ear above shoulder, torso lengths
@@ -194,7 +195,12 @@ def world_pose(spec: RunnerSpec, t: np.ndarray) -> np.ndarray:
     ratio = np.full(len(t), spec.ear_shoulder_ratio)
     if spec.shrug_late is not None:
         ratio[t >= t[-1] / 2] = spec.shrug_late
-    ear = mid_shoulder + np.stack([np.full(len(t), 0.02), ratio * dims["torso"]], axis=1)
+    if spec.neck_flexion_deg is None:
+        ear = mid_shoulder + np.stack([np.full(len(t), 0.02), ratio * dims["torso"]], axis=1)
+    else:  # the ear up the neck line, at the same height above the shoulders
+        neck = lean + np.radians(spec.neck_flexion_deg)
+        up_the_neck = np.stack([np.full(len(t), np.tan(neck)), np.ones(len(t))], axis=1)
+        ear = mid_shoulder + (ratio * dims["torso"])[:, None] * up_the_neck
     pitch = np.radians(spec.head_pitch_deg)
     nose = ear + 0.1 * np.array([np.cos(pitch), -np.sin(pitch)])
     eye = nose + np.array([-0.025, 0.035])

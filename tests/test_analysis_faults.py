@@ -21,6 +21,8 @@ CASES = [
     ("trunk_lean", {"trunk_lean_deg": -5.0}, -5.0, 2.0, True, SIDES),
     ("looking_down", {"head_pitch_deg": 12.0}, 12.0, 3.0, False, SIDES),
     ("looking_down", {"head_pitch_deg": 35.0}, 35.0, 3.0, True, SIDES),
+    ("neck_flexion", {"neck_flexion_deg": 8.0}, 8.0, 2.0, False, SIDES),
+    ("neck_flexion", {"neck_flexion_deg": 30.0}, 30.0, 2.0, True, SIDES),
     ("overstride", {"overstride": 0.05}, 0.05, 0.02, False, SIDES),
     ("overstride", {"overstride": 0.28}, 0.28, 0.02, True, SIDES),
     ("arm_crossing", {"arm_crossing": -0.1}, -0.1, 0.03, False, FRONTAL),
@@ -84,6 +86,7 @@ VIEW_NULLS = {
     "front": (
         "elbow_angle",
         "looking_down",
+        "neck_flexion",
         "trunk_lean",
         "overstride",
         "shank_angle",
@@ -92,6 +95,7 @@ VIEW_NULLS = {
     "back": (
         "elbow_angle",
         "looking_down",
+        "neck_flexion",
         "trunk_lean",
         "overstride",
         "shank_angle",

@@ -221,6 +221,13 @@ def head_pitch(kp: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(nose[:, 1] - ear[:, 1], np.abs(nose[:, 0] - ear[:, 0])))
 
 
+def neck_flexion(kp: np.ndarray, direction: float) -> np.ndarray:
+    """Angle between the trunk line (mid-hip -> mid-shoulder) and the neck line (mid-shoulder ->
+    mid-ear), degrees, positive with the head carried forward of the trunk."""
+    shoulders, ears = nanmean_points(kp, SHOULDERS), nanmean_points(kp, EARS)
+    return angle_from_vertical(ears, shoulders, direction) - trunk_lean(kp, direction)
+
+
 def _frontal_frame(kp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(T,) body midline x, shoulder width (px) and the image sign of the runner's left."""
     left, right = kp[:, SHOULDERS[0], 0], kp[:, SHOULDERS[1], 0]
@@ -305,6 +312,7 @@ def _measures(s: AnalysisSettings) -> dict[str, Measure]:
     leg = (*HIPS, *KNEES, *ANKLES)
     measures = [
         Measure("looking_down", "deg", (SIDE,), face, _excess_above(s.looking_down_deg)),
+        Measure("neck_flexion", "deg", (SIDE,), (*EARS, *trunk), _excess_above(s.neck_flexion_max_deg)),
         Measure(
             "elbow_angle",
             "deg",
@@ -357,6 +365,7 @@ def _measures(s: AnalysisSettings) -> dict[str, Measure]:
 #: Deviation names, in output order (one row per runner each).
 DEVIATIONS: tuple[str, ...] = (
     "looking_down",
+    "neck_flexion",
     "elbow_angle",
     "arm_crossing",
     "elbow_flare",
@@ -369,7 +378,8 @@ DEVIATIONS: tuple[str, ...] = (
 
 #: How each deviation is named to a coach (tables, badges, captions, the report).
 FAULT_LABELS: dict[str, str] = {
-    "looking_down": "Looking down", "elbow_angle": "Elbow angle", "arm_crossing": "Arms crossing",
+    "looking_down": "Looking down", "neck_flexion": "Head forward", "elbow_angle": "Elbow angle",
+    "arm_crossing": "Arms crossing",
     "elbow_flare": "Elbow flare", "trunk_lean": "Trunk lean", "shrugged_shoulders": "Shrugged shoulders",
     "overstride": "Overstride", "shank_angle": "Shank angle at contact", "pose_method_lean": "Pose Method lean",
 }
@@ -391,26 +401,21 @@ def measure_faults(ctx: RunnerContext, settings: AnalysisSettings) -> list[Devia
     m = _measures(settings)
     kp = ctx.track.keypoints
     median = np.median
-    out = [
-        frame_fault(ctx, m["looking_down"], head_pitch(kp), median, settings),
-        frame_fault(ctx, m["elbow_angle"], elbow_angle(kp), median, settings),
-        frame_fault(ctx, m["arm_crossing"], arm_crossing(kp), np.max, settings),
-        frame_fault(ctx, m["elbow_flare"], elbow_flare(kp), np.max, settings),
-    ]
-    side_names = ("trunk_lean", "overstride", "shank_angle", "pose_method_lean")
+    found = {
+        "looking_down": frame_fault(ctx, m["looking_down"], head_pitch(kp), median, settings),
+        "elbow_angle": frame_fault(ctx, m["elbow_angle"], elbow_angle(kp), median, settings),
+        "arm_crossing": frame_fault(ctx, m["arm_crossing"], arm_crossing(kp), np.max, settings),
+        "elbow_flare": frame_fault(ctx, m["elbow_flare"], elbow_flare(kp), np.max, settings),
+        "shrugged_shoulders": _shrug_drift_flag(
+            frame_fault(ctx, m["shrugged_shoulders"], shoulder_drop(kp), median, settings), settings
+        ),
+    }
+    side_names = ("neck_flexion", "trunk_lean", "overstride", "shank_angle", "pose_method_lean")
     if ctx.direction == 0 and ctx.is_runner and np.isin(ctx.views, (SIDE,)).any():
-        side = {n: Deviation(n, m[n].unit, reason="low_confidence") for n in side_names}
+        found |= {n: Deviation(n, m[n].unit, reason="low_confidence") for n in side_names}
     else:
-        side = _side_faults(ctx, m, settings)
-    out.insert(4, side["trunk_lean"])
-    shrug = frame_fault(ctx, m["shrugged_shoulders"], shoulder_drop(kp), median, settings)
-    out += [
-        _shrug_drift_flag(shrug, settings),
-        side["overstride"],
-        side["shank_angle"],
-        side["pose_method_lean"],
-    ]
-    return out
+        found |= _side_faults(ctx, m, settings)
+    return [found[name] for name in DEVIATIONS]
 
 
 def _side_faults(
@@ -420,6 +425,9 @@ def _side_faults(
     overstride, shank = contact_geometry(kp, gait, direction)
     lean_rows, lean = pose_lean(kp, gait, direction)
     return {
+        "neck_flexion": frame_fault(
+            ctx, m["neck_flexion"], neck_flexion(kp, direction), np.median, settings
+        ),
         "trunk_lean": frame_fault(
             ctx, m["trunk_lean"], trunk_lean(kp, direction), np.median, settings
         ),

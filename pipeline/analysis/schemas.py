@@ -233,7 +233,7 @@ DEVIATIONS = _schema(
         _field(
             "deviation",
             pa.string(),
-            "Fault name (looking_down, elbow_angle, arm_crossing, elbow_flare, trunk_lean, "
+            "Fault name (looking_down, neck_flexion, elbow_angle, arm_crossing, elbow_flare, trunk_lean, "
             "shrugged_shoulders, overstride, shank_angle, pose_method_lean)",
             nullable=False,
         ),

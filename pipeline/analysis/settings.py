@@ -245,6 +245,12 @@ class AnalysisSettings(Section):
         "Head pitch (ear->nose below horizontal) above which the runner looks down.",
         unit="deg",
     )
+    neck_flexion_max_deg: float = setting(
+        20.0,
+        "Neck flexion (the mid-shoulder->ear line's angle forward of the trunk line, side view) "
+        "above which the head hangs forward. Runners on the shared clips carry about 8 deg.",
+        unit="deg",
+    )
     elbow_angle_min_deg: float = setting(
         70.0, "Lowest good interior elbow angle.", unit="deg", ge=0.0, le=180.0
     )
