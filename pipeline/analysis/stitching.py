@@ -4,7 +4,7 @@ A tracker loses people behind others, when they leave and re-enter the frame, or
 ids. With the whole video at hand, a fragment that ends can be joined to one that starts
 later when (1) the gap is short, (2) the first fragment's box, extrapolated at its final
 velocity across the gap, lands near where the second begins (and the second, run
-backwards, lands near where the first ended), (3) the box heights at the two ends agree,
+backwards, lands near where the first ended), (3) the torso lengths at the two ends agree,
 extrapolated the same way (a runner approaching the camera, or a zoom, grows the box), and
 (4) the body proportions agree, and (5) their clothes look alike (colour histograms of the
 upper body and thighs, ``pipeline.appearance``). Fragments that overlap in time are never joined: one person
@@ -58,8 +58,10 @@ class Fragment:
     end_velocity: np.ndarray  # (2,) px/frame over the last half second
     start_height: float  # median box height over the first half second, px
     end_height: float  # median box height over the last half second, px
-    start_growth: float  # box height change at the start (see _growth), px/frame
-    end_growth: float  # box height change at the end (see _growth), px/frame
+    start_torso: float  # median torso length over the first half second, px (NaN if unseen)
+    end_torso: float  # median torso length over the last half second, px (NaN if unseen)
+    start_growth: float  # torso length change at the start (see _growth), px/frame
+    end_growth: float  # torso length change at the end (see _growth), px/frame
     proportions: np.ndarray  # (4,) median thigh, shank, upper arm, forearm / torso length
     start_look: np.ndarray | None  # (D,) colour descriptor over the first half second
     end_look: np.ndarray | None  # (D,) colour descriptor over the last half second
@@ -100,6 +102,7 @@ def fragment_of(track: TrackSeries, fps: float) -> Fragment:
     boxes = track.boxes[rows]
     centers = (boxes[:, :2] + boxes[:, 2:]) / 2
     heights = (boxes[:, 3] - boxes[:, 1])[:, None]
+    torso = torso_length(track.keypoints[rows])
     window = max(int(round(0.5 * fps)), 2)
     first, last = slice(None, window), slice(-window, None)
     return Fragment(
@@ -112,23 +115,31 @@ def fragment_of(track: TrackSeries, fps: float) -> Fragment:
         _velocity(frames[last], centers[last]),
         float(np.median(heights[first])),
         float(np.median(heights[last])),
-        _growth(frames, heights[:, 0], window),
-        _growth(frames[::-1], heights[::-1, 0], window),
+        _nanmedian(torso[first]),
+        _nanmedian(torso[last]),
+        _growth(frames, torso, window),
+        _growth(frames[::-1], torso[::-1], window),
         _proportions(track),
         _look(track, rows[first]),
         _look(track, rows[last]),
     )
 
 
-def _growth(frames: np.ndarray, heights: np.ndarray, window: int) -> float:
-    """Box height change per frame from the first ``window`` samples to the next ``window``:
-    medians over whole windows, so the legs' swing (the box grows and shrinks every stride)
-    cancels. 0 for a fragment shorter than two windows. Reversed inputs give the end's rate."""
+def _nanmedian(values: np.ndarray) -> float:
+    """Median of the finite values; NaN with fewer than 3."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) >= 3 else float("nan")
+
+
+def _growth(frames: np.ndarray, sizes: np.ndarray, window: int) -> float:
+    """Size change per frame from the first ``window`` samples to the next ``window``: medians
+    over whole windows, so a stride's wobble cancels. 0 for a fragment shorter than two
+    windows, or a size unseen in either. Reversed inputs give the end's rate."""
     if len(frames) < 2 * window:
         return 0.0
     span = float(np.median(frames[window : 2 * window]) - np.median(frames[:window]))
-    change = float(np.median(heights[window : 2 * window]) - np.median(heights[:window]))
-    return change / span if span else 0.0
+    change = _nanmedian(sizes[window : 2 * window]) - _nanmedian(sizes[:window])
+    return change / span if span and np.isfinite(change) else 0.0
 
 
 def _look(track: TrackSeries, rows: np.ndarray) -> np.ndarray | None:
@@ -186,13 +197,16 @@ def _relative(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
 
 
 def size_difference(a: Fragment, b: Fragment, gap: int, zoom: float | None = None) -> float:
-    """Relative difference of box heights across the gap: ``a``'s end height scaled by the
-    scene's ``zoom`` across it, or without one, each end's height carried across the gap at
-    its own rate of growth (the mean of the forward and the backward miss)."""
+    """Relative difference of torso lengths across the gap (the torso, because a box shrinks
+    when someone in front hides the legs): ``a``'s end scaled by the scene's ``zoom`` across
+    it, or without one, each end carried across the gap at its own rate of growth (the mean
+    of the forward and the backward miss). 0 when either end's torso is unseen."""
+    if not (np.isfinite(a.end_torso) and np.isfinite(b.start_torso)):
+        return 0.0
     if zoom is not None:
-        return float(_relative(a.end_height * zoom, b.start_height))
-    forward = _relative(max(a.end_height + a.end_growth * gap, 1.0), b.start_height)
-    backward = _relative(max(b.start_height - b.start_growth * gap, 1.0), a.end_height)
+        return float(_relative(a.end_torso * zoom, b.start_torso))
+    forward = _relative(max(a.end_torso + a.end_growth * gap, 1.0), b.start_torso)
+    backward = _relative(max(b.start_torso - b.start_growth * gap, 1.0), a.end_torso)
     return float((forward + backward) / 2)
 
 
