@@ -5,10 +5,10 @@ ids. With the whole video at hand, a fragment that ends can be joined to one tha
 later when (1) the gap is short, (2) the first fragment's box, extrapolated at its final
 velocity across the gap, lands near where the second begins (and the second, run
 backwards, lands near where the first ended), (3) the torso lengths at the two ends agree,
-extrapolated the same way (a runner approaching the camera, or a zoom, grows the box), and
+extrapolated the same way (a runner approaching the camera, or a zoom, grows the body),
 (4) the body proportions agree, and (5) their clothes look alike (colour histograms of the
-upper body and thighs, ``pipeline.appearance``). Fragments that overlap in time are never joined: one person
-is never in two places.
+upper body and thighs, ``pipeline.appearance``). Fragments that overlap in time are never
+joined: one person is never in two places.
 
 A panning or zooming camera moves everyone in the picture, so when other people are seen
 on both sides of the gap, their median shift across it carries the fragment's end along
@@ -75,11 +75,11 @@ class Stitching:
     merged: int
 
 
-def _velocity(frames: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(D,) median change per frame of (N, D) values at (N,) frames; zero with fewer than 2."""
+def _velocity(frames: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """(2,) median px/frame of (N, 2) centres at (N,) frames; zero with fewer than 2."""
     if len(frames) < 2:
-        return np.zeros(values.shape[1])
-    return np.median(np.diff(values, axis=0) / np.diff(frames)[:, None], axis=0)
+        return np.zeros(2)
+    return np.median(np.diff(centers, axis=0) / np.diff(frames)[:, None], axis=0)
 
 
 def _proportions(track: TrackSeries) -> np.ndarray:
