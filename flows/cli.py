@@ -232,7 +232,7 @@ def _stats(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.analysis.faults import DEVIATIONS
+    from pipeline.analysis.registry import DEVIATIONS
     from pipeline.stats import runner_summaries
 
     summaries = runner_summaries(args.out, runners_only=args.runners_only)

@@ -99,12 +99,18 @@ class PoseEstimator:
         self.weights_path = weights_path
         self.device = select_device(settings.device)
         self._model = _load(str(weights_path))
+        self._tallest_px = 0.0  # tallest person box of the frame before, frame pixels
 
     def __call__(self, image: np.ndarray) -> Poses:
+        """Poses of one frame; call in frame order (the frame before sets 'auto''s size)."""
         s = self.settings
         options = {"half": True} if s.half_precision else {}
+        size = s.inference_size(image.shape[1], image.shape[0], self._tallest_px)
         result = self._model.predict(
-            image, imgsz=s.inference_size(image.shape[1], image.shape[0]), conf=s.detection_confidence,
+            image, imgsz=size, conf=s.detection_confidence,
             iou=s.nms_iou, device=self.device, classes=[0], verbose=False, **options,
         )[0]
-        return Poses.from_ultralytics(result, s.keypoint_confidence)
+        poses = Poses.from_ultralytics(result, s.keypoint_confidence)
+        heights = poses.xyxy[:, 3] - poses.xyxy[:, 1]
+        self._tallest_px = float(heights.max()) if len(heights) else 0.0
+        return poses

@@ -247,11 +247,13 @@ def process_video(
             stats = track_video(info, row["video_id"], settings, weights_path, out_dir, progress)
         analysis = analyse_video(info, row["video_id"], settings, out_dir)
         runners = analysis.runners
-        capture_fps = settings.analysis.for_video(path.name, row["video_id"]).capture_fps
         row.update(
             tracks_merged=analysis.tracks_merged, people=runners.num_rows,
             runners=int(pc.sum(pc.cast(runners["is_runner"], pa.int32())).as_py() or 0),
-            slow_motion_suspected=analysis.slow_motion_suspected, capture_fps=capture_fps,
+            slow_motion_suspected=analysis.slow_motion_suspected,
+            slow_motion_factor=analysis.slow_motion_factor if np.isfinite(analysis.slow_motion_factor) else None,
+            capture_fps=None if analysis.capture_fps_source == "container" else analysis.capture_fps,
+            capture_fps_source=analysis.capture_fps_source,
             clips=render_clips(info, row["video_id"], settings, out_dir) if settings.render.clips else 0,
         )
         start_s = settings.video.start_s

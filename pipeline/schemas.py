@@ -13,7 +13,7 @@ import pyarrow as pa
 from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 def column(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
@@ -55,10 +55,14 @@ VIDEOS = table_schema(
                "tracks"),
         column("people", pa.int32(), "People after stitching (rows in runners/)", "people"),
         column("runners", pa.int32(), "People whose gait is running", "people"),
-        column("slow_motion_suspected", pa.bool_(), "A runner's cadence at container time is implausibly low: "
-               "the footage is probably slow motion; set analysis.capture_fps_by_video"),
+        column("slow_motion_suspected", pa.bool_(), "A runner's gait shows the footage is slowed down (its flight "
+               "falls slower than gravity, or it runs at an implausibly low cadence)"),
+        column("slow_motion_factor", pa.float64(), "How many times slower than real time the footage is, from "
+               "the runners' fall at 9.81 m/s^2 in flight; null when not slowed or not measurable", "x"),
         column("capture_fps", pa.float64(), "Capture frame rate used for time in the analysis when it differs "
-               "from fps (analysis.capture_fps settings); null otherwise", "frames/s"),
+               "from fps (see capture_fps_source); null otherwise", "frames/s"),
+        column("capture_fps_source", pa.string(), "Where capture_fps comes from: 'user' (analysis.capture_fps "
+               "settings, always wins), 'gravity' (fps x slow_motion_factor) or 'container' (capture_fps null)"),
         column("detections", pa.int64(), "Rows written to detections/", "rows"),
         column("clips", pa.int32(), "MP4 clips written under clips/<video_id>/ (annotated.mp4 and "
                "runner_<track_id>.mp4 highlights); 0 with render.clips off", "files"),

@@ -71,6 +71,18 @@ def test_inference_size(image_size, width, height, expected):
     assert model.inference_size(width, height) == expected
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "tallest", "expected"),
+    [(1080, 1920, 1190.0, 672),  # a treadmill runner filling the frame: 400 model px, about 640
+     (1080, 1920, 3000.0, 640),  # never below min_image_size
+     (1920, 1080, 200.0, 1280),  # distant runners keep the full size
+     (480, 270, 250.0, 480)],
+)
+def test_auto_inference_size_follows_the_tallest_person(width, height, tallest, expected):
+    model = Settings.model_validate({"model": {"image_size": "auto"}}).model
+    assert model.inference_size(width, height, tallest) == expected
+
+
 def test_capture_fps_override_per_video(tmp_path: Path):
     config = tmp_path / "slowmo.yaml"
     config.write_text("analysis:\n  capture_fps_by_video:\n    finish_240fps.mov: 240\n    0123456789abcdef: 120\n")

@@ -15,9 +15,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.analysis.faults import Deviation, RunnerContext, contact_geometry, measure_faults
 from pipeline.analysis.gait import FOOT_NAMES, analyse_gait
+from pipeline.analysis.geometry import HIPS, SHOULDERS
+from pipeline.analysis.gravity import gravity_clock
 from pipeline.analysis.running import Activity, classify_activity, moves_in_real_time, not_slow_motion
 from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
 from pipeline.analysis.settings import AnalysisSettings
@@ -44,7 +47,12 @@ class VideoAnalysis:
         runners, contacts, deviations: tables of ``schemas.RUNNERS``, ``CONTACTS``, ``DEVIATIONS``.
         id_map: tracker id -> runner id (stitched fragments share the smallest id).
         tracks_merged: fragments joined onto another (tracks in - runners out).
-        slow_motion_suspected: any runner moves like running at an implausibly low cadence.
+        slow_motion_suspected: any runner's gait shows the footage is slowed down.
+        slow_motion_factor: how many times slower than real time, from gravity (the median over
+            the slow-motion runners); NaN when not slowed or not measurable.
+        capture_fps: the frame rate used for time: the user's capture_fps, else the container's
+            times slow_motion_factor when ``settings.use_slow_motion_factor``, else the container's.
+        capture_fps_source: 'user', 'gravity' or 'container'.
     """
 
     runners: pa.Table
@@ -53,6 +61,9 @@ class VideoAnalysis:
     id_map: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
     tracks_merged: int = 0
     slow_motion_suspected: bool = False
+    slow_motion_factor: float = float("nan")
+    capture_fps: float = float("nan")
+    capture_fps_source: str = "container"
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,20 @@ class RunnerAnalysis:
     deviations: list[Deviation]
 
 
+def keypoint_jitter(raw: TrackSeries, leg_px: float) -> float:
+    """The pose model's noise on this person, in leg lengths: a robust standard deviation of
+    the second differences of the raw shoulder and hip keypoints (the trunk moves smoothly, so
+    frame-to-frame, what does not lie on a straight line is noise: a second difference of
+    white noise has 6x its variance). inf when never seen twice in a row."""
+    trunk = raw.keypoints[:, list((*SHOULDERS, *HIPS))]
+    second = trunk[2:] - 2 * trunk[1:-1] + trunk[:-2]
+    finite = second[np.isfinite(second)]
+    if not len(finite) or not leg_px > 0:
+        return float("inf")
+    sigma = 1.4826 * np.median(np.abs(finite)) / np.sqrt(6.0)  # MAD -> sigma; var(d2) = 6 var(x)
+    return float(sigma / leg_px)
+
+
 def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> RunnerAnalysis:
     """Clean, view, gait, running verdict and faults of one track; ``fps`` is the real rate."""
     track, swapped = clean_track(raw, fps, settings)
@@ -73,8 +98,10 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     side = views == SIDE
     direction = facing_direction(track.keypoints, side)
     sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely
-    gait = analyse_gait(track.keypoints, fps, sideways, settings, facing=direction)
-    activity = classify_activity(gait, len(track) / fps, settings)
+    gait = analyse_gait(track.keypoints, fps, sideways, settings, facing=direction, flight_mask=side)
+    clock = gravity_clock(raw.keypoints, gait.leg_scale_px, gait.stride_period_frames / 2, fps)
+    jitter = keypoint_jitter(raw, gait.leg_length_px)
+    activity = classify_activity(gait, len(track) / fps, settings, clock, jitter)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive)
     return RunnerAnalysis(
@@ -126,9 +153,31 @@ def analyse_detections(
     Args:
         detections: rows of ``pipeline.schemas.DETECTIONS`` for one video.
         fps: the container's frame rate (float); ``settings.capture_fps`` overrides it for time.
+            Without one, a clip that gravity shows is slowed down k times is analysed again at
+            ``fps * k`` (``use_slow_motion_factor``), so cadences and times are real.
         width, height: frame size in pixels (people leaving the frame are not extrapolated past it).
     """
     _check_inputs(detections, fps, width, height)
+    first = _analyse(detections, fps, width, height, settings)
+    if settings.capture_fps:
+        return dataclasses.replace(first, capture_fps=float(settings.capture_fps), capture_fps_source="user")
+    factor = first.slow_motion_factor
+    if not (settings.use_slow_motion_factor and math.isfinite(factor)):
+        return first
+    real = _analyse(detections, fps, width, height, settings.model_copy(update={"capture_fps": fps * factor}))
+    slow_ids = pc.filter(first.runners["track_id"], first.runners["slow_motion_suspected"])
+    runners = real.runners.set_column(
+        real.runners.schema.get_field_index("slow_motion_suspected"), RUNNERS.field("slow_motion_suspected"),
+        pc.is_in(real.runners["track_id"], value_set=slow_ids),
+    )
+    return dataclasses.replace(real, runners=runners, slow_motion_suspected=True, slow_motion_factor=factor,
+                               capture_fps=fps * factor, capture_fps_source="gravity")
+
+
+def _analyse(
+    detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings
+) -> VideoAnalysis:
+    """One pass of the analysis with time at ``settings.capture_fps or fps``."""
     fps_used = float(settings.capture_fps or fps)
     video_id = detections.column("video_id")[0].as_py() if detections.num_rows else ""
     fragments = tracks_from_table(detections)
@@ -138,6 +187,8 @@ def analyse_detections(
         settings,
     )
     sources = _sources(stitched.id_map)
+    factors = [r.activity.slow_motion_factor for r in results if r.activity.slow_motion_suspected]
+    finite = [f for f in factors if math.isfinite(f)]
     return VideoAnalysis(
         runners=build_table(
             [_runner_row(video_id, r, fps_used, sources) for r in results], RUNNERS
@@ -155,7 +206,9 @@ def analyse_detections(
         ),
         id_map=MappingProxyType(dict(stitched.id_map)),
         tracks_merged=stitched.merged,
-        slow_motion_suspected=any(r.activity.slow_motion_suspected for r in results),
+        slow_motion_suspected=bool(factors),
+        slow_motion_factor=float(np.median(finite)) if finite else float("nan"),
+        capture_fps=fps_used,
     )
 
 
@@ -260,4 +313,6 @@ def _deviation_row(video_id: str, track_id: int, d: Deviation) -> dict[str, Any]
         "worst_frame": d.worst_frame,
         "first_third_value": _num(d.first_third),
         "drift": _num(d.drift),
+        "value_low": _num(d.value_low),
+        "value_high": _num(d.value_high),
     }

@@ -1,10 +1,13 @@
 """Form faults of docs/FORM_CUES.md, each measured only where the camera view supports it.
 
-Every fault gives one :class:`Deviation` per runner: the median over strides (or over
-ground contacts), the fraction of strides beyond the threshold, how many strides were
-measured, the worst frame, and the drift from the first to the last third of the time on
-screen. When a fault cannot be measured its value is null and ``reason`` says why:
-``not_running``, ``view``, ``occluded``, ``low_confidence`` or ``too_few_strides``.
+The faults themselves (views, keypoints, thresholds, plausible ranges) are the registry in
+:mod:`pipeline.analysis.registry`. Every fault gives one :class:`Deviation` per runner: the
+median over strides (or over ground contacts) with its 90 % bootstrap interval, the fraction
+of strides beyond the threshold, how many strides were measured, the worst frame, and the
+drift from the first to the last third of the time on screen. When a fault cannot be measured
+its value is null and ``reason`` says why: ``not_running``, ``view``, ``occluded``,
+``implausible`` (the pose mostly reads values no body can show), ``low_confidence`` (too
+uncertain to judge) or ``too_few_strides``.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from pipeline.analysis.geometry import (
     nanmean_points,
     torso_length,
 )
+from pipeline.analysis.registry import DEVIATIONS, FAULT_LABELS, FAULTS, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
-from pipeline.analysis.view import BACK, FRONT, OBLIQUE, SIDE
+from pipeline.analysis.view import SIDE
 
-FRONTAL = (FRONT, BACK)
+__all__ = ["DEVIATIONS", "FAULT_LABELS", "Deviation", "RunnerContext", "measure_faults"]
 
 
 @dataclass(frozen=True)
@@ -59,20 +63,45 @@ class RunnerContext:
 
 @dataclass(frozen=True)
 class Measure:
-    """A fault: its name and unit, the views that see it, the keypoints it needs, and
-    ``excess``: how far (T,) values are beyond the threshold (> 0 means faulty)."""
+    """A fault as the analysis applies it: its registry spec, and ``excess``: how far values
+    are beyond the threshold (> 0 means faulty), with ``flag_fraction`` of strides needed."""
 
-    name: str
-    unit: str
-    views: tuple[int, ...]
-    keypoints: tuple[int, ...]
+    spec: FaultSpec
     excess: Callable[[np.ndarray], np.ndarray]
-    flag_fraction: float | None = None
+    flag_fraction: float
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def unit(self) -> str:
+        return self.spec.unit
+
+    @property
+    def views(self) -> tuple[int, ...]:
+        return self.spec.views
+
+    @property
+    def keypoints(self) -> tuple[int, ...]:
+        return self.spec.keypoints
+
+
+def measure(spec: FaultSpec, settings: AnalysisSettings) -> Measure:
+    """``spec`` with its thresholds read from ``settings``."""
+    low = getattr(settings, spec.low) if spec.low else -np.inf
+    high = getattr(settings, spec.high) if spec.high else np.inf
+    fraction = getattr(settings, spec.flag_fraction) if spec.flag_fraction else settings.min_flagged_fraction
+    return Measure(spec, lambda v: np.maximum(low - v, v - high), fraction)
 
 
 @dataclass(frozen=True)
 class Deviation:
-    """One row of the deviations table (without video and track ids)."""
+    """One row of the deviations table (without video and track ids).
+
+    ``value_low``/``value_high`` bound the 90 % confidence interval of ``value`` (a bootstrap
+    over strides or contacts); they are kept when the interval is too wide to judge.
+    """
 
     deviation: str
     unit: str
@@ -84,14 +113,26 @@ class Deviation:
     worst_frame: int | None = None
     first_third: float | None = None
     drift: float | None = None
+    value_low: float | None = None
+    value_high: float | None = None
 
 
-def _excess_above(limit: float) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda v: v - limit
+#: Bootstrap resamples for a verdict's confidence interval, and its two-sided level.
+BOOTSTRAP_SAMPLES = 500
+CONFIDENCE = 0.90
 
 
-def _excess_outside(low: float, high: float) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda v: np.maximum(low - v, v - high)
+def bootstrap_interval(samples: np.ndarray, excess: Callable[[np.ndarray], np.ndarray],
+                       seed: int = 0) -> tuple[float, float, float, float]:
+    """(low, high) 90 % interval of the median of N samples and (low, high) of the fraction of
+    samples with excess > 0, from ``BOOTSTRAP_SAMPLES`` resamples with replacement (seeded, so a
+    re-run gives the same interval)."""
+    rng = np.random.default_rng(seed)
+    draws = samples[rng.integers(0, len(samples), size=(BOOTSTRAP_SAMPLES, len(samples)))]
+    tail = 100 * (1 - CONFIDENCE) / 2
+    medians = np.percentile(np.median(draws, axis=1), [tail, 100 - tail])
+    fractions = np.percentile((excess(draws) > 0).mean(axis=1), [tail, 100 - tail])
+    return float(medians[0]), float(medians[1]), float(fractions[0]), float(fractions[1])
 
 
 def _gate(
@@ -101,20 +142,34 @@ def _gate(
     values: np.ndarray,
     settings: AnalysisSettings,
 ) -> str | None:
-    """Why the fault cannot be measured at the given track rows, or None if it can."""
+    """Why the fault cannot be measured at the given track rows, or None if it can.
+
+    The runner's size is no gate: a small runner's keypoint jitter widens the verdict's
+    confidence interval, which decides in :func:`summarise`.
+    """
     if not ctx.is_runner:
         return ctx.inactive_reason
     supported = np.isin(ctx.views[rows], measure.views)
     if not supported.any():
         return "view"
-    if not ctx.gait.leg_length_px >= settings.min_leg_length_px:  # too small for pose precision
-        return "low_confidence"
-    if np.isfinite(values[supported]).mean() < 0.5:
+    finite = np.isfinite(values[supported])
+    if finite.mean() < 0.5:
         return "occluded"
+    low, high = measure.spec.plausible
+    seen = values[supported][finite]
+    if np.mean((seen < low) | (seen > high)) > 0.5:
+        return "implausible"
     confidence = ctx.track.keypoint_confidence[rows][supported][:, list(measure.keypoints)]
     if confidence.mean() < settings.min_keypoint_confidence:
         return "low_confidence"
     return None
+
+
+def plausible(measure: Measure, values: np.ndarray) -> np.ndarray:
+    """``values`` with samples outside the fault's plausible range set to NaN (misread poses)."""
+    low, high = measure.spec.plausible
+    with np.errstate(invalid="ignore"):
+        return np.where((values >= low) & (values <= high), values, np.nan)
 
 
 def _drift(times: np.ndarray, values: np.ndarray, span: float) -> tuple[float | None, float | None]:
@@ -137,32 +192,43 @@ def summarise(
 ) -> Deviation:
     """Verdict from N per-stride (or per-contact) samples at track rows ``rows``.
 
-    ``worst_rows``/``worst_values`` are the candidate frames for the worst moment.
+    The value is the median; its 90 % interval comes from a bootstrap over the samples. A
+    fault is flagged only when more than ``flag_fraction`` of the samples are faulty *and*
+    that holds across the interval (the whole interval of the median is beyond the threshold,
+    or, for faults judged by the fraction of strides, the interval of that fraction is above
+    it). An interval wider than the fault's ``resolution`` is too uncertain to judge: the value
+    is null with reason 'low_confidence'. ``worst_rows``/``worst_values`` are the candidate
+    frames for the worst moment.
     """
     measured = np.isfinite(samples)
     count = int(measured.sum())
     if count < settings.min_strides:
-        return Deviation(
-            measure.name, measure.unit, strides_measured=count, reason="too_few_strides"
-        )
-    flags = measure.excess(samples[measured]) > 0
-    fraction = float(flags.mean())
-    limit = (
-        settings.min_flagged_fraction if measure.flag_fraction is None else measure.flag_fraction
-    )
+        return Deviation(measure.name, measure.unit, strides_measured=count, reason="too_few_strides")
+    values = samples[measured]
+    low, high, fraction_low, _ = bootstrap_interval(values, measure.excess, seed=ctx.track.track_id)
+    if (high - low) / 2 > measure.spec.resolution:
+        return Deviation(measure.name, measure.unit, strides_measured=count, reason="low_confidence",
+                         value_low=low, value_high=high)
+    fraction = float((measure.excess(values) > 0).mean())
+    if measure.spec.flag_fraction:
+        beyond = fraction_low > measure.flag_fraction
+    else:
+        beyond = bool(np.all(measure.excess(np.array([low, high])) > 0))
     excess = measure.excess(worst_values)
     worst = worst_rows[np.nanargmax(np.where(np.isfinite(excess), excess, -np.inf))]
-    first, drift = _drift(rows[measured].astype(float), samples[measured], float(len(ctx.track)))
+    first, drift = _drift(rows[measured].astype(float), values, float(len(ctx.track)))
     return Deviation(
         measure.name,
         measure.unit,
-        value=float(np.median(samples[measured])),
-        flagged=bool(fraction > limit),
+        value=float(np.median(values)),
+        flagged=bool(fraction > measure.flag_fraction and beyond),
         fraction_flagged=fraction,
         strides_measured=count,
         worst_frame=int(ctx.track.frames[worst]),
         first_third=first,
         drift=drift,
+        value_low=low,
+        value_high=high,
     )
 
 
@@ -170,15 +236,16 @@ def frame_fault(
     ctx: RunnerContext,
     measure: Measure,
     values: np.ndarray,
-    reduce: Callable[[np.ndarray], float],
     settings: AnalysisSettings,
 ) -> Deviation:
-    """A fault from a (T,) per-frame signal, reduced per stride over its supported frames."""
+    """A fault from a (T,) per-frame signal, reduced per stride (the spec's ``reduce``) over
+    its supported, plausible frames."""
     rows = np.arange(len(values))
     reason = _gate(ctx, measure, rows, values, settings)
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
-    masked = np.where(np.isin(ctx.views, measure.views), values, np.nan)
+    reduce = np.max if measure.spec.reduce == "max" else np.median
+    masked = plausible(measure, np.where(np.isin(ctx.views, measure.views), values, np.nan))
     samples = np.full(len(ctx.gait.strides), np.nan)
     for s, (start, stop) in enumerate(ctx.gait.strides):
         chunk = masked[start:stop]
@@ -207,7 +274,7 @@ def event_fault(
     reason = _gate(ctx, measure, rows, values, settings)
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
-    samples = np.where(np.isin(ctx.views[rows], measure.views), values, np.nan)
+    samples = plausible(measure, np.where(np.isin(ctx.views[rows], measure.views), values, np.nan))
     return summarise(ctx, measure, samples, rows, rows, samples, settings)
 
 
@@ -305,84 +372,8 @@ def pose_lean(kp: np.ndarray, gait: Gait, direction: float) -> tuple[np.ndarray,
 # --- the faults ----------------------------------------------------------------------------
 
 
-def _measures(s: AnalysisSettings) -> dict[str, Measure]:
-    face = (NOSE, *EARS)
-    arm = (*SHOULDERS, *ELBOWS, *WRISTS)
-    trunk = (*SHOULDERS, *HIPS)
-    leg = (*HIPS, *KNEES, *ANKLES)
-    measures = [
-        Measure("looking_down", "deg", (SIDE,), face, _excess_above(s.looking_down_deg)),
-        Measure("neck_flexion", "deg", (SIDE,), (*EARS, *trunk), _excess_above(s.neck_flexion_max_deg)),
-        Measure(
-            "elbow_angle",
-            "deg",
-            (SIDE,),
-            arm,
-            _excess_outside(s.elbow_angle_min_deg, s.elbow_angle_max_deg),
-        ),
-        Measure(
-            "arm_crossing",
-            "shoulder widths",
-            FRONTAL,
-            (*arm, *HIPS),
-            _excess_above(s.arm_crossing_shoulder_widths),
-            s.arm_crossing_stride_fraction,
-        ),
-        Measure(
-            "elbow_flare",
-            "shoulder widths",
-            FRONTAL,
-            arm,
-            _excess_above(s.elbow_flare_shoulder_widths),
-        ),
-        Measure(
-            "trunk_lean",
-            "deg",
-            (SIDE,),
-            trunk,
-            _excess_outside(s.trunk_lean_min_deg, s.trunk_lean_max_deg),
-        ),
-        Measure(
-            "shrugged_shoulders",
-            "torso lengths",
-            (SIDE, FRONT, BACK, OBLIQUE),
-            (*EARS, *trunk),
-            lambda v: s.shrug_min_ratio - v,
-        ),
-        Measure("overstride", "leg lengths", (SIDE,), leg, _excess_above(s.overstride_leg_lengths)),
-        Measure("shank_angle", "deg", (SIDE,), leg, _excess_above(s.shank_angle_max_deg)),
-        Measure(
-            "pose_method_lean",
-            "deg",
-            (SIDE,),
-            (*leg, *SHOULDERS),
-            _excess_outside(s.pose_lean_min_deg, s.pose_lean_max_deg),
-        ),
-    ]
-    return {m.name: m for m in measures}
-
-
-#: Deviation names, in output order (one row per runner each).
-DEVIATIONS: tuple[str, ...] = (
-    "looking_down",
-    "neck_flexion",
-    "elbow_angle",
-    "arm_crossing",
-    "elbow_flare",
-    "trunk_lean",
-    "shrugged_shoulders",
-    "overstride",
-    "shank_angle",
-    "pose_method_lean",
-)
-
-#: How each deviation is named to a coach (tables, badges, captions, the report).
-FAULT_LABELS: dict[str, str] = {
-    "looking_down": "Looking down", "neck_flexion": "Head forward", "elbow_angle": "Elbow angle",
-    "arm_crossing": "Arms crossing",
-    "elbow_flare": "Elbow flare", "trunk_lean": "Trunk lean", "shrugged_shoulders": "Shrugged shoulders",
-    "overstride": "Overstride", "shank_angle": "Shank angle at contact", "pose_method_lean": "Pose Method lean",
-}
+def _measures(settings: AnalysisSettings) -> dict[str, Measure]:
+    return {name: measure(spec, settings) for name, spec in FAULTS.items()}
 
 
 def _shrug_drift_flag(result: Deviation, settings: AnalysisSettings) -> Deviation:
@@ -400,14 +391,13 @@ def measure_faults(ctx: RunnerContext, settings: AnalysisSettings) -> list[Devia
     """Every fault of FORM_CUES.md for one runner, in ``DEVIATIONS`` order."""
     m = _measures(settings)
     kp = ctx.track.keypoints
-    median = np.median
     found = {
-        "looking_down": frame_fault(ctx, m["looking_down"], head_pitch(kp), median, settings),
-        "elbow_angle": frame_fault(ctx, m["elbow_angle"], elbow_angle(kp), median, settings),
-        "arm_crossing": frame_fault(ctx, m["arm_crossing"], arm_crossing(kp), np.max, settings),
-        "elbow_flare": frame_fault(ctx, m["elbow_flare"], elbow_flare(kp), np.max, settings),
+        "looking_down": frame_fault(ctx, m["looking_down"], head_pitch(kp), settings),
+        "elbow_angle": frame_fault(ctx, m["elbow_angle"], elbow_angle(kp), settings),
+        "arm_crossing": frame_fault(ctx, m["arm_crossing"], arm_crossing(kp), settings),
+        "elbow_flare": frame_fault(ctx, m["elbow_flare"], elbow_flare(kp), settings),
         "shrugged_shoulders": _shrug_drift_flag(
-            frame_fault(ctx, m["shrugged_shoulders"], shoulder_drop(kp), median, settings), settings
+            frame_fault(ctx, m["shrugged_shoulders"], shoulder_drop(kp), settings), settings
         ),
     }
     side_names = ("neck_flexion", "trunk_lean", "overstride", "shank_angle", "pose_method_lean")
@@ -425,12 +415,8 @@ def _side_faults(
     overstride, shank = contact_geometry(kp, gait, direction)
     lean_rows, lean = pose_lean(kp, gait, direction)
     return {
-        "neck_flexion": frame_fault(
-            ctx, m["neck_flexion"], neck_flexion(kp, direction), np.median, settings
-        ),
-        "trunk_lean": frame_fault(
-            ctx, m["trunk_lean"], trunk_lean(kp, direction), np.median, settings
-        ),
+        "neck_flexion": frame_fault(ctx, m["neck_flexion"], neck_flexion(kp, direction), settings),
+        "trunk_lean": frame_fault(ctx, m["trunk_lean"], trunk_lean(kp, direction), settings),
         "overstride": event_fault(ctx, m["overstride"], gait.contact_index, overstride, settings),
         "shank_angle": event_fault(ctx, m["shank_angle"], gait.contact_index, shank, settings),
         "pose_method_lean": event_fault(ctx, m["pose_method_lean"], lean_rows, lean, settings),

@@ -279,12 +279,6 @@ def _cadence_from_steps(times: np.ndarray) -> float:
     return float(60.0 * len(kept) / kept.sum())
 
 
-def _cadence_from_contacts(times: np.ndarray, foot: np.ndarray) -> float:
-    """Steps/min from the median same-foot interval (a stride is two steps); NaN if none."""
-    intervals = np.concatenate([np.diff(times[foot == side]) for side in (LEFT, RIGHT)])
-    return float(120.0 / np.median(intervals)) if len(intervals) else float("nan")
-
-
 def step_asymmetry(times: np.ndarray, foot: np.ndarray) -> float:
     """|mean left step - mean right step| / their mean; a step ends at its foot's contact.
 
@@ -328,10 +322,13 @@ def _median(values: np.ndarray) -> float:
     return float(np.median(finite)) if len(finite) else float("nan")
 
 
-def _flight_fraction(heights: np.ndarray, swing: np.ndarray, settings: AnalysisSettings) -> float:
-    """Fraction of frames with both ankles above the flight level (flight_height_fraction of
-    the swing, at least min_foot_lift_leg_lengths); 0 when the feet never lift."""
-    both = np.isfinite(heights).all(axis=1)
+def _flight_fraction(
+    heights: np.ndarray, swing: np.ndarray, settings: AnalysisSettings, mask: np.ndarray
+) -> float:
+    """Fraction of the (T,) ``mask`` frames with both ankles above the flight level
+    (flight_height_fraction of the swing, at least min_foot_lift_leg_lengths); 0 when the feet
+    never lift; NaN without a masked frame where both ankles are seen."""
+    both = np.isfinite(heights).all(axis=1) & mask
     if not both.any() or not np.isfinite(swing).all():
         return float("nan")
     if np.min(swing) < settings.min_foot_lift_leg_lengths:
@@ -536,6 +533,7 @@ def analyse_gait(
     side_mask: np.ndarray,
     settings: AnalysisSettings,
     facing: float = 0.0,
+    flight_mask: np.ndarray | None = None,
 ) -> Gait:
     """Contacts, cadence and rhythm of one cleaned track.
 
@@ -543,6 +541,9 @@ def analyse_gait(
         keypoints: (T, K, 2) cleaned pixels, NaN where missing.
         fps: real frames per second (the capture rate).
         side_mask: (T,) bool, side or oblique frames (knee and arm motion are read only there).
+        flight_mask: (T,) bool, frames whose view shows a foot leaving the ground (the side
+            view: from the front, back or above a lifted foot is also a foot further away);
+            flight is read there only. None: every frame.
         facing: +1 / -1 when the runner faces image right / left in side views, 0 unknown.
             With a known facing and mostly sideways frames, contacts are the peaks of each
             foot's reach ahead of the hips; otherwise the foot comes back to the ground.
@@ -557,7 +558,7 @@ def analyse_gait(
     heights = foot_heights(keypoints, period, scale)
     rows, feet, swing = _foot_contacts(heights, period, settings)
     rows, feet = distinct_steps(rows, feet, period)
-    from_reach, event = False, INITIAL_CONTACT
+    event = INITIAL_CONTACT
     sideways = facing != 0 and len(side_mask) and np.mean(side_mask) >= 0.5
     if not sideways:
         typical = np.nanmedian(scale) if np.isfinite(scale).any() else np.nan
@@ -574,7 +575,7 @@ def analyse_gait(
         # the detector that finds the most steps wins: running in place barely reaches (heights
         # win), and a far leg hidden behind the near one has no leading-foot peak (per foot wins)
         if len(lead_rows) >= max(len(rows), len(foot_rows)):
-            rows, feet, from_reach = lead_rows, lead_feet, True
+            rows, feet = lead_rows, lead_feet
         elif len(foot_rows) >= len(rows):
             rows, feet = foot_rows, foot_feet
         else:
@@ -592,15 +593,15 @@ def analyse_gait(
         stride_period_frames=period,
         leg_length_px=leg,
         leg_scale_px=scale,
-        cadence_spm=_cadence_from_steps(times)
-        if from_reach or event == MID_STANCE
-        else _cadence_from_contacts(times, feet),
+        cadence_spm=_cadence_from_steps(times),
         cadence_spectral_spm=float(120.0 * fps / period)
         if lifts and np.isfinite(period)
         else float("nan"),
         step_asymmetry=step_asymmetry(times, feet),
         vertical_oscillation=_median(per_stride(hip_y, strides, _detrended_range, 0.8)),
-        flight_fraction=_flight_fraction(heights, swing, settings),
+        flight_fraction=_flight_fraction(
+            heights, swing, settings, np.ones(len(keypoints), bool) if flight_mask is None else flight_mask
+        ),
         foot_lift=_median(swing),
         knee_min_angle_deg=knee,
         arm_swing_deg=arm_swing,

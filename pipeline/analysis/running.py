@@ -1,10 +1,15 @@
 """Is a track running? Decided from the gait itself, never from travel across the frame.
 
 Running has flight (both feet off the ground), a deeply flexed swing knee, elbows carried
-bent and a large vertical bounce; walking has none of these. Flight and bounce are noisy
-in 2-D keypoints, so the side-view knee flexion, when seen, must agree. The cadence then
-tells a real-time runner (about 140-230 steps/min) from a slow-motion clip: a gait that
-looks like running at an implausibly low cadence was most likely filmed in slow motion.
+bent and a large vertical bounce; walking has none of these. Each cue is read only where the
+view shows it (flight only from the side, where a lifted foot is not a foot further from the
+camera), and the side-view knee flexion, when seen, must agree.
+
+Slow motion is read from gravity (:mod:`pipeline.analysis.gravity`), not from the cadence: a
+running gait whose flight parabolas fall slower than g was filmed slowed down, by the
+factor the parabolas give. The cadence is judged in real time (video cadence times that
+factor). People whose keypoints jitter too much for their size to tell a step from noise are
+'unknown', whatever their size in pixels.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.analysis.gait import Gait
+from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
 
 MIN_STEPS = 3
@@ -32,8 +38,10 @@ class Activity:
         is_runner: True when the track gets form verdicts.
         running_cues: how many of the measured running cues (flight, knee flexion, elbow
             bend, vertical oscillation) were met, and ``cues_measured`` how many could be measured.
-        slow_motion_suspected: running-like motion at a cadence below
-            ``slow_motion_max_cadence_spm``.
+        slow_motion_suspected: a running gait that gravity (or, where the flight parabolas
+            cannot be read, an implausibly low cadence) shows is slowed down.
+        slow_motion_factor: how many times slower than real time, from gravity; NaN unknown.
+        real_cadence_spm: the cadence in real time (the video's times the factor).
     """
 
     label: str
@@ -41,11 +49,22 @@ class Activity:
     running_cues: int
     cues_measured: int
     slow_motion_suspected: bool
+    slow_motion_factor: float = float("nan")
+    real_cadence_spm: float = float("nan")
 
 
-def running_cues(gait: Gait, settings: AnalysisSettings) -> list[bool]:
-    """The running cues that could be measured on this gait, each True when met."""
+def running_cues(gait: Gait, settings: AnalysisSettings, clock: GravityClock | None = None) -> list[bool]:
+    """The running cues that could be measured on this gait, each True when met.
+
+    Besides flight, knee flexion, elbow bend and bounce, the trunk's fall at its crest: at
+    about g (a factor under ``slow_motion_min_factor``) it is a ballistic flight, which only
+    running has; walking's crest falls at 0.2-0.5 g (an inverted pendulum, v^2/L), which reads
+    as a factor of 1.4-2.2 and cannot be told from slowed running, so a larger factor leaves
+    this cue unmeasured.
+    """
     cues = []
+    if clock is not None and clock.factor < settings.slow_motion_min_factor:
+        cues.append(True)
     if np.isfinite(gait.flight_fraction):
         cues.append(gait.flight_fraction >= settings.min_flight_fraction)
     if np.isfinite(gait.knee_min_angle_deg):
@@ -57,24 +76,28 @@ def running_cues(gait: Gait, settings: AnalysisSettings) -> list[bool]:
     return cues
 
 
-def classify_activity(gait: Gait, seconds: float, settings: AnalysisSettings) -> Activity:
+def classify_activity(
+    gait: Gait, seconds: float, settings: AnalysisSettings, clock: GravityClock | None = None,
+    jitter: float = 0.0,
+) -> Activity:
     """Running, walking, standing or unknown, and whether the clip looks like slow motion.
 
+    ``jitter`` is the track's keypoint noise in leg lengths: above
+    ``max_keypoint_jitter_leg_lengths`` a step cannot be told from noise and the person is
+    unknown. ``clock`` (gravity) gives the slow-down factor; the cadence is judged in real time.
     A track runs when more than half of the measured cues say so, or when it has flight at
     a running cadence (running_min_cadence_spm to running_max_cadence_spm); in both cases
     the side-view knee flexion, when seen, must not say walking (straight arms are a fault,
-    not walking). Slow motion is suspected when every measured cue (at least two, the
-    side-view knee flexion among them: flight and bounce alone are too noisy) says running
-    at a cadence below slow_motion_max_cadence_spm; without that evidence such a slow gait
-    is not running. A person whose legs are shorter than ``min_activity_leg_length_px`` in
-    the picture is unknown: a pixel or two of keypoint jitter is then a large share of a
-    step. With fewer than ``MIN_STEPS``
-    contacts the track is standing if the feet never lift during at least ``MIN_STILL_S``
-    of ``seconds`` on screen, else unknown.
+    not walking). A running gait is slow motion when gravity says it is slowed at least
+    ``slow_motion_min_factor`` times; where the flight cannot be read, when every measured
+    cue (at least two, the knee among them) says running at a cadence below
+    slow_motion_max_cadence_spm. A gait too slow for running in real time without that
+    evidence is not running. With fewer than ``MIN_STEPS`` contacts the track is standing if
+    the feet never lift during at least ``MIN_STILL_S`` of ``seconds`` on screen, else unknown.
     """
-    cues = running_cues(gait, settings)
+    cues = running_cues(gait, settings, clock)
     met = int(sum(cues))
-    if not gait.leg_length_px >= settings.min_activity_leg_length_px:  # keypoint jitter reads as steps
+    if not jitter <= settings.max_keypoint_jitter_leg_lengths:  # a step cannot be told from noise
         return Activity("unknown", False, met, len(cues), False)
     if gait.steps < MIN_STEPS or not np.isfinite(gait.cadence_spm):
         still = (
@@ -83,11 +106,12 @@ def classify_activity(gait: Gait, seconds: float, settings: AnalysisSettings) ->
             and gait.foot_lift < settings.min_foot_lift_leg_lengths
         )
         return Activity("standing" if still else "unknown", False, met, len(cues), False)
-    if gait.cadence_spm > settings.running_max_cadence_spm:  # faster than sprinters: steps misread
+    factor = clock.factor if clock is not None else float("nan")
+    slowed = bool(factor >= settings.slow_motion_min_factor)
+    cadence = gait.cadence_spm * (factor if slowed else 1.0)
+    if cadence > settings.running_max_cadence_spm:  # faster than sprinters: steps misread
         return Activity("unknown", False, met, len(cues), False)
-    running_cadence = (
-        settings.running_min_cadence_spm <= gait.cadence_spm <= settings.running_max_cadence_spm
-    )
+    running_cadence = settings.running_min_cadence_spm <= cadence <= settings.running_max_cadence_spm
     # a straight-looking knee vetoes running only at a cadence people also walk at: seen
     # obliquely (a bend on a race track) a sprinter's knee projects nearly straight
     knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and not running_cadence
@@ -96,11 +120,12 @@ def classify_activity(gait: Gait, seconds: float, settings: AnalysisSettings) ->
     cues_agree = len(cues) >= 2 and (2 * met > len(cues) or (running_cadence and 2 * met >= len(cues)))
     running = not knee_says_walking and (cues_agree or (has_flight and running_cadence))
     unanimous = len(cues) >= 2 and met == len(cues) and np.isfinite(gait.knee_min_angle_deg)
-    implausibly_slow = gait.cadence_spm < settings.slow_motion_max_cadence_spm
-    slow = running and unanimous and implausibly_slow
+    implausibly_slow = cadence < settings.slow_motion_max_cadence_spm
+    slow = running and (slowed or (unanimous and implausibly_slow and not np.isfinite(factor)))
     if implausibly_slow and not slow:
         running = False  # too slow to be running in real time, and no evidence of slow motion
-    return Activity("running" if running else "walking", running, met, len(cues), slow)
+    return Activity("running" if running else "walking", running, met, len(cues), slow,
+                    factor if slow else float("nan"), cadence)
 
 
 def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSettings) -> bool:
@@ -116,4 +141,5 @@ def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSetting
 
 def not_slow_motion(activity: Activity) -> Activity:
     """The verdict once other people show the clip is real time: too slow to be running."""
-    return Activity("walking", False, activity.running_cues, activity.cues_measured, False)
+    return Activity("walking", False, activity.running_cues, activity.cues_measured, False,
+                    real_cadence_spm=activity.real_cadence_spm)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
 from pipeline.schemas import column as _field
 from pipeline.schemas import table_schema as _schema
 
@@ -77,7 +78,8 @@ RUNNERS = _schema(
         ),
         _field("steps", pa.int32(), "Initial contacts detected", "steps", nullable=False),
         _field("strides", pa.int32(), "Full gait cycles analysed", "strides", nullable=False),
-        _field("cadence_spm", pa.float64(), "120 / median same-foot contact interval", "steps/min"),
+        _field("cadence_spm", pa.float64(), "Steps counted over the time they span (intervals over 1.5 median "
+               "steps, gaps, left out), in real time (fps_used)", "steps/min"),
         _field(
             "cadence_spectral_spm",
             pa.float64(),
@@ -233,8 +235,7 @@ DEVIATIONS = _schema(
         _field(
             "deviation",
             pa.string(),
-            "Fault name (looking_down, neck_flexion, elbow_angle, arm_crossing, elbow_flare, trunk_lean, "
-            "shrugged_shoulders, overstride, shank_angle, pose_method_lean)",
+            f"Fault name ({', '.join(DEVIATION_NAMES)}; pipeline/analysis/registry.py)",
             nullable=False,
         ),
         _field(
@@ -258,8 +259,9 @@ DEVIATIONS = _schema(
         _field(
             "reason",
             pa.string(),
-            "Why value is null: not_running, view, occluded, low_confidence, "
-            "too_few_strides; null when measured",
+            "Why value is null: not_running, view, occluded, implausible (outside the registry's "
+            "plausible range for a running body), low_confidence (90% interval wider than the fault's "
+            "resolution), too_few_strides; null when measured",
         ),
         _field("worst_frame", pa.int64(), "Frame where the fault is worst", "frames"),
         _field(
@@ -268,6 +270,9 @@ DEVIATIONS = _schema(
         _field(
             "drift", pa.float64(), "Median in the last third minus first_third_value (form drift)"
         ),
+        _field("value_low", pa.float64(), "Lower end of the 90% bootstrap interval of value (also when "
+               "value is null as low_confidence)"),
+        _field("value_high", pa.float64(), "Upper end of the 90% bootstrap interval of value"),
     ],
     "One row per runner and fault.",
 )

@@ -27,6 +27,13 @@ class AnalysisSettings(Section):
         "values the real capture frame rate. Wins over capture_fps for that video.",
         unit="frames/s",
     )
+    use_slow_motion_factor: bool = setting(
+        True,
+        "When no capture_fps is given and gravity shows a clip is slowed down k times "
+        "(videos.slow_motion_factor), analyse it at k times the container's frame rate so cadence "
+        "and times are real. A capture_fps or capture_fps_by_video always wins.",
+        unit="on/off",
+    )
     min_keypoint_confidence: float = setting(
         0.5,
         "Mean confidence of the keypoints a metric needs below which it is null with reason "
@@ -35,23 +42,6 @@ class AnalysisSettings(Section):
         ge=0.0,
         le=1.0,
     )
-    min_leg_length_px: float = setting(
-        100.0,
-        "Runners whose leg (hip-knee-ankle) is shorter than this in the picture get no fault "
-        "verdicts (reason 'low_confidence'): keypoints are a few px off, which is a large share "
-        "of a 20-px shoulder width. Cadence and view are still reported.",
-        unit="px",
-        ge=0.0,
-    )
-    min_activity_leg_length_px: float = setting(
-        60.0,
-        "People whose leg (hip-knee-ankle) is shorter than this in the picture are not judged "
-        "running or walking (activity 'unknown'): a few px of keypoint jitter then reads as steps "
-        "and flight. Their cadence is still reported when steps are found.",
-        unit="px",
-        ge=0.0,
-    )
-    # --- signals
     max_gap_fill_s: float = setting(
         0.1,
         "Gaps in a keypoint shorter than this are filled by linear interpolation; longer gaps "
@@ -195,6 +185,21 @@ class AnalysisSettings(Section):
         120.0,
         "A running-like gait below this cadence suggests a slow-motion clip.",
         unit="steps/min",
+        gt=0.0,
+    )
+    slow_motion_min_factor: float = setting(
+        1.4,
+        "A running gait whose flight parabolas fall at least this many times slower than gravity "
+        "(9.81 m/s^2, the runner's leg taken as 0.86 m) is slow motion. Real-time clips read 0.9-1.1 "
+        "(see pipeline/analysis/gravity.py); common slow-motion modes are 2x and more.",
+        unit="x",
+        gt=1.0,
+    )
+    max_keypoint_jitter_leg_lengths: float = setting(
+        0.05,
+        "Keypoint noise (median distance of raw hip, knee and ankle keypoints from the low-passed "
+        "track) above which steps cannot be told from noise: the person's activity is 'unknown'.",
+        unit="leg lengths",
         gt=0.0,
     )
     min_flight_fraction: float = setting(

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.analysis.faults import FAULT_LABELS
+from pipeline.analysis.registry import CONTACT_FAULTS, FAULT_LABELS
 from pipeline.poses import KEYPOINT_NAMES, Poses
 
-#: Readable names of the faults in deviations.deviation.
-#: Faults measured per ground contact rather than per stride.
-CONTACT_FAULTS = frozenset({"overstride", "shank_angle"})
+__all__ = ["CONTACT_FAULTS"]
 #: A badge shows within this many seconds of the fault's worst frame...
 BADGE_WINDOW_S = 0.5
 #: ...or over the whole clip when at least this fraction of strides is flagged.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.analysis.faults import FAULT_LABELS
+from pipeline.analysis.registry import FAULT_LABELS
 from pipeline.sink import open_dataset
 
 

@@ -1,0 +1,287 @@
+"""Score the analysis against hand labels: runners found, contacts, cadence, slow motion.
+
+The labels are the format of ``../shared/labels/footage_labels.json`` (see its README and
+``labels/README.md``): per clip, ``contacts`` (initial contacts made by eye), ``people`` (per
+continuous shot, how many distinct runners and non-runners are at least ~60 px tall) and
+``slow_motion`` (whether, and by how much, the footage is slowed). One scorer serves the
+benchmark (``benchmarks/accuracy.py``), the tests that pin the scores, and anyone checking a
+change: a threshold tuned to one clip shows up as a loss on the others.
+
+Metrics, per clip:
+
+- people: ``runners_hand``, ``runners_found`` (ids called running whose frames lie mostly in
+  a labelled shot, at most the hand count per shot), ``runner_recall``, ``false_runners`` (ids
+  called running beyond the hand count, per shot), ``ids_per_runner``, ``verdict_coverage``
+  (runners with at least ``MIN_VERDICTS`` measured fault values, over the hand count).
+- contacts: for the track that matches the labels best, greedy one-to-one matching within
+  ``TOLERANCE_FRAMES``; ``contact_recall``, ``contact_precision``, ``median_offset_frames``
+  (found minus labelled), ``same_foot_repeats`` (consecutive contacts of one foot, fraction),
+  ``cadence_error`` (relative, both in video time) and ``cadence_self_consistency`` (the
+  reported cadence against the one its own contacts give).
+- slow motion: ``slow_motion_flagged`` against the label, ``slow_motion_factor_error``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: A found contact this many frames from a labelled one counts as that contact.
+TOLERANCE_FRAMES = 2
+#: A runner counts as measured with this many fault verdicts that have a value.
+MIN_VERDICTS = 3
+
+
+def load_labels(paths: Iterable[str | Path]) -> dict[str, dict[str, Any]]:
+    """Labels by clip file name: {clip: {'contacts': ..., 'people': ..., 'slow_motion': ...}}.
+
+    Files later in ``paths`` add to (and, for the same clip and section, replace) earlier ones.
+    A missing file is an error: a scorer that silently scores nothing proves nothing.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        unknown = set(data) - {"contacts", "people", "slow_motion"}
+        if unknown:
+            raise ValueError(f"{path}: unknown label sections {sorted(unknown)}; "
+                             "expected contacts, people, slow_motion")
+        for section, clips in data.items():
+            for clip, value in clips.items():
+                merged.setdefault(clip, {})[section] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class ClipOutputs:
+    """One video's analysis outputs, as the tables FormWatch writes (one video each)."""
+
+    clip: str
+    fps: float
+    runners: pa.Table
+    contacts: pa.Table
+    deviations: pa.Table
+    slow_motion_suspected: bool | None = None
+    slow_motion_factor: float | None = None
+
+
+@dataclass
+class ClipScore:
+    clip: str
+    metrics: dict[str, float | int | bool | None] = field(default_factory=dict)
+
+
+def _in_ranges(frames: np.ndarray, ranges: list[list[int]]) -> np.ndarray:
+    inside = np.zeros(len(frames), bool)
+    for first, last in ranges:
+        inside |= (frames >= first) & (frames <= last)
+    return inside
+
+
+def match_contacts(found: np.ndarray, labelled: np.ndarray, tolerance: int = TOLERANCE_FRAMES) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (i found, j labelled), closest first, within ``tolerance`` frames."""
+    pairs = sorted(
+        (abs(float(f) - float(lab)), i, j)
+        for i, f in enumerate(found) for j, lab in enumerate(labelled) if abs(float(f) - float(lab)) <= tolerance
+    )
+    used_f, used_l, out = set(), set(), []
+    for _, i, j in pairs:
+        if i not in used_f and j not in used_l:
+            used_f.add(i)
+            used_l.add(j)
+            out.append((i, j))
+    return out
+
+
+def cadence_from_frames(frames: np.ndarray, fps: float) -> float:
+    """Steps/min in video time from sorted contact frames: steps over the time they span,
+    intervals over 1.5 median steps (a gap, a cut) left out of both."""
+    if len(frames) < 3:
+        return float("nan")
+    steps = np.diff(np.sort(frames)).astype(float)
+    kept = steps[steps <= 1.5 * np.median(steps)]
+    return float(60.0 * fps * len(kept) / kept.sum()) if kept.sum() > 0 else float("nan")
+
+
+def score_contacts(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
+    """Contact metrics for the track whose contacts match ``label`` best."""
+    first, last = label["frames_labelled"]
+    skip = label.get("unjudgeable_ranges", [])
+    truth = np.array([c["frame"] for c in label["contacts"]], float)
+    truth = truth[~_in_ranges(truth, skip)]
+    best: dict[str, Any] = {"contact_recall": 0.0, "contact_precision": None, "contacts_labelled": len(truth)}
+    best_matched = -1
+    contacts = out.contacts
+    for track_id in pc.unique(contacts["track_id"]).to_pylist() if contacts.num_rows else []:
+        rows = contacts.filter(pc.equal(contacts["track_id"], track_id)).sort_by("frame")
+        frames = np.asarray(rows["frame"].to_pylist(), float)
+        feet = np.asarray(rows["foot"].to_pylist())
+        keep = (frames >= first) & (frames <= last) & ~_in_ranges(frames, skip)
+        frames, feet = frames[keep], feet[keep]
+        pairs = match_contacts(frames, truth)
+        if len(pairs) <= best_matched:
+            continue
+        best_matched = len(pairs)
+        offsets = [frames[i] - truth[j] for i, j in pairs]
+        best = {
+            "track_id": int(track_id),
+            "contacts_labelled": len(truth),
+            "contacts_found": len(frames),
+            "contact_recall": len(pairs) / len(truth) if len(truth) else None,
+            "contact_precision": len(pairs) / len(frames) if len(frames) else None,
+            "median_offset_frames": float(np.median(offsets)) if offsets else None,
+            "same_foot_repeats": float(np.mean(feet[1:] == feet[:-1])) if len(feet) > 1 else None,
+            **_cadence_metrics(out, int(track_id), frames, truth),
+        }
+    return best
+
+
+def _cadence_metrics(out: ClipOutputs, track_id: int, frames: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
+    runner = out.runners.filter(pc.equal(out.runners["track_id"], track_id))
+    if not runner.num_rows:
+        return {}
+    reported = runner["cadence_spm"][0].as_py()
+    fps_used = runner["fps_used"][0].as_py()
+    hand = cadence_from_frames(truth, out.fps)
+    own = cadence_from_frames(frames, out.fps)
+    if reported is None:
+        return {"cadence_hand_spm": _f(hand), "cadence_error": None}
+    video_time = reported * out.fps / fps_used  # the runner's cadence in the clip's own time
+    return {
+        "cadence_hand_spm": _f(hand),
+        "cadence_video_spm": _f(video_time),
+        "cadence_error": _f(abs(video_time - hand) / hand) if math.isfinite(hand) else None,
+        "cadence_self_consistency": _f(abs(video_time - own) / own) if math.isfinite(own) and own else None,
+    }
+
+
+def _f(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _measured_verdicts(deviations: pa.Table) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    if not deviations.num_rows:
+        return counts
+    valued = deviations.filter(pc.is_valid(deviations["value"]))
+    for track_id in valued["track_id"].to_pylist():
+        counts[track_id] = counts.get(track_id, 0) + 1
+    return counts
+
+
+def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
+    """Runner recall, false runners, ids per runner and verdict coverage over labelled shots."""
+    runners = out.runners.filter(pc.field("is_runner")) if out.runners.num_rows else out.runners
+    verdicts = _measured_verdicts(out.deviations)
+    hand = found = false = ids = measured = 0
+    for shot in label["shots"]:
+        first, last = shot["frames"]
+        in_shot = [
+            r for r in runners.to_pylist()
+            if max(0, min(r["last_frame"], last) - max(r["first_frame"], first) + 1)
+            > 0.5 * (r["last_frame"] - r["first_frame"] + 1)
+        ]
+        n_hand = int(shot["runners"])
+        hand += n_hand
+        ids += len(in_shot)
+        found += min(len(in_shot), n_hand)
+        false += max(0, len(in_shot) - n_hand)
+        with_verdicts = sum(verdicts.get(r["track_id"], 0) >= MIN_VERDICTS for r in in_shot)
+        measured += min(with_verdicts, n_hand)
+    return {
+        "runners_hand": hand,
+        "runners_found": found,
+        "runner_recall": found / hand if hand else None,
+        "false_runners": false,
+        "ids_per_runner": ids / hand if hand else None,
+        "verdict_coverage": measured / hand if hand else None,
+    }
+
+
+def score_slow_motion(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
+    slowed = bool(label.get("slowed"))
+    factor = label.get("factor")
+    result: dict[str, Any] = {
+        "slow_motion_true": slowed,
+        "slow_motion_flagged": out.slow_motion_suspected,
+        "slow_motion_correct": None if out.slow_motion_suspected is None else out.slow_motion_suspected == slowed,
+    }
+    if slowed and factor and out.slow_motion_factor:
+        result["slow_motion_factor"] = out.slow_motion_factor
+        result["slow_motion_factor_error"] = abs(out.slow_motion_factor - factor) / factor
+    return result
+
+
+def score_clip(out: ClipOutputs, labels: dict[str, Any]) -> ClipScore:
+    """Every metric the clip's labels support."""
+    score = ClipScore(out.clip)
+    if "people" in labels:
+        score.metrics.update(score_people(out, labels["people"]))
+    if "contacts" in labels:
+        score.metrics.update(score_contacts(out, labels["contacts"]))
+    if "slow_motion" in labels:
+        score.metrics.update(score_slow_motion(out, labels["slow_motion"]))
+    return score
+
+
+#: Columns of the summary table, in order, with their headings.
+TABLE_COLUMNS = (
+    ("runners_hand", "runners"), ("runners_found", "found"), ("false_runners", "false"),
+    ("ids_per_runner", "ids/runner"), ("verdict_coverage", "≥3 verdicts"),
+    ("contacts_labelled", "contacts"), ("contact_recall", "recall ±2"), ("contact_precision", "precision"),
+    ("median_offset_frames", "offset"), ("same_foot_repeats", "same foot"), ("cadence_error", "cadence err"),
+    ("slow_motion_true", "slow-mo"), ("slow_motion_flagged", "flagged"), ("slow_motion_factor_error", "factor err"),
+)
+
+
+def markdown_table(scores: list[ClipScore]) -> str:
+    """The per-clip scores as a Markdown table (blank where the clip has no such label)."""
+    head = "| clip | " + " | ".join(h for _, h in TABLE_COLUMNS) + " |"
+    rule = "|---|" + "---|" * len(TABLE_COLUMNS)
+    lines = [head, rule]
+    for s in scores:
+        cells = [_cell(s.metrics.get(k)) for k, _ in TABLE_COLUMNS]
+        lines.append(f"| {s.clip} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def totals(scores: list[ClipScore]) -> dict[str, float | int | None]:
+    """Pooled figures over clips: recall and precision over all runners and contacts."""
+    m = [s.metrics for s in scores]
+
+    def total(key: str) -> int:
+        return int(sum(x.get(key) or 0 for x in m))
+
+    matched = sum((x.get("contact_recall") or 0) * (x.get("contacts_labelled") or 0) for x in m)
+    found = total("contacts_found")
+    hand = total("runners_hand")
+    slow = [x for x in m if x.get("slow_motion_true") is not None]
+    return {
+        "runners_hand": hand,
+        "runners_found": total("runners_found"),
+        "runner_recall": total("runners_found") / hand if hand else None,
+        "false_runners": total("false_runners"),
+        "verdict_coverage": sum((x.get("verdict_coverage") or 0) * (x.get("runners_hand") or 0) for x in m) / hand
+        if hand else None,
+        "contact_recall": matched / total("contacts_labelled") if total("contacts_labelled") else None,
+        "contact_precision": matched / found if found else None,
+        "slow_motion_correct": sum(bool(x.get("slow_motion_correct")) for x in slow),
+        "slow_motion_clips": len(slow),
+    }

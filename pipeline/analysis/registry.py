@@ -1,0 +1,133 @@
+"""The one registry of form faults: every consumer (analysis, schemas, captions, ``stats``, the
+report) reads a fault's name, label, unit, views, keypoints and ranges from here.
+
+Each :class:`FaultSpec` says what is measured (``signal`` names the function in
+:mod:`pipeline.analysis.faults`), on what (per stride, at each ground contact, at each
+mid-stance), from which views, with which keypoints, the threshold settings that make it a
+fault, and the **plausible range**: values a human body can show while running, seen from a
+view that supports the measure. A sample outside it is a misread pose (a swapped limb, a
+keypoint on the wrong person), never a fault; a verdict whose samples are mostly outside it is
+null with reason ``implausible``. Each range carries its source.
+
+``resolution`` is the largest 90 % confidence half-width at which a verdict is still given:
+beyond it the value is null with reason ``low_confidence``. It is half the width of the
+fault's normal band (or, for one-sided thresholds, of the band between a typical runner's
+value and the threshold), so a verdict can always tell a normal value from a faulty one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.analysis.geometry import ANKLES, EARS, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS
+from pipeline.analysis.view import BACK, FRONT, OBLIQUE, SIDE
+
+FRONTAL = (FRONT, BACK)
+
+#: How a fault is sampled: once per stride from per-frame values, at each initial contact, or
+#: at each mid-stance (the stance ankle under the hips).
+STRIDE, CONTACT, MID_STANCE = "stride", "contact", "mid_stance"
+
+_FACE = (NOSE, *EARS)
+_ARM = (*SHOULDERS, *ELBOWS, *WRISTS)
+_TRUNK = (*SHOULDERS, *HIPS)
+_LEG = (*HIPS, *KNEES, *ANKLES)
+
+# Sources of the plausible ranges.
+_ROM = "joint range of motion norms (AAOS; Norkin & White, Measurement of Joint Motion)"
+_RUN = "running and sprinting kinematics (Novacheck 1998; Lieberman et al. 2015; sprint starts: Nagahara 2014)"
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One fault of ``FORM_CUES.md``.
+
+    Attributes:
+        name: column value in ``deviations.deviation``.
+        label: how a coach reads it (tables, badges, captions, the report).
+        unit: unit of the value.
+        views: view codes that can see it.
+        keypoints: COCO indices it needs.
+        sample: STRIDE, CONTACT or MID_STANCE.
+        reduce: per-stride reduction of per-frame values ('median' or 'max').
+        low, high: names of the AnalysisSettings thresholds: a value below ``low`` or above
+            ``high`` is faulty (None: no bound on that side).
+        plausible: (min, max) values possible for a running human, in ``unit``.
+        plausible_source: where that range comes from.
+        resolution: largest 90 % confidence half-width still judged, in ``unit``.
+        flag_fraction: AnalysisSettings name of the fraction of strides that must be faulty,
+            when not the common ``min_flagged_fraction``.
+    """
+
+    name: str
+    label: str
+    unit: str
+    views: tuple[int, ...]
+    keypoints: tuple[int, ...]
+    sample: str
+    low: str | None
+    high: str | None
+    plausible: tuple[float, float]
+    plausible_source: str
+    resolution: float
+    reduce: str = "median"
+    flag_fraction: str | None = None
+
+
+_SPECS = (
+    FaultSpec("looking_down", "Looking down", "deg", (SIDE,), _FACE, STRIDE, None, "looking_down_deg",
+              (-60.0, 75.0), f"{_ROM}: neck flexion to about 50 deg plus the ear-nose line's own ~15 deg tilt",
+              resolution=10.0),
+    FaultSpec("neck_flexion", "Head forward", "deg", (SIDE,), (*EARS, *_TRUNK), STRIDE, None, "neck_flexion_max_deg",
+              (-60.0, 60.0), f"{_ROM}: cervical flexion about 45-50 deg, extension about 60 deg", resolution=6.0),
+    FaultSpec("elbow_angle", "Elbow angle", "deg", (SIDE,), _ARM, STRIDE, "elbow_angle_min_deg",
+              "elbow_angle_max_deg", (30.0, 180.0),
+              f"{_ROM}: elbow flexion to about 145-150 deg (interior angle 30 deg), extension to straight",
+              resolution=20.0),
+    FaultSpec("arm_crossing", "Arms crossing", "shoulder widths", FRONTAL, (*_ARM, *HIPS), STRIDE, None,
+              "arm_crossing_shoulder_widths", (-2.0, 1.2),
+              f"{_ROM}: horizontal adduction about 130 deg puts a wrist at most about one shoulder width past "
+              "the midline", resolution=0.15, reduce="max", flag_fraction="arm_crossing_stride_fraction"),
+    FaultSpec("elbow_flare", "Elbow flare", "shoulder widths", FRONTAL, _ARM, STRIDE, None,
+              "elbow_flare_shoulder_widths", (-0.6, 1.0),
+              f"{_ROM}: the upper arm (about 0.8 shoulder widths) abducted to 90 deg puts the elbow about one "
+              "shoulder width outside the shoulder", resolution=0.15, reduce="max"),
+    FaultSpec("trunk_lean", "Trunk lean", "deg", (SIDE,), _TRUNK, STRIDE, "trunk_lean_min_deg",
+              "trunk_lean_max_deg", (-30.0, 60.0),
+              f"{_RUN}: distance running 0-15 deg forward, a sprint start's first steps up to about 45-50 deg",
+              resolution=7.5),
+    FaultSpec("shrugged_shoulders", "Shrugged shoulders", "torso lengths", (SIDE, FRONT, BACK, OBLIQUE),
+              (*EARS, *_TRUNK), STRIDE, "shrug_min_ratio", None, (0.05, 0.9),
+              "body proportions (Drillis & Contini 1966): the ear sits about 0.35-0.5 torso lengths above "
+              "the shoulder line; a full shrug raises the shoulders by about 0.1 torso lengths",
+              resolution=0.08),
+    FaultSpec("overstride", "Overstride", "leg lengths", (SIDE,), _LEG, CONTACT, None, "overstride_leg_lengths",
+              (-0.4, 0.8),
+              f"{_RUN}: at contact the hip is flexed at most about 45 deg with the knee near straight, which "
+              "puts the ankle at most about 0.7 leg lengths ahead of the hip", resolution=0.1),
+    FaultSpec("shank_angle", "Shank angle at contact", "deg", (SIDE,), _LEG, CONTACT, None, "shank_angle_max_deg",
+              (-40.0, 40.0),
+              f"{_RUN}: shank 0-15 deg at contact in distance running, up to about -30 deg (ankle behind the "
+              "knee) in a sprint's first steps", resolution=7.5),
+    FaultSpec("pose_method_lean", "Pose Method lean", "deg", (SIDE,), (*_LEG, *SHOULDERS), MID_STANCE,
+              "pose_lean_min_deg", "pose_lean_max_deg", (-20.0, 50.0),
+              f"{_RUN}: whole-body lean at mid-stance a few degrees in distance running, up to about 45 deg "
+              "in a sprint's first steps", resolution=5.0),
+)
+
+#: Every fault by name, in output order.
+FAULTS: dict[str, FaultSpec] = {spec.name: spec for spec in _SPECS}
+#: Fault names in output order (one deviations row per runner each).
+DEVIATIONS: tuple[str, ...] = tuple(FAULTS)
+#: How each fault is named to a coach.
+FAULT_LABELS: dict[str, str] = {spec.name: spec.label for spec in _SPECS}
+#: Faults sampled at ground contacts (drawn at the contact frame in clips).
+CONTACT_FAULTS: frozenset[str] = frozenset(s.name for s in _SPECS if s.sample == CONTACT)
+
+
+def fault(name: str) -> FaultSpec:
+    """The spec of fault ``name``; an unknown name fails listing the valid ones."""
+    try:
+        return FAULTS[name]
+    except KeyError:
+        raise ValueError(f"unknown fault {name!r}; valid faults: {', '.join(FAULTS)}") from None
