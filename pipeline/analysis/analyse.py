@@ -21,6 +21,7 @@ from pipeline.analysis.faults import Deviation, RunnerContext, contact_geometry,
 from pipeline.analysis.gait import FOOT_NAMES, analyse_gait
 from pipeline.analysis.geometry import HIPS, SHOULDERS
 from pipeline.analysis.gravity import gravity_clock
+from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.running import Activity, classify_activity, moves_in_real_time, not_slow_motion
 from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
 from pipeline.analysis.settings import AnalysisSettings
@@ -34,6 +35,8 @@ from pipeline.analysis.view import (
     dominant_view,
     facing_direction,
     frame_views,
+    sagittal_stretch,
+    smoothed_shoulder_ratio,
     views_seen,
 )
 from pipeline.schemas import DETECTIONS
@@ -94,16 +97,21 @@ def keypoint_jitter(raw: TrackSeries, leg_px: float) -> float:
 def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> RunnerAnalysis:
     """Clean, view, gait, running verdict and faults of one track; ``fps`` is the real rate."""
     track, swapped = clean_track(raw, fps, settings)
-    views = frame_views(track.keypoints, fps, settings)
+    ratio = smoothed_shoulder_ratio(track.keypoints, fps)
+    views = frame_views(track.keypoints, fps, settings, ratio)
     side = views == SIDE
-    direction = facing_direction(track.keypoints, side)
+    stretch = sagittal_stretch(ratio, settings)
+    direction = facing_direction(track.keypoints, np.isfinite(stretch))  # for the side-view faults
     sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely
-    gait = analyse_gait(track.keypoints, fps, sideways, settings, facing=direction, flight_mask=side)
+    # steps from the foot's reach only where the runner is truly side-on: obliquely, the reach
+    # mixes with the foot's travel toward the camera
+    gait = analyse_gait(track.keypoints, fps, sideways, settings, facing=facing_direction(track.keypoints, side),
+                        flight_mask=side)
     clock = gravity_clock(raw.keypoints, gait.leg_scale_px, gait.stride_period_frames / 2, fps)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
     activity = classify_activity(gait, len(track) / fps, settings, clock, jitter)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
-    context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive)
+    context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch)
     return RunnerAnalysis(
         raw, context, activity, int(swapped.sum()), measure_faults(context, settings)
     )
@@ -238,7 +246,8 @@ def _runner_row(
 ) -> dict[str, Any]:
     ctx, gait, raw = r.context, r.context.gait, r.raw
     confidence, coverage = _quality(raw)
-    facing = {1.0: "right", -1.0: "left"}.get(ctx.direction) if (ctx.views == SIDE).any() else None
+    sideways = ctx.stretch is not None and np.isfinite(ctx.stretch).any()
+    facing = {1.0: "right", -1.0: "left"}.get(ctx.direction) if sideways else None
     ids = sources.get(raw.track_id, [raw.track_id])
     return {
         "video_id": video_id,
@@ -277,10 +286,11 @@ def _runner_row(
 
 def _contact_rows(video_id: str, r: RunnerAnalysis, fps: float) -> list[dict[str, Any]]:
     ctx, gait = r.context, r.context.gait
-    overstride, shank = contact_geometry(ctx.track.keypoints, gait, ctx.direction or np.nan)
+    overstride, shank = contact_geometry(ctx.sagittal_keypoints(), gait, ctx.direction or np.nan)
+    sagittal = ctx.supports(FAULTS["overstride"])
     rows = []
     for i, (row, foot) in enumerate(zip(gait.contact_index, gait.contact_foot, strict=True)):
-        side = ctx.views[row] == SIDE
+        side = sagittal[row]
         frame = int(ctx.track.frames[row])
         rows.append(
             {

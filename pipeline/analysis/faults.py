@@ -35,7 +35,7 @@ from pipeline.analysis.geometry import (
 from pipeline.analysis.registry import DEVIATIONS, FAULT_LABELS, FAULTS, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
-from pipeline.analysis.view import SIDE
+from pipeline.analysis.view import SIDE, deproject_sagittal
 
 __all__ = ["DEVIATIONS", "FAULT_LABELS", "Deviation", "RunnerContext", "measure_faults"]
 
@@ -51,6 +51,8 @@ class RunnerContext:
         gait: contacts and strides.
         is_runner: False gives every fault the reason ``inactive_reason``.
         inactive_reason: 'not_running' (walking, standing) or 'too_few_strides' (unknown).
+        stretch: (T,) sagittal de-projection factor (1 from the side), NaN where the view is too
+            far from the side for side-view faults; None: side frames only, unstretched.
     """
 
     track: TrackSeries
@@ -59,6 +61,20 @@ class RunnerContext:
     gait: Gait
     is_runner: bool
     inactive_reason: str = "not_running"
+    stretch: np.ndarray | None = None
+
+    def supports(self, spec: FaultSpec) -> np.ndarray:
+        """(T,) bool: frames whose view can measure ``spec``."""
+        if spec.sagittal and self.stretch is not None:
+            return np.isfinite(self.stretch)
+        return np.isin(self.views, spec.views)
+
+    def sagittal_keypoints(self) -> np.ndarray:
+        """(T, K, 2) keypoints de-projected into the sagittal plane (NaN where not measurable)."""
+        kp = self.track.keypoints
+        if self.stretch is None:
+            return np.where((self.views == SIDE)[:, None, None], kp, np.nan)
+        return deproject_sagittal(kp, self.stretch)
 
 
 @dataclass(frozen=True)
@@ -149,7 +165,7 @@ def _gate(
     """
     if not ctx.is_runner:
         return ctx.inactive_reason
-    supported = np.isin(ctx.views[rows], measure.views)
+    supported = ctx.supports(measure.spec)[rows]
     if not supported.any():
         return "view"
     finite = np.isfinite(values[supported])
@@ -245,7 +261,7 @@ def frame_fault(
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
     reduce = np.max if measure.spec.reduce == "max" else np.median
-    masked = plausible(measure, np.where(np.isin(ctx.views, measure.views), values, np.nan))
+    masked = plausible(measure, np.where(ctx.supports(measure.spec), values, np.nan))
     samples = np.full(len(ctx.gait.strides), np.nan)
     for s, (start, stop) in enumerate(ctx.gait.strides):
         chunk = masked[start:stop]
@@ -274,7 +290,7 @@ def event_fault(
     reason = _gate(ctx, measure, rows, values, settings)
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
-    samples = plausible(measure, np.where(np.isin(ctx.views[rows], measure.views), values, np.nan))
+    samples = plausible(measure, np.where(ctx.supports(measure.spec)[rows], values, np.nan))
     return summarise(ctx, measure, samples, rows, rows, samples, settings)
 
 
@@ -388,12 +404,16 @@ def _shrug_drift_flag(result: Deviation, settings: AnalysisSettings) -> Deviatio
 
 
 def measure_faults(ctx: RunnerContext, settings: AnalysisSettings) -> list[Deviation]:
-    """Every fault of FORM_CUES.md for one runner, in ``DEVIATIONS`` order."""
+    """Every fault of FORM_CUES.md for one runner, in ``DEVIATIONS`` order.
+
+    Side-view faults read the keypoints de-projected into the sagittal plane, so oblique frames
+    near the side count too (``RunnerContext.stretch``).
+    """
     m = _measures(settings)
-    kp = ctx.track.keypoints
+    kp, sagittal = ctx.track.keypoints, ctx.sagittal_keypoints()
     found = {
-        "looking_down": frame_fault(ctx, m["looking_down"], head_pitch(kp), settings),
-        "elbow_angle": frame_fault(ctx, m["elbow_angle"], elbow_angle(kp), settings),
+        "looking_down": frame_fault(ctx, m["looking_down"], head_pitch(sagittal), settings),
+        "elbow_angle": frame_fault(ctx, m["elbow_angle"], elbow_angle(sagittal), settings),
         "arm_crossing": frame_fault(ctx, m["arm_crossing"], arm_crossing(kp), settings),
         "elbow_flare": frame_fault(ctx, m["elbow_flare"], elbow_flare(kp), settings),
         "shrugged_shoulders": _shrug_drift_flag(
@@ -401,17 +421,18 @@ def measure_faults(ctx: RunnerContext, settings: AnalysisSettings) -> list[Devia
         ),
     }
     side_names = ("neck_flexion", "trunk_lean", "overstride", "shank_angle", "pose_method_lean")
-    if ctx.direction == 0 and ctx.is_runner and np.isin(ctx.views, (SIDE,)).any():
+    if ctx.direction == 0 and ctx.is_runner and ctx.supports(FAULTS["trunk_lean"]).any():
         found |= {n: Deviation(n, m[n].unit, reason="low_confidence") for n in side_names}
     else:
-        found |= _side_faults(ctx, m, settings)
+        found |= _side_faults(ctx, m, sagittal, settings)
     return [found[name] for name in DEVIATIONS]
 
 
 def _side_faults(
-    ctx: RunnerContext, m: dict[str, Measure], settings: AnalysisSettings
+    ctx: RunnerContext, m: dict[str, Measure], kp: np.ndarray, settings: AnalysisSettings
 ) -> dict[str, Deviation]:
-    kp, gait, direction = ctx.track.keypoints, ctx.gait, ctx.direction
+    """The faults seen from the side, from (T, K, 2) sagittal-plane keypoints ``kp``."""
+    gait, direction = ctx.gait, ctx.direction
     overstride, shank = contact_geometry(kp, gait, direction)
     lean_rows, lean = pose_lean(kp, gait, direction)
     return {

@@ -57,6 +57,9 @@ class FaultSpec:
         resolution: largest 90 % confidence half-width still judged, in ``unit``.
         flag_fraction: AnalysisSettings name of the fraction of strides that must be faulty,
             when not the common ``min_flagged_fraction``.
+        sagittal: measured in the body's sagittal plane: from the side, and from oblique views
+            up to ``sagittal_max_shoulder_ratio`` on de-projected keypoints
+            (:func:`pipeline.analysis.view.sagittal_stretch`).
     """
 
     name: str
@@ -72,6 +75,10 @@ class FaultSpec:
     resolution: float
     reduce: str = "median"
     flag_fraction: str | None = None
+
+    @property
+    def sagittal(self) -> bool:
+        return self.views == (SIDE,)
 
 
 _SPECS = (

@@ -116,9 +116,12 @@ def classify_activity(
     # obliquely (a bend on a race track) a sprinter's knee projects nearly straight
     knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and not running_cadence
     has_flight = gait.flight_fraction >= settings.min_flight_fraction
-    # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence
-    cues_agree = len(cues) >= 2 and (2 * met > len(cues) or (running_cadence and 2 * met >= len(cues)))
-    running = not knee_says_walking and (cues_agree or (has_flight and running_cadence))
+    # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
+    # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
+    # at 0.2-0.5 g too, reads as slowed, and its cadence times that factor looks like running
+    cadence_evidence = running_cadence and not slowed
+    cues_agree = len(cues) >= 2 and (2 * met > len(cues) or (cadence_evidence and 2 * met >= len(cues)))
+    running = not knee_says_walking and (cues_agree or (has_flight and cadence_evidence))
     unanimous = len(cues) >= 2 and met == len(cues) and np.isfinite(gait.knee_min_angle_deg)
     implausibly_slow = cadence < settings.slow_motion_max_cadence_spm
     slow = running and (slowed or (unanimous and implausibly_slow and not np.isfinite(factor)))

@@ -215,13 +215,13 @@ CONTACTS = _schema(
         _field(
             "overstride_leg_lengths",
             pa.float64(),
-            "Landing ankle ahead of the mid-hip in the direction of travel (side view only)",
+            "Landing ankle ahead of the mid-hip in the direction of travel (side view, or oblique de-projected into the sagittal plane)",
             "leg lengths",
         ),
         _field(
             "shank_angle_deg",
             pa.float64(),
-            "Knee->ankle angle from vertical, positive with the ankle ahead (side view only)",
+            "Knee->ankle angle from vertical, positive with the ankle ahead (side view, or oblique de-projected)",
             "deg",
         ),
     ],

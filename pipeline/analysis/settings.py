@@ -116,6 +116,14 @@ class AnalysisSettings(Section):
         unit="ratio",
         gt=0.0,
     )
+    sagittal_max_shoulder_ratio: float = setting(
+        0.47,
+        "Side-view faults (trunk lean, elbow angle, overstride...) are also measured in oblique frames up "
+        "to this shoulder ratio, with horizontal distances stretched back by 1/cos(yaw): 0.47 is a yaw of "
+        "about 45 deg from the side (square-on reads 0.66), where keypoint noise grows by at most 1.4x.",
+        unit="ratio",
+        gt=0.0,
+    )
     frontal_view_min_shoulder_ratio: float = setting(
         0.6,
         "Shoulder width / torso length above which a frame is a front or back view; between the "

@@ -55,13 +55,48 @@ def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
         return np.nanmedian(sliding_window_view(padded, 2 * half + 1), axis=1)
 
 
-def frame_views(keypoints: np.ndarray, fps: float, settings: AnalysisSettings) -> np.ndarray:
+#: Shoulder width / torso length of a runner seen square-on (measured 0.62-0.70; COCO shoulder
+#: points sit inside the deltoids).
+SQUARE_ON_RATIO = 0.66
+
+
+def smoothed_shoulder_ratio(keypoints: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) shoulder ratio as a rolling median over half a second, so the shoulders' rotation
+    with the arm swing does not flip the view every step."""
+    return rolling_median(shoulder_ratio(keypoints), max(int(round(fps / 2)), 1))
+
+
+def sagittal_stretch(ratio: np.ndarray, settings: AnalysisSettings) -> np.ndarray:
+    """(T,) factor that undoes the foreshortening of the body's sagittal plane, NaN where the
+    view is too far from the side to measure in it.
+
+    The runner's yaw away from a pure side view, psi, shows in the shoulders:
+    ratio = SQUARE_ON_RATIO * sin(psi). Horizontal distances in the sagittal plane (ankle
+    ahead of the hip, a lean) shrink by cos(psi), so they are stretched back by 1 / cos(psi)
+    up to ``sagittal_max_shoulder_ratio`` (about 45 deg: keypoint noise grows by at most 1.4x).
+    """
+    sin = np.clip(ratio / SQUARE_ON_RATIO, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stretch = 1.0 / np.sqrt(1.0 - sin**2)
+    return np.where(ratio <= settings.sagittal_max_shoulder_ratio, stretch, np.nan)
+
+
+def deproject_sagittal(keypoints: np.ndarray, stretch: np.ndarray) -> np.ndarray:
+    """(T, K, 2) keypoints with horizontal offsets from the mid-hip stretched by (T,)
+    ``stretch``; NaN in frames where it is NaN."""
+    hip_x = nanmean_points(keypoints, HIPS)[:, 0]
+    out = keypoints.copy()
+    out[..., 0] = hip_x[:, None] + (keypoints[..., 0] - hip_x[:, None]) * stretch[:, None]
+    return out
+
+
+def frame_views(keypoints: np.ndarray, fps: float, settings: AnalysisSettings,
+                ratio: np.ndarray | None = None) -> np.ndarray:
     """(T,) int8 view code per frame (UNKNOWN, SIDE, FRONT, BACK, OBLIQUE) from (T, K, 2).
 
-    The shoulder ratio is a rolling median over half a second, so the shoulders' rotation
-    with the arm swing does not flip the view every step.
+    ``ratio``: the :func:`smoothed_shoulder_ratio`, computed when not given.
     """
-    ratio = rolling_median(shoulder_ratio(keypoints), max(int(round(fps / 2)), 1))
+    ratio = smoothed_shoulder_ratio(keypoints, fps) if ratio is None else ratio
     views = np.full(len(keypoints), UNKNOWN, np.int8)
     known = np.isfinite(ratio)
     frontal = known & (ratio >= settings.frontal_view_min_shoulder_ratio)
