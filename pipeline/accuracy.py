@@ -9,10 +9,12 @@ change: a threshold tuned to one clip shows up as a loss on the others.
 
 Metrics, per clip:
 
-- people: ``runners_hand``, ``runners_found`` (ids called running whose frames lie mostly in
+- people: ``runners_hand`` (labelled runners seen running at least 2 s: a shot's ``runners``
+  less its ``runners_brief``), ``runners_found`` (ids called running whose frames lie mostly in
   a labelled shot, at most the hand count per shot), ``runner_recall``, ``false_runners`` (ids
-  called running beyond the hand count, per shot), ``ids_per_runner``, ``verdict_coverage``
-  (runners with at least ``MIN_VERDICTS`` measured fault values, over the hand count).
+  called running beyond the shot's ``runners``, brief ones included: a second id for one
+  runner counts here too), ``ids_per_runner``, ``verdict_coverage`` (runners with at least
+  ``MIN_VERDICTS`` measured fault values, over the hand count).
 - contacts: for the track that matches the labels best, greedy one-to-one matching within
   ``TOLERANCE_FRAMES``; ``contact_recall``, ``contact_precision``, ``median_offset_frames``
   (found minus labelled), ``same_foot_repeats`` (consecutive contacts of one foot, fraction),
@@ -180,7 +182,7 @@ def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
     """Runner recall, false runners, ids per runner and verdict coverage over labelled shots."""
     runners = out.runners.filter(pc.field("is_runner")) if out.runners.num_rows else out.runners
     verdicts = _measured_verdicts(out.deviations)
-    hand = found = false = ids = measured = 0
+    hand = found = false = ids = measured = runners_all = 0
     for shot in label["shots"]:
         first, last = shot["frames"]
         in_shot = [
@@ -188,11 +190,13 @@ def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
             if max(0, min(r["last_frame"], last) - max(r["first_frame"], first) + 1)
             > 0.5 * (r["last_frame"] - r["first_frame"] + 1)
         ]
-        n_hand = int(shot["runners"])
+        n_all = int(shot["runners"])  # a runner seen running under 2 s may or may not be found
+        n_hand = n_all - int(shot.get("runners_brief", 0))
         hand += n_hand
         ids += len(in_shot)
+        runners_all += n_all
         found += min(len(in_shot), n_hand)
-        false += max(0, len(in_shot) - n_hand)
+        false += max(0, len(in_shot) - n_all)
         with_verdicts = sum(verdicts.get(r["track_id"], 0) >= MIN_VERDICTS for r in in_shot)
         measured += min(with_verdicts, n_hand)
     return {
@@ -200,7 +204,7 @@ def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
         "runners_found": found,
         "runner_recall": found / hand if hand else None,
         "false_runners": false,
-        "ids_per_runner": ids / hand if hand else None,
+        "ids_per_runner": ids / runners_all if runners_all else None,
         "verdict_coverage": measured / hand if hand else None,
     }
 

@@ -63,8 +63,8 @@ def test_missing_config_file_is_a_config_error(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("image_size", "width", "height", "expected"),
-    [("auto", 1920, 1080, 1280), ("auto", 480, 270, 480), ("auto", 464, 832, 832), ("auto", 412, 960, 960),
-     ("auto", 100, 50, 128), (640, 1920, 1080, 640)],
+    [("auto", 1920, 1080, 1280), ("auto", 480, 270, 960), ("auto", 464, 832, 960), ("auto", 412, 960, 960),
+     ("auto", 1280, 720, 1280), ("auto", 100, 50, 224), (640, 1920, 1080, 640)],
 )
 def test_inference_size(image_size, width, height, expected):
     model = Settings.model_validate({"model": {"image_size": image_size}}).model
@@ -76,7 +76,7 @@ def test_inference_size(image_size, width, height, expected):
     [(1080, 1920, 1190.0, 672),  # a treadmill runner filling the frame: 400 model px, about 640
      (1080, 1920, 3000.0, 640),  # never below min_image_size
      (1920, 1080, 200.0, 1280),  # distant runners keep the full size
-     (480, 270, 250.0, 480)],
+     (480, 270, 250.0, 768)],  # upscaled to 960 for small people, less for a 250-px one
 )
 def test_auto_inference_size_follows_the_tallest_person(width, height, tallest, expected):
     model = Settings.model_validate({"model": {"image_size": "auto"}}).model
