@@ -106,7 +106,7 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     # steps from the foot's reach only where the runner is truly side-on: obliquely, the reach
     # mixes with the foot's travel toward the camera
     gait = analyse_gait(track.keypoints, fps, sideways, settings, facing=facing_direction(track.keypoints, side),
-                        flight_mask=side)
+                        flight_mask=sideways)
     clock = gravity_clock(raw.keypoints, gait.leg_scale_px, gait.stride_period_frames / 2, fps)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
     activity = classify_activity(gait, len(track) / fps, settings, clock, jitter)

@@ -541,8 +541,8 @@ def analyse_gait(
         keypoints: (T, K, 2) cleaned pixels, NaN where missing.
         fps: real frames per second (the capture rate).
         side_mask: (T,) bool, side or oblique frames (knee and arm motion are read only there).
-        flight_mask: (T,) bool, frames whose view shows a foot leaving the ground (the side
-            view: from the front, back or above a lifted foot is also a foot further away);
+        flight_mask: (T,) bool, frames whose view shows a foot leaving the ground (side and
+            oblique: from the front or back a lifted foot is also a foot further away);
             flight is read there only. None: every frame.
         facing: +1 / -1 when the runner faces image right / left in side views, 0 unknown.
             With a known facing and mostly sideways frames, contacts are the peaks of each

@@ -36,11 +36,12 @@ LEG_M = 0.86
 CREST_FRACTION = 0.4
 #: Fewest frames a crest fit takes (a parabola through 3 points fits noise exactly).
 MIN_FIT_SAMPLES = 5
-#: Fewest crests a time scale is read from.
+#: Fewest crests a time scale is read from, counted in fitted frames: MIN_CRESTS short crests,
+#: or fewer long ones (in strong slow motion one flight spans dozens of frames).
 MIN_CRESTS = 3
 #: The crests' median curvature must be this many standard errors above zero: peak-picking on
 #: keypoint jitter alone also finds down-curved "crests", which would read as fast gravity.
-MIN_SIGNIFICANCE = 3.0
+MIN_SIGNIFICANCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -74,28 +75,34 @@ def trunk_height_m(keypoints: np.ndarray, leg_px: np.ndarray) -> np.ndarray:
         return -y * LEG_M / leg_px
 
 
-def crest_curvatures(height_m: np.ndarray, step_frames: float) -> np.ndarray:
+def crest_curvatures(height_m: np.ndarray, step_frames: float) -> tuple[np.ndarray, np.ndarray]:
     """Downward acceleration at each crest of a (T,) height signal, m per frame^2 (positive
-    when the body decelerates upward and falls, as in flight).
+    when the body decelerates upward and falls, as in flight), and its standard error from the
+    fit's residuals.
 
     Crests are maxima at least 0.6 steps apart; each is fitted by a parabola over the central
     ``CREST_FRACTION`` of a step (at least ``MIN_FIT_SAMPLES`` finite frames).
     """
     if not np.isfinite(step_frames) or step_frames <= 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     half = max((MIN_FIT_SAMPLES - 1) // 2, int(round(CREST_FRACTION * step_frames / 2)))
     finite = np.isfinite(height_m)
     filled = np.where(finite, height_m, np.nanmin(height_m) if finite.any() else 0.0)
     peaks, _ = find_peaks(filled, distance=max(1, int(0.6 * step_frames)))
-    out = []
+    curvature, error = [], []
     for p in peaks:
         lo, hi = p - half, p + half + 1
         if lo < 0 or hi > len(height_m) or not finite[lo:hi].all():
             continue
         t = np.arange(lo, hi, dtype=float) - p
-        a = np.polyfit(t, height_m[lo:hi], 2)[0]
-        out.append(-2.0 * a)
-    return np.asarray(out, dtype=float)
+        design = np.stack([t**2, t, np.ones_like(t)], axis=1)
+        coef, residual, *_ = np.linalg.lstsq(design, height_m[lo:hi], rcond=None)
+        dof = len(t) - 3
+        sigma2 = float(residual[0]) / dof if len(residual) and dof > 0 else np.nan
+        covariance = sigma2 * np.linalg.inv(design.T @ design)
+        curvature.append(-2.0 * coef[0])
+        error.append(2.0 * np.sqrt(covariance[0, 0]))
+    return np.asarray(curvature, dtype=float), np.asarray(error, dtype=float)
 
 
 def gravity_clock(keypoints: np.ndarray, leg_px: np.ndarray, step_frames: float, fps: float) -> GravityClock:
@@ -107,11 +114,16 @@ def gravity_clock(keypoints: np.ndarray, leg_px: np.ndarray, step_frames: float,
         step_frames: the step period in video frames (half the stride period).
         fps: the container's frame rate.
     """
-    curvature = crest_curvatures(trunk_height_m(keypoints, leg_px), step_frames)
-    if len(curvature) < MIN_CRESTS:
+    if not (np.isfinite(step_frames) and step_frames > 0):
+        return GravityClock.unmeasured()
+    curvature, error = crest_curvatures(trunk_height_m(keypoints, leg_px), step_frames)
+    samples = len(curvature) * max(MIN_FIT_SAMPLES, 2 * int(round(CREST_FRACTION * step_frames / 2)) + 1)
+    if not len(curvature) or samples < MIN_FIT_SAMPLES * MIN_CRESTS:
         return GravityClock.unmeasured(len(curvature))
-    standard_error = 1.2533 * np.std(curvature, ddof=1) / np.sqrt(len(curvature))  # of the median
-    if not np.median(curvature) > MIN_SIGNIFICANCE * standard_error:
+    # the fits' own errors, or the crests' scatter when there are enough crests to see it
+    within = 1.0 / np.sqrt(np.nansum(1.0 / error**2)) if np.isfinite(error).any() else np.inf
+    scatter = 1.2533 * np.std(curvature, ddof=1) / np.sqrt(len(curvature)) if len(curvature) >= 3 else 0.0
+    if not np.median(curvature) > MIN_SIGNIFICANCE * max(within, scatter):
         return GravityClock.unmeasured(len(curvature))
     falling = curvature[curvature > 0]
     factors = np.sqrt(G / (falling * fps**2))

@@ -2,8 +2,9 @@
 
 Running has flight (both feet off the ground), a deeply flexed swing knee, elbows carried
 bent and a large vertical bounce; walking has none of these. Each cue is read only where the
-view shows it (flight only from the side, where a lifted foot is not a foot further from the
-camera), and the side-view knee flexion, when seen, must agree.
+view shows it (flight from the side or obliquely, never from the front or back, where a lifted
+foot is also a foot further from the camera, nor above a sprinter's flight fraction), and the
+side-view knee flexion, when seen, must agree.
 
 Slow motion is read from gravity (:mod:`pipeline.analysis.gravity`), not from the cadence: a
 running gait whose flight parabolas fall slower than g was filmed slowed down, by the
@@ -23,6 +24,9 @@ from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
 
 MIN_STEPS = 3
+#: More of the time airborne than a sprinter (contact ~0.09 s of a ~0.22 s step: flight at most
+#: about 0.6) is a misread, not flight: from above, a foot further away also looks lifted.
+MAX_FLIGHT_FRACTION = 0.6
 #: A person is called standing only when seen this long without lifting a foot.
 MIN_STILL_S = 1.0
 
@@ -65,7 +69,7 @@ def running_cues(gait: Gait, settings: AnalysisSettings, clock: GravityClock | N
     cues = []
     if clock is not None and clock.factor < settings.slow_motion_min_factor:
         cues.append(True)
-    if np.isfinite(gait.flight_fraction):
+    if np.isfinite(gait.flight_fraction) and gait.flight_fraction <= MAX_FLIGHT_FRACTION:
         cues.append(gait.flight_fraction >= settings.min_flight_fraction)
     if np.isfinite(gait.knee_min_angle_deg):
         cues.append(gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg)
@@ -115,13 +119,15 @@ def classify_activity(
     # a straight-looking knee vetoes running only at a cadence people also walk at: seen
     # obliquely (a bend on a race track) a sprinter's knee projects nearly straight
     knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and not running_cadence
-    has_flight = gait.flight_fraction >= settings.min_flight_fraction
+    has_flight = settings.min_flight_fraction <= gait.flight_fraction <= MAX_FLIGHT_FRACTION
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
     # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
     # at 0.2-0.5 g too, reads as slowed, and its cadence times that factor looks like running
     cadence_evidence = running_cadence and not slowed
     cues_agree = len(cues) >= 2 and (2 * met > len(cues) or (cadence_evidence and 2 * met >= len(cues)))
     running = not knee_says_walking and (cues_agree or (has_flight and cadence_evidence))
+    if slowed:  # a slowed runner or a real-time walker: only a deeply flexed swing knee tells
+        running = running and gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg
     unanimous = len(cues) >= 2 and met == len(cues) and np.isfinite(gait.knee_min_angle_deg)
     implausibly_slow = cadence < settings.slow_motion_max_cadence_spm
     slow = running and (slowed or (unanimous and implausibly_slow and not np.isfinite(factor)))
