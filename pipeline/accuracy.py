@@ -72,6 +72,7 @@ class ClipOutputs:
     deviations: pa.Table
     slow_motion_suspected: bool | None = None
     slow_motion_factor: float | None = None
+    frames: tuple[int, int] | None = None  # [first, last] frame analysed, when not the whole clip
 
 
 @dataclass
@@ -115,9 +116,11 @@ def cadence_from_frames(frames: np.ndarray, fps: float) -> float:
 def score_contacts(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
     """Contact metrics for the track whose contacts match ``label`` best."""
     first, last = label["frames_labelled"]
+    if out.frames is not None:  # only part of the clip was analysed
+        first, last = max(first, out.frames[0]), min(last, out.frames[1])
     skip = label.get("unjudgeable_ranges", [])
     truth = np.array([c["frame"] for c in label["contacts"]], float)
-    truth = truth[~_in_ranges(truth, skip)]
+    truth = truth[~_in_ranges(truth, skip) & (truth >= first) & (truth <= last)]
     best: dict[str, Any] = {"contact_recall": 0.0, "contact_precision": None, "contacts_labelled": len(truth)}
     best_matched = -1
     contacts = out.contacts

@@ -215,7 +215,8 @@ CONTACTS = _schema(
         _field(
             "overstride_leg_lengths",
             pa.float64(),
-            "Landing ankle ahead of the mid-hip in the direction of travel (side view, or oblique de-projected into the sagittal plane)",
+            "Landing ankle ahead of the mid-hip in the direction of travel (side view, or oblique "
+            "de-projected into the sagittal plane)",
             "leg lengths",
         ),
         _field(

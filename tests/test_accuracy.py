@@ -1,0 +1,99 @@
+"""The scorer itself, on tables whose scores are known."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pipeline.accuracy import (
+    ClipOutputs,
+    cadence_from_frames,
+    load_labels,
+    markdown_table,
+    match_contacts,
+    score_clip,
+    totals,
+)
+
+
+def test_contacts_match_one_to_one_closest_first() -> None:
+    pairs = match_contacts(np.array([10.0, 11.0, 30.0]), np.array([11.0, 20.0, 32.0]))
+    assert sorted(pairs) == [(1, 0), (2, 2)]  # 10 and 11 both near 11: the closer one takes it
+
+
+def test_cadence_from_frames_leaves_gaps_out() -> None:
+    frames = np.array([0, 10, 20, 30, 70, 80, 90])  # a 40-frame gap: the runner hidden
+    assert cadence_from_frames(frames, 30.0) == pytest.approx(180.0)
+
+
+def _outputs(contacts: list[tuple[int, int, str]], runners: list[dict], deviations: list[dict],
+             slow: bool = False, factor: float | None = None) -> ClipOutputs:
+    runner_rows = [{"track_id": 1, "is_runner": True, "first_frame": 0, "last_frame": 99, "cadence_spm": 180.0,
+                    "fps_used": 30.0, **r} for r in runners]
+    return ClipOutputs(
+        "clip.mp4", 30.0,
+        runners=pa.Table.from_pylist(runner_rows),
+        contacts=pa.Table.from_pylist([{"track_id": t, "frame": f, "foot": foot} for t, f, foot in contacts]),
+        deviations=pa.Table.from_pylist(deviations or [{"track_id": 0, "value": None}]),
+        slow_motion_suspected=slow, slow_motion_factor=factor,
+    )
+
+
+LABEL = {
+    "contacts": {"frames_labelled": [0, 99], "unjudgeable_ranges": [[90, 99]],
+                 "contacts": [{"frame": f, "foot": "left"} for f in (10, 20, 30, 40, 95)]},
+    "people": {"shots": [{"frames": [0, 99], "runners": 2, "non_runners": 1}]},
+    "slow_motion": {"slowed": True, "factor": 4.0},
+}
+
+
+def test_a_clip_scores_what_its_labels_support() -> None:
+    out = _outputs(
+        contacts=[(1, 11, "left"), (1, 19, "right"), (1, 27, "left"), (1, 40, "left"), (1, 96, "left")],
+        runners=[{"track_id": 1}, {"track_id": 2, "first_frame": 50, "last_frame": 99},
+                 {"track_id": 3, "first_frame": 0, "last_frame": 80}],
+        deviations=[{"track_id": 1, "value": 1.0}] * 3 + [{"track_id": 2, "value": 1.0}],
+        slow=True, factor=5.0,
+    )
+    m = score_clip(out, LABEL).metrics
+    assert m["contacts_labelled"] == 4  # 95 lies in an unjudgeable range
+    assert m["contacts_found"] == 4  # and so does the found 96
+    assert m["contact_recall"] == pytest.approx(3 / 4) and m["contact_precision"] == pytest.approx(3 / 4)
+    assert m["same_foot_repeats"] == pytest.approx(1 / 3)  # left, right, left, left
+    assert (m["runners_hand"], m["runners_found"], m["false_runners"]) == (2, 2, 1)
+    assert m["verdict_coverage"] == pytest.approx(1 / 2)  # only runner 1 has 3 measured verdicts
+    assert m["slow_motion_correct"] is True and m["slow_motion_factor_error"] == pytest.approx(0.25)
+    table = markdown_table([score_clip(out, LABEL)])
+    assert "| clip.mp4 |" in table
+    assert totals([score_clip(out, LABEL)])["runner_recall"] == 1.0
+
+
+def test_labels_merge_by_clip_and_unknown_sections_fail(tmp_path) -> None:
+    a, b, bad = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "bad.json"
+    a.write_text(json.dumps({"contacts": {"x.mp4": {"n": 1}}}))
+    b.write_text(json.dumps({"people": {"x.mp4": {"shots": []}}, "contacts": {"y.mp4": {"n": 2}}}))
+    bad.write_text(json.dumps({"contact": {}}))
+    merged = load_labels([a, b])
+    assert set(merged) == {"x.mp4", "y.mp4"} and set(merged["x.mp4"]) == {"contacts", "people"}
+    with pytest.raises(ValueError, match="unknown label sections"):
+        load_labels([bad])
+
+
+def test_the_repository_labels_are_well_formed() -> None:
+    from pathlib import Path
+
+    labels = load_labels([Path(__file__).resolve().parents[1] / "labels" / "footage_labels.json"])
+    for clip, sections in labels.items():
+        if "contacts" in sections:
+            c = sections["contacts"]
+            frames = [x["frame"] for x in c["contacts"]]
+            assert frames == sorted(frames) and c["frames_labelled"][0] <= frames[0], clip
+            assert all(x["foot"] in ("left", "right") for x in c["contacts"]), clip
+        for shot in sections.get("people", {}).get("shots", []):
+            assert shot["frames"][0] <= shot["frames"][1] and shot["runners"] >= 0, clip
+        if "slow_motion" in sections:
+            s = sections["slow_motion"]
+            assert isinstance(s["slowed"], bool) and (not s["slowed"] or s["factor"] > 1), clip

@@ -1,0 +1,57 @@
+"""Scores pinned on real clips against the hand labels (skipped where the footage is absent).
+
+The same scorer as ``benchmarks/accuracy.py``, on the parts of the labelled clips a CI run can
+afford. The thresholds are today's scores less a small margin: a change that loses them
+fails here instead of quietly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+from conftest import SHARED, footage
+
+from pipeline.accuracy import ClipOutputs, load_labels, score_clip
+from pipeline.config import load_settings
+from pipeline.process import process_video
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def labels() -> dict:
+    shared = SHARED / "labels" / "footage_labels.json"
+    if not shared.is_file():
+        pytest.skip(f"shared hand labels {shared} are not present")
+    return load_labels([shared, ROOT / "labels" / "footage_labels.json"])
+
+
+def _score(clip: str, labels: dict, out: Path, weights: Path, end_s: float | None, size: int | str):
+    settings = load_settings(environ={}, overrides={
+        "video": {"end_s": end_s}, "model": {"weights": str(weights), "image_size": size},
+        "render": {"clips": False}})
+    row = process_video(footage(clip), settings, out, weights)
+    assert row["status"] == "ok", row["error"]
+    tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
+    outputs = ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
+                          slow_motion_factor=row["slow_motion_factor"], frames=(0, row["frames"] - 1), **tables)
+    return score_clip(outputs, labels[clip]).metrics
+
+
+def test_treadmill_side_view_contacts_and_cadence(labels, weights, tmp_path):
+    """A 1100-px runner filling a portrait frame: one running id (the auto inference size drops
+    to ~670 px for her), contacts on time and a cadence within 3 % of the 18 hand-labelled ones."""
+    m = _score("treadmill_side_realtime_60fps_gym.mp4", labels, tmp_path, weights, None, "auto")
+    assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.6, m
+    assert m["cadence_error"] <= 0.03, m
+    assert m["cadence_self_consistency"] <= 0.01, m  # the cadence is the one its contacts give
+    assert m["slow_motion_flagged"] is False
+
+
+def test_beach_side_view_contacts(labels, weights, tmp_path):
+    m = _score("single_side_beach_cuts.mp4", labels, tmp_path, weights, 6.0, 640)
+    assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.6, m
+    assert m["cadence_error"] <= 0.05, m
+    assert m["slow_motion_flagged"] is False
