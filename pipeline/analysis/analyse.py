@@ -18,14 +18,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.analysis.faults import Deviation, RunnerContext, contact_geometry, measure_faults
-from pipeline.analysis.gait import FOOT_NAMES, analyse_gait
-from pipeline.analysis.geometry import HIPS, SHOULDERS
+from pipeline.analysis.gait import FOOT_NAMES, analyse_gait, leg_scale, spectral_period
+from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS
 from pipeline.analysis.gravity import gravity_clock
 from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.running import Activity, classify_activity, moves_in_real_time, not_slow_motion
 from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
 from pipeline.analysis.settings import AnalysisSettings
-from pipeline.analysis.signals import clean_track
+from pipeline.analysis.signals import clean_track, stepping_span
 from pipeline.analysis.stitching import stitch_tracks
 from pipeline.analysis.tracks import TrackSeries, tracks_from_table
 from pipeline.analysis.view import (
@@ -94,6 +94,21 @@ def keypoint_jitter(raw: TrackSeries, leg_px: float) -> float:
     return float(sigma / leg_px)
 
 
+def _stepping(track: TrackSeries, fps: float, settings: AnalysisSettings) -> tuple[int, int]:
+    """[start, stop) rows where the cleaned track's legs move (see :func:`stepping_span`)."""
+    ankles = track.keypoints[:, list(ANKLES)]
+    stride = spectral_period([ankles[:, 0, 0] - ankles[:, 1, 0], ankles[:, 0, 1] - ankles[:, 1, 1]])
+    scale = leg_scale(track.keypoints, int(round(fps)))
+    return stepping_span(track.keypoints, scale, fps, settings.still_speed_fraction, stride)
+
+
+def _within(keypoints: np.ndarray, span: tuple[int, int]) -> np.ndarray:
+    """(T, K, 2) ``keypoints`` with the rows outside [start, stop) missing."""
+    out = np.full_like(keypoints, np.nan)
+    out[span[0]:span[1]] = keypoints[span[0]:span[1]]
+    return out
+
+
 def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> RunnerAnalysis:
     """Clean, view, gait, running verdict and faults of one track; ``fps`` is the real rate."""
     track, swapped = clean_track(raw, fps, settings)
@@ -103,11 +118,13 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     stretch = sagittal_stretch(ratio, settings)
     direction = facing_direction(track.keypoints, np.isfinite(stretch))  # for the side-view faults
     sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely
-    # steps from the foot's reach only where the runner is truly side-on: obliquely, the reach
-    # mixes with the foot's travel toward the camera
-    gait = analyse_gait(track.keypoints, fps, sideways, settings, facing=facing_direction(track.keypoints, side),
-                        flight_mask=sideways)
-    clock = gravity_clock(raw.keypoints, gait.leg_scale_px, gait.stride_period_frames / 2, fps)
+    # the gait is read where the legs move (not a sprinter's seconds in the blocks); steps from
+    # the foot's reach only where the runner is truly side-on: obliquely, the reach mixes with
+    # the foot's travel toward the camera
+    span = _stepping(track, fps, settings)
+    gait = analyse_gait(_within(track.keypoints, span), fps, sideways, settings,
+                        facing=facing_direction(track.keypoints, side), flight_mask=sideways)
+    clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
     activity = classify_activity(gait, len(track) / fps, settings, clock, jitter)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"

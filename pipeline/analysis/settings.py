@@ -210,6 +210,16 @@ class AnalysisSettings(Section):
         unit="leg lengths",
         gt=0.0,
     )
+    still_speed_fraction: float = setting(
+        0.25,
+        "The gait is read only over the longest bout in which the legs move: the faster ankle's speed "
+        "relative to the hips (1-s rolling median) at least this fraction of the person's own typical "
+        "(90th percentile) stepping speed. A sprinter's seconds in the blocks or a spectator standing "
+        "before jogging off are left out; relative, so slow motion is judged alike.",
+        unit="fraction",
+        gt=0.0,
+        lt=1.0,
+    )
     min_flight_fraction: float = setting(
         0.04,
         "Fraction of the time with both feet off the ground above which the gait has flight.",

@@ -160,3 +160,44 @@ def clean_track(
         settings.lowpass_max_nyquist_fraction,
     )
     return track.replace(smooth.reshape(repaired.shape)), swapped
+
+
+def stepping_span(
+    keypoints: np.ndarray, leg_px: np.ndarray, fps: float, still_fraction: float, stride_frames: float
+) -> tuple[int, int]:
+    """[start, stop) rows of the longest bout in which the legs move: a sprinter's seconds in
+    the blocks, or a spectator standing before jogging off, are not part of the gait.
+
+    The legs are still when the faster ankle's speed relative to the mid-hip (a rolling median
+    over one second or one stride, ``stride_frames``, whichever is longer) is under
+    ``still_fraction`` of the track's own typical stepping speed (its 90th percentile). The
+    threshold is relative, so slow-motion footage, where every speed is k times lower, is judged
+    the same way. Pauses under half that window do not end a bout. The whole track when no bout
+    is found or the bout covers 80 % of it.
+
+    Args:
+        keypoints: (T, K, 2) cleaned pixels; leg_px: (T,) leg length in pixels per frame.
+    """
+    from pipeline.analysis.geometry import ANKLES, HIPS, nanmean_points
+    from pipeline.analysis.view import rolling_median
+
+    whole = (0, len(keypoints))
+    if len(keypoints) < 3:
+        return whole
+    relative = keypoints[:, list(ANKLES)] - nanmean_points(keypoints, HIPS)[:, None, :]
+    speed = np.linalg.norm(np.diff(relative, axis=0), axis=2) * fps / leg_px[1:, None]
+    with np.errstate(invalid="ignore"):
+        fastest = np.fmax(speed[:, 0], speed[:, 1])
+    window = max(fps, stride_frames if np.isfinite(stride_frames) else 0.0)  # a stride at least
+    smooth = rolling_median(np.concatenate([[np.nan], fastest]), 2 * int(round(window / 2)) + 1)
+    if not np.isfinite(smooth).any():
+        return whole
+    threshold = still_fraction * np.nanpercentile(smooth, 90)
+    with np.errstate(invalid="ignore"):
+        still = smooth < threshold  # unseen ankles are not still legs
+    moving = np.isfinite(fill_short_gaps(np.where(still, np.nan, 1.0), int(round(window / 2))))
+    runs = nan_runs(moving)  # runs of moving frames
+    if not runs:
+        return whole
+    start, stop = max(runs, key=lambda r: r[1] - r[0])
+    return whole if stop - start >= 0.8 * len(keypoints) else (start, stop)
