@@ -19,7 +19,7 @@ from pipeline.schemas import DETECTIONS
 KP = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 #: Camera yaw per view: image x = cos(yaw) * forward + sin(yaw) * left.
 VIEW_YAW = {"side_right": 0.0, "side_left": 180.0, "front": 90.0, "back": -90.0, "oblique": 45.0,
-            "front_turned_35": 55.0}
+            "front_turned_35": 55.0, "oblique_30": 30.0}
 LEG_SWAP = [
     (KP["left_hip"], KP["right_hip"]),
     (KP["left_knee"], KP["right_knee"]),

@@ -226,3 +226,18 @@ def test_every_fault_has_a_sourced_plausible_range_holding_its_thresholds(name: 
     for threshold in (spec.low, spec.high):
         if threshold:
             assert low < getattr(settings, threshold) < high
+
+
+def test_an_oblique_runner_is_measured_in_her_sagittal_plane() -> None:
+    """Seen 30 deg off the side, horizontal distances shrink by cos 30 deg: de-projected, the lean
+    and the overstride read as from the side (uncorrected they would be 10.4 deg and 0.22)."""
+    analysis, _ = analyse_spec(RunnerSpec(view="oblique_30", trunk_lean_deg=12.0, overstride=0.25))
+    assert analysis.runners.column("view").to_pylist() == ["oblique"]
+    assert deviation(analysis, "trunk_lean")["value"] == pytest.approx(12.0, abs=1.0)
+    assert deviation(analysis, "overstride")["value"] == pytest.approx(0.25, abs=0.02)
+    assert deviation(analysis, "elbow_angle")["value"] == pytest.approx(90.0, abs=3.0)
+
+
+def test_a_runner_seen_from_45_deg_or_more_gets_no_side_view_verdicts() -> None:
+    analysis, _ = analyse_spec(RunnerSpec(view="front_turned_35", trunk_lean_deg=12.0))
+    assert deviation(analysis, "trunk_lean")["reason"] == "view"

@@ -107,3 +107,21 @@ def test_track_series_validation_names_the_field() -> None:
             np.zeros((3, 4)),
             np.ones(3, bool),
         )
+
+
+def test_the_gait_is_read_where_the_legs_move() -> None:
+    """2 s still in the blocks, then 2 s of running at 3 steps/s: the bout starts at the start."""
+    from pipeline.analysis.geometry import ANKLES, HIPS
+    from pipeline.analysis.signals import stepping_span
+
+    fps, t = 30.0, np.arange(120) / 30.0
+    kp = np.zeros((120, 17, 2))
+    kp[:, list(HIPS), 1] = 100.0
+    swing = np.where(t >= 2.0, 40.0 * np.sin(2 * np.pi * 1.5 * (t - 2.0)), 0.0)
+    kp[:, ANKLES[0], 0], kp[:, ANKLES[1], 0] = swing, -swing
+    kp[:, list(ANKLES), 1] = 200.0
+    kp += np.random.default_rng(0).normal(0, 0.3, kp.shape)  # a still body's jitter
+    start, stop = stepping_span(kp, np.full(120, 100.0), fps, 0.25, 20.0)
+    assert abs(start - 60) <= 8 and stop == 120
+    steady = stepping_span(kp[60:], np.full(60, 100.0), fps, 0.25, 20.0)
+    assert steady == (0, 60)  # running all along: the whole track
