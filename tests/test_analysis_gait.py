@@ -249,3 +249,12 @@ def test_keypoint_jitter_reads_the_noise_in_leg_lengths() -> None:
     for noise in (0.5, 2.0, 4.0):
         track = tracks_from_table(build_table(RunnerSpec(scale_px_per_m=55.0, noise_px=noise, seed=2)))[0]
         assert keypoint_jitter(track, 50.0) == pytest.approx(noise / 50.0, rel=0.15)
+
+
+def test_feet_alternate_within_a_run_of_steps() -> None:
+    from pipeline.analysis.gait import LEFT, RIGHT, alternate_feet
+
+    rows = np.array([0.0, 10, 20, 30, 40, 100, 110, 120])  # a gap after 40: a new run
+    votes = np.array([True, False, False, False, True, False, True, True])  # one swap at 20
+    feet = alternate_feet(votes, rows, period=20.0)
+    assert feet.tolist() == [LEFT, RIGHT, LEFT, RIGHT, LEFT, RIGHT, LEFT, RIGHT]

@@ -506,15 +506,11 @@ def moving_mean(values: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def stance_feet(heights: np.ndarray, rows: np.ndarray, period: float) -> np.ndarray:
-    """(N,) foot on the ground at each of N step rows: the lower ankle, made to alternate.
-
-    Ankle heights from the front or back are noisy, so each run of consecutive steps (no gap
-    over 0.75 stride periods) takes the alternating left/right sequence that agrees with the
-    lower ankle at most of its steps.
-    """
-    index = np.clip(np.round(rows).astype(np.int64), 0, max(len(heights) - 1, 0))
-    left_lower = np.nan_to_num(heights[index, LEFT] - heights[index, RIGHT], nan=0.0) < 0
+def alternate_feet(left_votes: np.ndarray, rows: np.ndarray, period: float) -> np.ndarray:
+    """(N,) foot of each of N sorted step rows, made to alternate: running lands on each foot in
+    turn, so each run of consecutive steps (no gap over 0.75 stride periods) takes the
+    alternating left/right sequence that agrees with most of its (N,) bool ``left_votes``.
+    A pose model's left/right swaps then cannot make a same-foot repeat."""
     feet = np.zeros(len(rows), np.int8)
     gap = 0.75 * period if np.isfinite(period) else np.inf
     breaks = np.flatnonzero(np.diff(rows) > gap) + 1
@@ -522,10 +518,17 @@ def stance_feet(heights: np.ndarray, rows: np.ndarray, period: float) -> np.ndar
         if not len(run):
             continue
         parity = np.arange(len(run)) % 2
-        votes = left_lower[run]
+        votes = left_votes[run]
         start_left = np.sum(votes == (parity == 0)) >= np.sum(votes == (parity == 1))
         feet[run] = np.where((parity == 0) == start_left, LEFT, RIGHT)
     return feet
+
+
+def stance_feet(heights: np.ndarray, rows: np.ndarray, period: float) -> np.ndarray:
+    """(N,) foot on the ground at each of N step rows: the lower ankle, made to alternate."""
+    index = np.clip(np.round(rows).astype(np.int64), 0, max(len(heights) - 1, 0))
+    left_lower = np.nan_to_num(heights[index, LEFT] - heights[index, RIGHT], nan=0.0) < 0
+    return alternate_feet(left_lower, rows, period)
 
 
 def analyse_gait(
@@ -581,6 +584,7 @@ def analyse_gait(
             rows, feet = foot_rows, foot_feet
         else:
             period = height_period
+    feet = alternate_feet(feet == LEFT, rows, period)
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
     times = rows / fps
     strides = _stride_rows(index, period)
