@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from pipeline.analysis.faults import Deviation, RunnerContext, contact_geometry, measure_faults
 from pipeline.analysis.gait import FOOT_NAMES, analyse_gait, leg_scale, spectral_period
 from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS
-from pipeline.analysis.gravity import gravity_clock
+from pipeline.analysis.gravity import GravityClock, gravity_clock
 from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.running import Activity, classify_activity, moves_in_real_time, not_slow_motion
 from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
@@ -78,6 +78,7 @@ class RunnerAnalysis:
     activity: Activity
     swaps_repaired: int
     deviations: list[Deviation]
+    clock: GravityClock = GravityClock.unmeasured()
 
 
 def keypoint_jitter(raw: TrackSeries, leg_px: float) -> float:
@@ -130,7 +131,7 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch)
     return RunnerAnalysis(
-        raw, context, activity, int(swapped.sum()), measure_faults(context, settings)
+        raw, context, activity, int(swapped.sum()), measure_faults(context, settings), clock
     )
 
 
@@ -212,8 +213,7 @@ def _analyse(
         settings,
     )
     sources = _sources(stitched.id_map)
-    factors = [r.activity.slow_motion_factor for r in results if r.activity.slow_motion_suspected]
-    finite = [f for f in factors if math.isfinite(f)]
+    slowed = [r for r in results if r.activity.slow_motion_suspected]
     return VideoAnalysis(
         runners=build_table(
             [_runner_row(video_id, r, fps_used, sources) for r in results], RUNNERS
@@ -231,10 +231,22 @@ def _analyse(
         ),
         id_map=MappingProxyType(dict(stitched.id_map)),
         tracks_merged=stitched.merged,
-        slow_motion_suspected=bool(factors),
-        slow_motion_factor=float(np.median(finite)) if finite else float("nan"),
+        slow_motion_suspected=bool(slowed),
+        slow_motion_factor=video_slow_motion_factor([r.clock for r in slowed if math.isfinite(r.clock.factor)]),
         capture_fps=fps_used,
     )
+
+
+def video_slow_motion_factor(clocks: list[GravityClock]) -> float:
+    """The clip's slow-down factor from its slowed runners' clocks: their factors weighed by
+    the inverse square of each one's relative spread (interquartile range over the crests), so
+    a large, steady runner outweighs a tiny, jittery one. NaN without a clock."""
+    if not clocks:
+        return float("nan")
+    factors = np.array([c.factor for c in clocks])
+    spread = np.array([max(c.high - c.low, 1e-3 * c.factor) / c.factor if np.isfinite(c.high - c.low) else 1.0
+                       for c in clocks])
+    return float(np.average(factors, weights=1.0 / spread**2))
 
 
 def _sources(id_map: Mapping[int, int]) -> dict[int, list[int]]:
