@@ -46,7 +46,8 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
         if d["flagged"]:
             label = FAULT_LABELS.get(d["deviation"], d["deviation"])
             share = f" ({d['fraction_flagged']:.0%} of strides)" if d["fraction_flagged"] is not None else ""
-            flagged.setdefault(key, []).append(f"{label} {d['value']:.3g} {d['unit']}{share}")
+            interval = f" [{d['value_low']:.3g}-{d['value_high']:.3g}]" if d.get("value_low") is not None else ""
+            flagged.setdefault(key, []).append(f"{label} {d['value']:.3g}{interval} {d['unit']}{share}")
         elif d["flagged"] is None:
             unmeasured[key] = unmeasured.get(key, 0) + 1
     rows = [

@@ -23,6 +23,8 @@ class Fault:
     fraction_flagged: float | None  # fraction of measured strides beyond the threshold, 0..1
     strides_measured: int
     reason: str | None
+    value_low: float | None = None  # 90 % interval of value
+    value_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def _fault(row: dict) -> Fault:
         name=row["deviation"], label=FAULT_LABELS.get(row["deviation"], row["deviation"]), value=row["value"],
         unit=row["unit"], flagged=row["flagged"], fraction_flagged=row["fraction_flagged"],
         strides_measured=row["strides_measured"], reason=row["reason"],
+        value_low=row.get("value_low"), value_high=row.get("value_high"),
     )
 
 

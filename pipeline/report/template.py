@@ -59,15 +59,16 @@ video { max-width: 100%; background: #000; } .clips video { max-height: 360px; }
 <h3>Runner {{ p.track_id }}</h3>
 {% if p.thumbnail %}<img class="thumb" src="{{ p.thumbnail }}" alt="runner {{ p.track_id }}">{% endif %}
 <table>
-<tr><th>fault</th><th>value</th><th>flagged</th><th>strides flagged</th><th>strides measured</th><th>note</th></tr>
+<tr><th>fault</th><th>value</th><th>90% interval</th><th>flagged</th><th>strides flagged</th><th>strides measured</th><th>note</th></tr>
 {% for f in p.faults %}
 <tr><td>{{ f.label }}</td>
 <td class="num">{{ ("%.3g"|format(f.value) ~ " " ~ f.unit) if f.value is not none else "–" }}</td>
+<td class="num">{{ ("%.3g–%.3g"|format(f.value_low, f.value_high)) if f.value_low is not none else "–" }}</td>
 <td>{% if f.flagged %}<span class="flag">yes</span>{% elif f.flagged is none %}<span class="muted">–</span>
 {%- else %}no{% endif %}</td>
 <td class="num">{{ "%.0f%%"|format(100 * f.fraction_flagged) if f.fraction_flagged is not none else "–" }}</td>
 <td class="num">{{ f.strides_measured }}</td><td class="muted">{{ f.reason or "" }}</td></tr>
-{% else %}<tr><td colspan="6" class="muted">No faults measured.</td></tr>
+{% else %}<tr><td colspan="7" class="muted">No faults measured.</td></tr>
 {% endfor %}
 </table>
 {% for chart in p.charts %}{{ chart }}{% endfor %}
