@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipeline.checkpoints import checkpoint
 from pipeline.sink import dataset_file, write_table_atomic
 
 #: Per-video data datasets, moved into place before the ``videos/`` row that commits them.
@@ -123,15 +124,16 @@ def commit_video(out_dir: str | Path, video_id: str, row: pa.Table) -> None:
     for name in DATA_DATASETS:
         source, target = dataset_file(stage, name, video_id), dataset_file(out, name, video_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_file():
+        if source.is_file():  # every processed video stages all four; files already in place stay
             os.replace(source, target)
-        else:
-            target.unlink(missing_ok=True)
+        if name == "detections":
+            checkpoint("commit")
     clips = out / "clips" / video_id
     shutil.rmtree(clips, ignore_errors=True)
     if (stage / "clips" / video_id).is_dir():
         clips.parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage / "clips" / video_id, clips)
+    checkpoint("row")
     try:
         write_table_atomic(row, dataset_file(out, "videos", video_id))
     except OSError:

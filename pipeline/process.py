@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from pipeline.analysis import VideoAnalysis, analyse_detections
 from pipeline.appearance import describe
+from pipeline.checkpoints import checkpoint
 from pipeline.config import Settings
 from pipeline.incremental import remove_outputs, run_key
 from pipeline.outputs import (
@@ -149,6 +150,8 @@ def track_video(
             frames_per_track.update(poses.track_id.tolist())
             frames += 1
             last_index = frame.index
+            if frames == 1:
+                checkpoint("inference")
             if buffer.rows >= _FLUSH_ROWS:
                 raw.write(buffer.take())
             if progress:
