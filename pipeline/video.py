@@ -162,12 +162,9 @@ def probe_video(path: str | Path) -> VideoInfo:
     try:
         stream = container.streams.video[0]
         fps = _stream_fps(stream)
-        try:
-            first = next(container.decode(stream))
-        except (StopIteration, av.error.FFmpegError) as exc:
-            if is_transient(exc):
-                raise
-            raise VideoError(f"{Path(path).name}: no frame could be decoded.") from exc
+        first = next((f for f in _decoded(container, stream) if not isinstance(f, BaseException)), None)
+        if first is None:
+            raise VideoError(f"{Path(path).name}: no frame could be decoded.")
         rotation = int(round(getattr(first, "rotation", 0) or 0))
         width, height = first.width, first.height
         if round(rotation / 90) % 2:
