@@ -211,6 +211,7 @@ def _run_flow(args: argparse.Namespace, settings: Settings) -> Any:
         try:
             return annotate_footage(args.sources, args.out, settings, force=args.force, return_state=True)
         except RuntimeError as exc:
+            _stop_embedded_servers()
             if "ephemeral Prefect API server" in str(exc) and attempt == 1:
                 print("formwatch: the embedded Prefect server did not start in time; trying once more",
                       file=sys.stderr)
@@ -219,6 +220,14 @@ def _run_flow(args: argparse.Namespace, settings: Settings) -> Any:
                 raise PrefectUnavailable(_prefect_sentence(str(exc))) from None
             raise
     raise AssertionError("unreachable")
+
+
+def _stop_embedded_servers() -> None:
+    """Stop the embedded servers whose start timed out: Prefect leaves their processes running."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    for server in list(SubprocessASGIServer._instances.values()):
+        server.stop()
 
 
 def _prefect_sentence(error: str) -> str:
