@@ -38,6 +38,7 @@ from pipeline.outputs import (
     OutputLock,
     check_output_folder,
     clean_leftovers,
+    disk_error_sentence,
 )
 from pipeline.pose_model import resolve_weights
 from pipeline.process import failed_row, process_video, write_video_row
@@ -178,7 +179,13 @@ def _row_of(state: Any, path: str, out_dir: str, weights_path: str) -> dict[str,
     if state.is_completed():
         return state.result()
     message = f"unexpected error while processing: {state.message or state.name}"
-    return write_video_row(failed_row(path, message, Path(weights_path).name), out_dir)
+    try:
+        return write_video_row(failed_row(path, message, Path(weights_path).name), out_dir)
+    except OSError as exc:
+        disk = disk_error_sentence(exc, out_dir)
+        if not disk:
+            raise
+        return {"path": path, "status": "failed", "error": disk, "output_error": disk}
 
 
 @contextlib.contextmanager

@@ -282,7 +282,7 @@ def process_video(
         row.update(status="failed", error=_sentence(exc, path))
         if row["video_id"] is None:  # unreadable file: fall back to an id of its path
             row["video_id"] = path_id(path)
-    row = write_video_row(row, out_dir, started)
+    row = _commit(row, out_dir, started)
     for old in supersedes:
         if old != row["video_id"]:
             remove_outputs(out_dir, old)
@@ -321,6 +321,18 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
     )
     if stats.read_to_end and start_s == 0.0:
         row["duration_s"] = (stats.frames + damage.frames_lost) / info.fps
+
+
+def _commit(row: dict[str, Any], out_dir: Path, started: float) -> dict[str, Any]:
+    """Write the row (committing the staged files); a full or read-only disk raises OutputDiskError."""
+    try:
+        return write_video_row(row, out_dir, started)
+    except OSError as exc:
+        disk = disk_error_sentence(exc, out_dir)
+        if not disk:
+            raise
+        _record_disk_failure(row, disk, out_dir, started)
+        raise OutputDiskError(disk) from None
 
 
 def _damage_sentence(path: Path, damage: DecodeDamage, frames: int) -> str | None:

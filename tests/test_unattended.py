@@ -36,6 +36,18 @@ def assert_no_traceback(done: subprocess.CompletedProcess) -> None:
         assert "Traceback" not in stream, stream[-3000:]
 
 
+def without_capture_noise(err: str) -> str:
+    """stderr captured in-process, less the '--- Logging error ---' reports of Prefect's console handler
+    writing to an earlier test's closed capture (pytest's artefact, not FormWatch's output)."""
+    kept, skipping = [], False
+    for line in err.splitlines():
+        skipping = skipping or line == "--- Logging error ---"
+        if not skipping:
+            kept.append(line)
+        skipping = skipping and not line.startswith("Arguments:")
+    return "\n".join(kept)
+
+
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "small.yaml"
@@ -180,7 +192,7 @@ def test_a_full_disk_stops_the_run_keeps_finished_videos_and_leaves_nothing_half
 
     monkeypatch.setattr(pipeline.process, "analyse_video", disk_fills_up)
     status = main(["run", str(folder), "--out", str(out), "--config", str(config), "--weights", str(weights)])
-    err = capsys.readouterr().err
+    err = without_capture_noise(capsys.readouterr().err)
     assert status == ExitStatus.ENVIRONMENT and "Traceback" not in err
     assert "formwatch: error: No space left on the output disk" in err and "could not be read" not in err
     rows = {Path(r["path"]).name: r for r in ds.dataset(out / "videos").to_table().to_pylist()}
@@ -297,3 +309,37 @@ def test_waiting_for_a_slot_says_for_whom_and_how_long(tmp_path: Path):
     assert said[0].startswith("Waiting for an inference slot of formwatch-inference-")
     assert f"all taken by process {holder.pid} on " in said[0] and "0 s so far" in said[0]
     assert said[-1].startswith("Inference slot taken after waiting")
+
+
+def test_a_disk_too_full_for_the_videos_row_keeps_nothing_of_that_video(
+        tmp_path: Path, weights: Path, config: Path, prefect_harness, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture):
+    import pipeline.outputs
+    import pipeline.process
+
+    out = tmp_path / "out"
+    clip = good(tmp_path / "a.mp4", frames=3)
+    real = pipeline.outputs.write_table_atomic
+
+    def full_for_rows(table, path):
+        if path.parent.name == "videos":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(table, path)
+
+    monkeypatch.setattr(pipeline.outputs, "write_table_atomic", full_for_rows)
+    monkeypatch.setattr(pipeline.process, "write_table_atomic", full_for_rows)
+    status = main(["run", str(clip), "--out", str(out), "--config", str(config), "--weights", str(weights)])
+    err = without_capture_noise(capsys.readouterr().err)
+    assert status == ExitStatus.ENVIRONMENT and "formwatch: error: No space left on the output disk" in err
+    assert "Traceback" not in err
+    assert [p for p in out.rglob("*.parquet")] == [] and not (out / ".staging").exists()
+
+
+def test_run_help_lists_the_exit_statuses(capsys: pytest.CaptureFixture):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    for line in ("0  every video is ok", "1  some videos failed or are partial", "2  usage or settings error",
+                 "3  every video this run processed failed", "4  environment error", "5  the output folder is in use"):
+        assert line in text, line
+    assert "--if-busy {exit,wait}" in text
