@@ -162,8 +162,11 @@ def clean_leftovers(out_dir: str | Path, committed: set[str]) -> list[str]:
     if (out / STAGING).exists():
         shutil.rmtree(out / STAGING, ignore_errors=True)
         removed.append(f"staging folder {STAGING}/")
-    for folder in (out, *(out / name for name in (*DATA_DATASETS, "videos"))):
-        for leftover in [*folder.glob(".*.tmp"), *folder.glob("*.raw"), *folder.glob(".formwatch-probe-*")]:
+    # Only FormWatch's own names: the output folder may hold other files of the user's.
+    patterns = [(out, ".report.html.*.tmp"), (out, ".formwatch-probe-*"), (out / "detections", "*.raw"),
+                *((out / name, ".*.tmp") for name in (*DATA_DATASETS, "videos"))]
+    for folder, pattern in patterns:
+        for leftover in folder.glob(pattern):
             leftover.unlink(missing_ok=True)
             removed.append(str(leftover.relative_to(out)))
     for name in DATA_DATASETS:
