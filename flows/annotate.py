@@ -193,8 +193,8 @@ def _api_shared_with_workers() -> Iterator[None]:
     """Make processes spawned from here (pool or Dask workers) report to this run's API.
 
     Without a server (PREFECT_API_URL unset) Prefect serves the API from a temporary local
-    server; a spawned process would otherwise start its own and keep its task runs, and
-    its concurrency slots, apart from this run's. Set in the environment for spawned
+    server; a spawned process would otherwise start its own and keep its task runs apart
+    from this run's. Set in the environment for spawned
     processes and in the settings that Prefect sends along with each task.
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
