@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from analysis_builders import VIEW_YAW, RunnerSpec, build_runner
+from analysis_builders import VIEW_YAW, RunnerSpec, build_runner, build_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,16 +96,19 @@ def test_any_yaml_file_loads_or_is_refused_with_a_sentence(tmp_path_factory, tex
         assert str(error).strip() and "settings.yaml" in str(error) or str(error).startswith("Invalid configuration")
 
 
-people = st.builds(
-    RunnerSpec,
+person = dict(
     fps=st.sampled_from([25.0, 29.97, 60.0]),
     cadence_spm=st.floats(60.0, 220.0),
     duration_s=st.floats(0.3, 3.0),
     view=st.sampled_from(sorted(VIEW_YAW)),
     gait=st.sampled_from(["run", "walk", "stand"]),
-    noise_px=st.floats(0.0, 8.0),
+    noise_px=st.floats(0.0, 30.0),
     seed=st.integers(0, 1000),
+    travel=st.booleans(),
+    first_frame=st.integers(0, 60),
 )
+people = st.builds(RunnerSpec, track_id=st.just(1), **person)
+others = st.builds(RunnerSpec, track_id=st.just(2), **person)
 
 
 def _knock_out(table: pa.Table, fraction: float, seed: int) -> pa.Table:
@@ -126,11 +129,15 @@ def _nan_columns(table: pa.Table) -> list[str]:
             and pc.any(pc.is_nan(table.column(f.name))).as_py()]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(people, st.floats(0.0, 1.0), st.integers(0, 10**6))
-def test_analysis_of_damaged_keypoints_never_crashes_and_gives_reasons_not_nan(spec, fraction, seed):
-    table = _knock_out(build_runner(spec)[0], fraction, seed)
-    result = analyse_detections(table, spec.fps, 1280, 720, AnalysisSettings())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(people, st.one_of(st.none(), others), st.floats(0.0, 1.0), st.floats(0.0, 0.9), st.integers(0, 10**6),
+       st.sampled_from([(1280, 720), (320, 240)]))
+def test_analysis_of_damaged_keypoints_never_crashes_and_gives_reasons_not_nan(spec, other, fraction, drop, seed,
+                                                                              size):
+    """Keypoints knocked out at random, whole detections dropped, a second person or not."""
+    table = _knock_out(build_table(spec, *([other] if other else [])), fraction, seed)
+    table = table.filter(pa.array(np.random.default_rng(seed).random(table.num_rows) >= drop))
+    result = analyse_detections(table, spec.fps, size[0], size[1], AnalysisSettings())
     for name in ("runners", "contacts", "deviations"):
         assert _nan_columns(getattr(result, name)) == [], name
     for row in result.deviations.to_pylist():
