@@ -343,3 +343,14 @@ def test_run_help_lists_the_exit_statuses(capsys: pytest.CaptureFixture):
                  "3  every video this run processed failed", "4  environment error", "5  the output folder is in use"):
         assert line in text, line
     assert "--if-busy {exit,wait}" in text
+
+
+def test_an_unreachable_prefect_server_is_exit_4_with_what_to_do(tmp_path: Path, weights: Path):
+    clip = good(tmp_path / "a.mp4")
+    done = formwatch("run", str(clip), "--out", str(tmp_path / "out"), home=tmp_path / "home",
+                     FORMWATCH_WEIGHTS=str(weights), PREFECT_API_URL="http://127.0.0.1:9/api")
+    assert done.returncode == ExitStatus.ENVIRONMENT
+    assert_no_traceback(done)
+    assert done.stderr.strip().splitlines()[-1] == ("formwatch: error: The Prefect server at http://127.0.0.1:9/api "
+                                                    "cannot be reached: start it, or unset PREFECT_API_URL to use "
+                                                    "the embedded one.")
