@@ -67,8 +67,10 @@ def find_videos_task(sources: list[str], extensions: tuple[str, ...]) -> list[st
 @task(name="clean-output-folder", cache_policy=NO_CACHE)
 def clean_leftovers_task(out_dir: str) -> list[str]:
     """Remove what an interrupted run left in ``out_dir`` (call it holding the folder lock)."""
-    committed = {vid for vid, row in read_video_rows(out_dir).items() if row["status"] in COMMITTED_STATUSES}
-    removed = clean_leftovers(out_dir, committed)
+    rows = read_video_rows(out_dir)
+    committed = {vid for vid, row in rows.items() if row["status"] in COMMITTED_STATUSES}
+    unread = {p.stem for p in (Path(out_dir) / "videos").glob("*.parquet")} - rows.keys()
+    removed = clean_leftovers(out_dir, committed | unread)  # a row that could not be read keeps its files
     if removed:
         get_run_logger().warning("Removed %d leftovers of an interrupted run from %s: %s", len(removed), out_dir,
                                  ", ".join(removed[:10]) + (" ..." if len(removed) > 10 else ""))
