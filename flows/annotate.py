@@ -16,6 +16,7 @@ import contextlib
 import functools
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,16 +26,26 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.states import Failed, State
 
 from flows.runners import inference_slot, make_task_runner
 from pipeline.config import WEIGHTS_ENV, Settings
-from pipeline.incremental import PlannedVideo, plan_videos, run_key
+from pipeline.incremental import PlannedVideo, plan_videos, read_video_rows, run_key
+from pipeline.outputs import (
+    COMMITTED_STATUSES,
+    OutputBusyError,
+    OutputError,
+    OutputLock,
+    check_output_folder,
+    clean_leftovers,
+    disk_error_sentence,
+)
 from pipeline.pose_model import resolve_weights
 from pipeline.process import failed_row, process_video, write_video_row
 from pipeline.progress import current_reporter
 from pipeline.sink import dataset_file
 from pipeline.stats import run_markdown, run_table, summary_markdown
-from pipeline.video import find_videos, is_transient
+from pipeline.video import discover_videos, is_transient
 
 #: The per-video deployment that `formwatch deploy` registers beside the nightly one.
 VIDEO_DEPLOYMENT = "process-one-video/formwatch-video"
@@ -47,7 +58,23 @@ def resolve_weights_task(weights: str) -> str:
 
 @task(name="find-videos", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def find_videos_task(sources: list[str], extensions: tuple[str, ...]) -> list[str]:
-    return [str(p) for p in find_videos(sources, extensions)]
+    found = discover_videos(sources, extensions)
+    for path, reason in found.passed_over:
+        get_run_logger().warning("%s: not processed: %s", path, reason)
+    return [str(p) for p in found.videos]
+
+
+@task(name="clean-output-folder", cache_policy=NO_CACHE)
+def clean_leftovers_task(out_dir: str) -> list[str]:
+    """Remove what an interrupted run left in ``out_dir`` (call it holding the folder lock)."""
+    rows = read_video_rows(out_dir)
+    committed = {vid for vid, row in rows.items() if row["status"] in COMMITTED_STATUSES}
+    unread = {p.stem for p in (Path(out_dir) / "videos").glob("*.parquet")} - rows.keys()
+    removed = clean_leftovers(out_dir, committed | unread)  # a row that could not be read keeps its files
+    if removed:
+        get_run_logger().warning("Removed %d leftovers of an interrupted run from %s: %s", len(removed), out_dir,
+                                 ", ".join(removed[:10]) + (" ..." if len(removed) > 10 else ""))
+    return removed
 
 
 @task(name="plan-videos", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
@@ -76,18 +103,23 @@ def process_video_task(path: str, settings: Settings, out_dir: str, weights_path
     reporter = current_reporter()
     reporter.start_video(Path(path).name, 0)
     slot = functools.partial(inference_slot, settings.orchestration.inference_slots)
+    logger = get_run_logger()
     try:
         row = process_video(path, settings, out_dir, Path(weights_path), progress=reporter.advance_video,
                             video_id=video_id, supersedes=tuple(supersedes), inference_slot=slot)
+    except OutputError as exc:  # the flow stops the run with this sentence; no traceback in the log
+        logger.error("%s: %s", Path(path).name, exc)
+        return {"path": path, "status": "failed", "error": str(exc), "output_error": str(exc)}
     finally:
         reporter.finish_video()
-    logger = get_run_logger()
-    if row["status"] == "ok":
-        logger.info("%s: %d frames at %.3f fps, %d tracks, %d runners in %.1f s",
-                    Path(path).name, row["frames"], row["fps"], row["tracks"], row["runners"],
-                    row["processing_s"])
-    else:
+    if row["status"] == "failed":
         logger.warning("%s failed: %s", Path(path).name, row["error"])
+        return row
+    logger.info("%s: %d frames at %.3f fps, %d tracks, %d runners in %.1f s (%.1f s waiting for an inference slot)",
+                Path(path).name, row["frames"], row["fps"], row["tracks"], row["runners"], row["processing_s"],
+                row["slot_wait_s"] or 0.0)
+    if row["status"] == "partial":
+        logger.warning("%s is partial: %s", Path(path).name, row["error"])
     return row
 
 
@@ -104,7 +136,7 @@ def publish_artifacts_task(out_dir: str, rows: list[dict[str, Any]], skipped: li
     """The run's summary, a table of every person and fault, and a page of clips, in the Prefect UI."""
     create_markdown_artifact(key="formwatch-summary", markdown=summary_markdown(out_dir, rows, skipped),
                              description="Videos processed, skipped and failed by this run; runners found")
-    ok = sum(r["status"] == "ok" for r in rows)
+    ok = sum(r["status"] in COMMITTED_STATUSES for r in rows)
     create_table_artifact(key="formwatch-runners", table=run_table(out_dir, rows),
                           description=f"People in the {ok} videos processed by this run; "
                           "form verdicts for runners only.")
@@ -149,7 +181,13 @@ def _row_of(state: Any, path: str, out_dir: str, weights_path: str) -> dict[str,
     if state.is_completed():
         return state.result()
     message = f"unexpected error while processing: {state.message or state.name}"
-    return write_video_row(failed_row(path, message, Path(weights_path).name), out_dir)
+    try:
+        return write_video_row(failed_row(path, message, Path(weights_path).name), out_dir)
+    except OSError as exc:
+        disk = disk_error_sentence(exc, out_dir)
+        if not disk:
+            raise
+        return {"path": path, "status": "failed", "error": disk, "output_error": disk}
 
 
 @contextlib.contextmanager
@@ -157,8 +195,8 @@ def _api_shared_with_workers() -> Iterator[None]:
     """Make processes spawned from here (pool or Dask workers) report to this run's API.
 
     Without a server (PREFECT_API_URL unset) Prefect serves the API from a temporary local
-    server; a spawned process would otherwise start its own and keep its task runs, and
-    its concurrency slots, apart from this run's. Set in the environment for spawned
+    server; a spawned process would otherwise start its own and keep its task runs apart
+    from this run's. Set in the environment for spawned
     processes and in the settings that Prefect sends along with each task.
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -234,15 +272,32 @@ def _process_as_child_flows(todo: list[PlannedVideo], settings: Settings, out_di
 
 @flow(name="annotate_footage", flow_run_name=_run_name, validate_parameters=True)
 def annotate_footage(sources: list[str], out_dir: str = "output", settings: Settings | None = None,
-                     force: bool = False) -> dict[str, Any]:
+                     force: bool = False) -> dict[str, Any] | State:
     """Detect, track and analyse every new or changed video under ``sources``; write to ``out_dir``.
 
     Videos whose earlier results match their content, the settings, the weights and the
     analysis version are skipped unless ``force``. Returns counts (found, processed, ok,
-    skipped, failed) and the ``videos/`` rows of the processed videos.
+    partial, skipped, failed) and the ``videos/`` rows of the processed videos. When the
+    output folder cannot be used (in use by another run, full, read-only) the run ends
+    in a Failed state whose message is the sentence and whose data says ``error_kind``.
     """
     settings = settings or Settings()
+    logger = get_run_logger()
+    try:
+        check_output_folder(out_dir)
+        wait = settings.orchestration.if_output_busy == "wait"
+        with OutputLock(out_dir, wait=wait, log=logger.warning):
+            return _annotate(sources, out_dir, settings, force)
+    except OutputError as exc:
+        logger.error("%s", exc)
+        kind = "busy" if isinstance(exc, OutputBusyError) else "environment"
+        return Failed(message=str(exc), data={"error": str(exc), "error_kind": kind, "out_dir": out_dir})
+
+
+def _annotate(sources: list[str], out_dir: str, settings: Settings, force: bool) -> dict[str, Any]:
+    """The run itself, holding the output folder: clean up, plan, process, report."""
     weights_path = resolve_weights_task(settings.model.weights)
+    clean_leftovers_task(out_dir)
     paths = find_videos_task(sources, settings.video.extensions)
     _name_with_count(len(paths))
     plan = plan_videos_task(paths, out_dir, settings, weights_path, force)
@@ -255,12 +310,17 @@ def annotate_footage(sources: list[str], out_dir: str = "output", settings: Sett
         rows = _process_as_child_flows(todo, settings, out_dir, weights_path)
     else:
         rows = _process_as_tasks(todo, settings, out_dir, weights_path)
+    stopped = next((r["output_error"] for r in rows if r.get("output_error")), None)
+    if stopped:
+        raise OutputError(stopped)
     report = write_report_task(out_dir) if rows else None
     publish_artifacts_task(out_dir, rows, skipped, report)
-    ok = sum(r["status"] == "ok" for r in rows)
-    get_run_logger().info("%d videos found: %d processed (%d failed), %d skipped as unchanged; results in %s",
-                          len(plan), len(rows), len(rows) - ok, len(skipped), out_dir)
-    return {"found": len(plan), "videos": len(rows), "ok": ok, "failed": len(rows) - ok, "skipped": len(skipped),
+    counts = Counter(r["status"] for r in rows)
+    get_run_logger().info("%d videos found: %d processed (%d partial, %d failed), %d skipped as unchanged; "
+                          "results in %s", len(plan), len(rows), counts["partial"], counts["failed"], len(skipped),
+                          out_dir)
+    return {"found": len(plan), "videos": len(rows), "ok": counts["ok"], "partial": counts["partial"],
+            "failed": counts["failed"], "skipped": len(skipped),
             "runners": sum(r.get("runners") or 0 for r in rows), "out_dir": out_dir, "rows": rows}
 
 

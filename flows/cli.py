@@ -7,16 +7,47 @@ import contextlib
 import os
 import signal
 import sys
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 from flows.server import FORMWATCH_HOME_ENV, ServerError
 from pipeline.config import WEIGHTS_ENV, ConfigError, Settings, describe_settings, load_settings
+from pipeline.outputs import OutputError, check_output_folder
 
 EPILOG = f"""\
 Settings come from the defaults (see `formwatch config`), then --config FILE, then
 {WEIGHTS_ENV} (a weights path), then the flags given here. Runs on Prefect's embedded
 local mode unless PREFECT_API_URL points at a Prefect server.
+"""
+
+
+class PrefectUnavailable(RuntimeError):
+    """Prefect's API (embedded or a server) cannot be reached; the message says what to do."""
+
+
+class ExitStatus(IntEnum):
+    """What `formwatch run` exits with; each non-zero status comes with one sentence on stderr."""
+
+    OK = 0  #: every video processed is ok, or up to date
+    SOME_FAILED = 1  #: some videos failed or are partial; the others are ok
+    USAGE = 2  #: a bad flag, setting, source or weights path
+    ALL_FAILED = 3  #: every video this run processed failed, or no video was found
+    ENVIRONMENT = 4  #: the output folder is unusable (a file, unwritable, disk full or read-only) or Prefect is
+    BUSY = 5  #: another live run is writing the output folder (orchestration.if_output_busy: exit)
+
+
+EXIT_EPILOG = """\
+Exit status:
+  0  every video is ok (processed now or up to date)
+  1  some videos failed or are partial (frames lost); the rest are ok
+  2  usage or settings error (bad flag, setting, source or weights)
+  3  every video this run processed failed, or no video was found
+  4  environment error: the output folder is unusable, the output disk is full or
+     read-only, or Prefect's API is unavailable
+  5  the output folder is in use by another FormWatch run (--if-busy exit)
+  130 interrupted (Ctrl-C)
+Each non-zero status prints one sentence on stderr, never a traceback.
 """
 
 
@@ -33,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the annotate_footage flow over video files and folders (searched "
         "recursively for mp4, mov, m4v, avi, mkv and webm, any letter case). Videos already processed "
         "with the same content, settings, weights and analysis version are skipped (--force redoes them).",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG + "\n" + EXIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     ).add_argument("--no-progress", action="store_true", help="no progress bars, even on a terminal")
 
     serve = commands.add_parser(
@@ -116,6 +147,9 @@ def _run_options() -> argparse.ArgumentParser:
                      "--task-runner dask (setting orchestration.dask_address)")
     run.add_argument("--inference-slots", type=int, metavar="N",
                      help="pose models run at once on a machine (setting orchestration.inference_slots)")
+    run.add_argument("--if-busy", choices=["exit", "wait"],
+                     help="when another run is writing --out: exit with status 5 (default) or wait for it "
+                     "(setting orchestration.if_output_busy)")
     return run
 
 
@@ -134,7 +168,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "tracking": {"tracker": args.tracker},
         "render": {"clips": False if args.no_clips else None, "blur_faces": args.blur_faces},
         "orchestration": {"task_runner": task_runner, "workers": args.workers, "dask_address": args.dask_address,
-                          "inference_slots": args.inference_slots},
+                          "inference_slots": args.inference_slots, "if_output_busy": args.if_busy},
     }
 
 
@@ -153,22 +187,79 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from flows.annotate import annotate_footage
+    check_output_folder(args.out)
     from pipeline.progress import ProgressReporter, RichProgressReporter, use_reporter
 
     show = sys.stderr.isatty() and not args.no_progress
     reporter = RichProgressReporter() if show else ProgressReporter()
-    with use_reporter(reporter):
-        if isinstance(reporter, RichProgressReporter):
-            with reporter:
-                summary = annotate_footage(args.sources, args.out, settings, force=args.force)
-        else:
-            summary = annotate_footage(args.sources, args.out, settings, force=args.force)
-    print(f"{summary['found']} videos found: {summary['ok']} processed, {summary['failed']} failed, "
-          f"{summary['skipped']} skipped as up to date (--force redoes them). Results: {Path(args.out).resolve()}")
+    with use_reporter(reporter), (reporter if isinstance(reporter, RichProgressReporter) else contextlib.nullcontext()):
+        state = _run_flow(args, settings)
+    result = state.result(raise_on_failure=False)
+    if state.is_failed() and isinstance(result, dict) and result.get("error"):
+        print(f"formwatch: error: {result['error']}", file=sys.stderr)
+        return ExitStatus.BUSY if result.get("error_kind") == "busy" else ExitStatus.ENVIRONMENT
+    if isinstance(result, BaseException):
+        raise result  # a bug: Prefect has logged it; let the traceback show where
+    return _report_run(args, result)
+
+
+def _run_flow(args: argparse.Namespace, settings: Settings) -> Any:
+    """The final state of the annotate_footage flow run; the embedded server's start is tried twice."""
+    from flows.annotate import annotate_footage
+
+    for attempt in (1, 2):
+        try:
+            return annotate_footage(args.sources, args.out, settings, force=args.force, return_state=True)
+        except RuntimeError as exc:
+            _stop_embedded_servers()
+            if "ephemeral Prefect API server" in str(exc) and attempt == 1:
+                print("formwatch: the embedded Prefect server did not start in time; trying once more",
+                      file=sys.stderr)
+                continue
+            if "ephemeral Prefect API server" in str(exc) or "Failed to reach API" in str(exc):
+                raise PrefectUnavailable(_prefect_sentence(str(exc))) from None
+            raise
+    raise AssertionError("unreachable")
+
+
+def _stop_embedded_servers() -> None:
+    """Stop the embedded servers whose start timed out: Prefect leaves their processes running."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    for server in list(SubprocessASGIServer._instances.values()):
+        server.stop()
+
+
+def _prefect_sentence(error: str) -> str:
+    if "ephemeral" in error:
+        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
+        return (f"Prefect's embedded server did not start within {timeout} s, twice (a loaded machine?): run again "
+                "later, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start `prefect server start` "
+                "and set PREFECT_API_URL.")
+    return (f"The Prefect server at {os.environ.get('PREFECT_API_URL')} cannot be reached: start it, or unset "
+            "PREFECT_API_URL to use the embedded one.")
+
+
+def _report_run(args: argparse.Namespace, summary: dict[str, Any]) -> int:
+    """Print the run's outcome; return its exit status."""
+    print(f"{summary['found']} videos found: {summary['ok']} processed, {summary['partial']} partial, "
+          f"{summary['failed']} failed, {summary['skipped']} skipped as up to date (--force redoes them). "
+          f"Results: {Path(args.out).resolve()}")
     if (Path(args.out) / "report.html").is_file():
         print(f"Report: {(Path(args.out) / 'report.html').resolve()}")
-    return 0 if summary["found"] else 1
+    good = summary["ok"] + summary["partial"]
+    if not summary["found"]:
+        print(f"formwatch: error: no video file found under {', '.join(args.sources)}.", file=sys.stderr)
+        return ExitStatus.ALL_FAILED
+    if summary["failed"] and not good:
+        print(f"formwatch: error: all {summary['failed']} videos processed failed (see their videos/ rows "
+              "for why).", file=sys.stderr)
+        return ExitStatus.ALL_FAILED
+    if summary["failed"] or summary["partial"]:
+        print(f"formwatch: error: of {summary['videos']} videos processed, {summary['failed']} failed and "
+              f"{summary['partial']} are partial (see their videos/ rows for why).", file=sys.stderr)
+        return ExitStatus.SOME_FAILED
+    return ExitStatus.OK
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -274,15 +365,21 @@ def main(argv: list[str] | None = None) -> int:
     # The embedded Prefect server would phone home and log an ERROR on every offline run.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # a local Dask cluster's start-up chatter
+
+    # A loaded machine can take longer than Prefect's 20 s to start its embedded server.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from pipeline.pose_model import WeightsNotFoundError
 
     try:
         commands = {"run": _run, "serve": _serve, "deploy": _deploy, "stats": _stats, "report": _report,
                     "config": _config}
-        return commands[args.command](args)
+        return int(commands[args.command](args))
     except (ConfigError, WeightsNotFoundError, FileNotFoundError, ServerError) as exc:
         print(f"formwatch: error: {exc}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
+    except (OutputError, PrefectUnavailable) as exc:
+        print(f"formwatch: error: {exc}", file=sys.stderr)
+        return ExitStatus.ENVIRONMENT
     except KeyboardInterrupt:
         print("formwatch: interrupted", file=sys.stderr)
         return 130

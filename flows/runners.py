@@ -1,4 +1,4 @@
-"""Prefect machinery chosen from the settings: the task runner and the inference limit.
+"""Machinery chosen from the settings: the task runner and the inference limit.
 
 Both are built at run time from ``settings.orchestration``, so a deployment's parameters
 (editable in the Prefect UI) decide them, not the code that registered it.
@@ -7,16 +7,18 @@ Both are built at run time from ``settings.orchestration``, so a deployment's pa
 from __future__ import annotations
 
 import fcntl
+import logging
+import os
 import socket
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
-from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.config import OrchestrationSettings
@@ -37,41 +39,80 @@ def make_task_runner(settings: OrchestrationSettings) -> TaskRunner:
 
 
 def inference_limit_name(host: str | None = None) -> str:
-    """The global concurrency limit guarding pose inference on one machine."""
+    """The name of the limit guarding pose inference on one machine."""
     return f"formwatch-inference-{(host or socket.gethostname()).lower()}"
 
 
-def ensure_inference_limit(slots: int, host: str | None = None) -> str:
-    """Create this machine's inference limit with ``slots``, or resize it; return its name."""
-    name = inference_limit_name(host)
-    # Processes of one machine take turns, so they never race to create the same limit.
-    with _machine_lock(name), get_client(sync_client=True) as client:
-        try:
-            limit = client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            try:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
-                return name
-            except ObjectAlreadyExists:  # another machine with the same host name
-                limit = client.read_global_concurrency_limit_by_name(name)
-        if limit.limit != slots or not limit.active:
-            client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=slots, active=True))
-    return name
+def slot_folder(host: str | None = None) -> Path:
+    """The machine-wide folder of the inference slots' lock files (the system's temporary folder)."""
+    return Path(tempfile.gettempdir()) / inference_limit_name(host)
+
+
+def _log(message: str) -> None:
+    try:
+        get_run_logger().info(message)
+    except MissingContextError:
+        logging.getLogger(__name__).info(message)
 
 
 @contextmanager
-def _machine_lock(name: str) -> Iterator[None]:
-    with open(Path(tempfile.gettempdir()) / f".{name}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def inference_slot(slots: int, poll_s: float = 0.5, report_every_s: float = 30.0,
+                   log: Callable[[str], None] = _log) -> Iterator[None]:
+    """Hold one of this machine's ``slots`` inference slots, waiting for one if all are taken.
 
-
-@contextmanager
-def inference_slot(slots: int) -> Iterator[None]:
-    """Hold one of this machine's ``slots`` inference slots (waiting for one if all are taken)."""
-    name = ensure_inference_limit(slots)
-    with concurrency(name, occupy=1, strict=True):
+    A slot is a lease held by a live process: an ``flock`` on one of ``slots`` lock files in
+    :func:`slot_folder`, which the kernel drops the moment its process ends, however it ends
+    (a kill, out of memory, a reboot). So a crashed run never keeps a slot. Prefect's own
+    global concurrency leases are not used: Prefect 3.9's embedded server keeps leases in
+    memory and does not run the service that expires them, so a killed run's slot was
+    never given back and every later run waited forever. While waiting this logs what it
+    waits for, who holds the slots and for how long, every ``report_every_s``.
+    """
+    folder = slot_folder()
+    folder.mkdir(mode=0o777, parents=True, exist_ok=True)
+    started, reported = time.monotonic(), None
+    while (fd := _take_any(folder, slots)) is None:
+        waited = time.monotonic() - started
+        if reported is None or waited - reported >= report_every_s:
+            log(f"Waiting for an inference slot of {folder.name} ({slots} on this machine, all taken by "
+                f"{'; '.join(_holders(folder, slots))}): {waited:.0f} s so far")
+            reported = waited
+        time.sleep(poll_s)
+    if reported is not None:
+        log(f"Inference slot taken after waiting {time.monotonic() - started:.0f} s")
+    try:
         yield
+    finally:
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _slot_file(folder: Path, k: int) -> Path:
+    return folder / f"slot-{k}.lock"
+
+
+def _take_any(folder: Path, slots: int) -> int | None:
+    """The descriptor of a free slot's lock file, locked and labelled with this process; None if all are taken."""
+    for k in range(slots):
+        fd = os.open(_slot_file(folder, k), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        holder = f"process {os.getpid()} on {socket.gethostname()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
+        return fd
+    return None
+
+
+def _holders(folder: Path, slots: int) -> list[str]:
+    holders = []
+    for k in range(slots):
+        try:
+            holders.append(_slot_file(folder, k).read_text(encoding="utf-8").strip() or "a starting run")
+        except OSError:
+            holders.append("a run")
+    return holders

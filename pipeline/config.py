@@ -189,8 +189,15 @@ class OrchestrationSettings(Section):
         None, "Scheduler address of an existing Dask cluster for task_runner 'dask', e.g. 'tcp://10.0.0.5:8786'."
     )
     inference_slots: int = setting(
-        1, "Pose models allowed to run at once on one machine, enforced by the Prefect global concurrency "
-        "limit 'formwatch-inference-<host name>' (created or resized by each run).", unit="models", ge=1, le=64,
+        1, "Pose models allowed to run at once on one machine: leases on lock files in the system's temporary "
+        "folder ('formwatch-inference-<host name>/'), released the moment their process ends, however it ends. "
+        "A run that waits for one logs who holds them, and the wait is not counted as processing time.",
+        unit="models", ge=1, le=64,
+    )
+    if_output_busy: Literal["exit", "wait"] = setting(
+        "exit", "When another live FormWatch run is writing the same output folder: 'exit' stops this run at "
+        "once with exit status 5, naming that run (process id, host, since when); 'wait' waits until it is done, "
+        "logging who it waits for. A lock left by a run that died is taken over, with a log line.",
     )
     retries: int = setting(
         2, "Retries of a video after a transient I/O error (a network share dropping out, a timeout). "

@@ -93,7 +93,7 @@ def _outputs_present(out_dir: Path, video_id: str) -> bool:
 
 def _stale_reason(row: dict[str, Any], key: RunKey, out_dir: Path) -> str | None:
     """Why an earlier row does not cover this run; None when it does."""
-    if row.get("status") != "ok":
+    if row.get("status") not in ("ok", "partial"):  # a partial video's damage is in its content
         return "failed before"
     if row.get("analysis_version") != key.analysis_version:
         return "analysis version changed"

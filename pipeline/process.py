@@ -2,7 +2,8 @@
 
 ``track_video`` is the whole data path of the foundation and reads as one loop.
 ``process_video`` wraps it with the bookkeeping every video gets: its content id, a
-``videos/`` row that says ``ok`` or ``failed`` with a sentence, and atomic writes.
+``videos/`` row that says ``ok``, ``partial`` or ``failed`` with a sentence, and a commit
+of all its files together (:mod:`pipeline.outputs`).
 """
 
 from __future__ import annotations
@@ -24,14 +25,33 @@ import pyarrow.parquet as pq
 
 from pipeline.analysis import VideoAnalysis, analyse_detections
 from pipeline.appearance import describe
+from pipeline.checkpoints import checkpoint
 from pipeline.config import Settings
 from pipeline.incremental import remove_outputs, run_key
+from pipeline.outputs import (
+    COMMITTED_STATUSES,
+    OutputDiskError,
+    commit_video,
+    discard_staging,
+    disk_error_sentence,
+    remove_data,
+    staging_dir,
+)
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
 from pipeline.schemas import DETECTIONS, VIDEOS
 from pipeline.sink import AtomicParquetWriter, dataset_file, to_table, write_table_atomic
 from pipeline.tracking import PoseTracker, buffer_frames
-from pipeline.video import VideoError, VideoInfo, content_id, is_transient, path_id, probe_video, read_frames
+from pipeline.video import (
+    DecodeDamage,
+    VideoError,
+    VideoInfo,
+    content_id,
+    is_transient,
+    path_id,
+    probe_video,
+    read_frames,
+)
 
 #: Called as ``progress(frames_done, frames_expected)`` after every frame.
 ProgressCallback = Callable[[int, int], None]
@@ -53,6 +73,7 @@ class TrackingStats:
     tracks_dropped: int
     detections: int
     read_to_end: bool
+    damage: DecodeDamage
 
 
 class _DetectionBuffer:
@@ -118,15 +139,19 @@ def track_video(
     buffer = _DetectionBuffer(video_id, info.fps)
     frames_per_track: Counter[int] = Counter()
     final_path = dataset_file(out_dir, "detections", video_id)
+    raw_path = final_path.with_name(f".{video_id}.raw")  # hidden: no dataset reader picks it up
+    damage = DecodeDamage()
     frames = 0
     last_index = -1
-    with AtomicParquetWriter(final_path.with_suffix(".raw"), DETECTIONS) as raw:
-        for frame in read_frames(info.path, info.fps, start_s, end_s):
+    with AtomicParquetWriter(raw_path, DETECTIONS) as raw:
+        for frame in read_frames(info.path, info.fps, start_s, end_s, damage):
             poses = tracker.update(estimator(frame.image), frame.image)
             buffer.add(frame.index, poses, describe(frame.image, poses))
             frames_per_track.update(poses.track_id.tolist())
             frames += 1
             last_index = frame.index
+            if frames == 1:
+                checkpoint("inference")
             if buffer.rows >= _FLUSH_ROWS:
                 raw.write(buffer.take())
             if progress:
@@ -134,13 +159,14 @@ def track_video(
         raw.write(buffer.take())
         raw.commit()
     if frames == 0:
-        final_path.with_suffix(".raw").unlink(missing_ok=True)
-        raise VideoError(f"{Path(info.path).name}: no frame decodes between {start_s} s and {end_s} s.")
+        raw_path.unlink(missing_ok=True)
+        lost = f" ({damage.frames_lost} frames did not decode: {damage.reason})" if damage.frames_lost else ""
+        raise VideoError(f"{Path(info.path).name}: no frame decodes between {start_s} s and {end_s} s{lost}.")
     min_frames = buffer_frames(settings.tracking.min_track_duration_s, info.fps)
     kept = sorted(t for t, n in frames_per_track.items() if n >= min_frames)
-    rows = _keep_tracks(final_path.with_suffix(".raw"), final_path, kept)
+    rows = _keep_tracks(raw_path, final_path, kept)
     read_to_end = end_s is None or (last_index + 1) / info.fps < end_s
-    return TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), rows, read_to_end)
+    return TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), rows, read_to_end, damage)
 
 
 def _expected_frames(info: VideoInfo, start_s: float, end_s: float | None) -> int:
@@ -218,63 +244,114 @@ def process_video(
     supersedes: tuple[str, ...] = (),
     inference_slot: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> dict[str, Any]:
-    """Process one file and write its ``videos/`` row; return that row as a dict.
+    """Process one file and commit its files and ``videos/`` row; return that row as a dict.
 
     A file that cannot be read (missing, not a video, corrupt) gives a ``failed`` row with
-    the reason instead of an exception, so one bad file never stops a batch. A transient
-    I/O error (see :func:`pipeline.video.is_transient`) is raised instead, for the caller
-    to retry. ``video_id`` is the content hash, computed when not given (a planner has it);
-    ``inference_slot()`` is entered around the pose model's pass (a concurrency limit).
-    The outputs of ``supersedes`` (earlier contents of this path, from the plan) are
-    deleted once this row is written.
+    the reason instead of an exception, so one bad file never stops a batch; a file with
+    damaged packets gives a ``partial`` row (``frames_lost``) and the analysis of what
+    decoded. A transient I/O error (see :func:`pipeline.video.is_transient`) is raised
+    instead, for the caller to retry; a full or read-only output disk raises
+    :class:`~pipeline.outputs.OutputDiskError` after recording the video as failed where it
+    still can. The files are written into a staging folder and committed together (see
+    :mod:`pipeline.outputs`). ``video_id`` is the content hash, computed when not given;
+    ``inference_slot()`` is entered around the pose model's pass (a concurrency limit), and
+    the wait for it is ``slot_wait_s``, not part of ``processing_s``. The outputs of
+    ``supersedes`` (earlier contents of this path, from the plan) are deleted once this row
+    is written.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     path = Path(path).resolve()
     row: dict[str, Any] = {name: None for name in VIDEOS.names}
-    row.update(path=str(path), weights=weights_path.name, formwatch_version=formwatch_version())
+    row.update(path=str(path), weights=weights_path.name, formwatch_version=formwatch_version(), slot_wait_s=0.0)
     try:
         stat = path.stat()
         row.update(file_bytes=stat.st_size, file_mtime_ns=stat.st_mtime_ns)
         row["video_id"] = video_id or content_id(path)
         row.update(run_key(settings, weights_path).columns())
-        info = probe_video(path)
-        row.update(
-            fps=info.fps, frames_declared=info.frames_declared, width=info.width, height=info.height,
-            rotation_deg=info.rotation_deg, duration_s=info.duration_s,
-        )
-        with inference_slot():
-            stats = track_video(info, row["video_id"], settings, weights_path, out_dir, progress)
-        analysis = analyse_video(info, row["video_id"], settings, out_dir)
-        runners = analysis.runners
-        row.update(
-            tracks_merged=analysis.tracks_merged, people=runners.num_rows,
-            runners=int(pc.sum(pc.cast(runners["is_runner"], pa.int32())).as_py() or 0),
-            slow_motion_suspected=analysis.slow_motion_suspected,
-            slow_motion_factor=analysis.slow_motion_factor if np.isfinite(analysis.slow_motion_factor) else None,
-            capture_fps=None if analysis.capture_fps_source == "container" else analysis.capture_fps,
-            capture_fps_source=analysis.capture_fps_source,
-            clips=render_clips(info, row["video_id"], settings, out_dir) if settings.render.clips else 0,
-        )
-        start_s = settings.video.start_s
-        row.update(
-            status="ok", frames=stats.frames, tracks=stats.tracks, tracks_dropped=stats.tracks_dropped,
-            detections=stats.detections, analysed_start_s=start_s,
-            analysed_end_s=start_s + stats.frames / info.fps,
-        )
-        if stats.read_to_end and start_s == 0.0:
-            row["duration_s"] = stats.frames / info.fps
+        _process_into_staging(row, path, settings, out_dir, weights_path, progress, inference_slot)
     except (VideoError, OSError) as exc:
+        if row["video_id"]:
+            discard_staging(out_dir, row["video_id"])
+        disk = disk_error_sentence(exc, out_dir)
+        if disk:
+            _record_disk_failure(row, disk, out_dir, started)
+            raise OutputDiskError(disk) from None
         if is_transient(exc):
             raise
         row.update(status="failed", error=_sentence(exc, path))
         if row["video_id"] is None:  # unreadable file: fall back to an id of its path
             row["video_id"] = path_id(path)
-    row = write_video_row(row, out_dir, started)
+    row = _commit(row, out_dir, started)
     for old in supersedes:
         if old != row["video_id"]:
             remove_outputs(out_dir, old)
     return row
+
+
+def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, out_dir: Path, weights_path: Path,
+                          progress: ProgressCallback | None,
+                          inference_slot: Callable[[], AbstractContextManager[Any]]) -> None:
+    """Track, analyse and render one video into its staging folder; fill ``row`` (status ok or partial)."""
+    video_id = row["video_id"]
+    stage = staging_dir(out_dir, video_id)
+    discard_staging(out_dir, video_id)
+    info = probe_video(path)
+    row.update(fps=info.fps, frames_declared=info.frames_declared, width=info.width, height=info.height,
+               rotation_deg=info.rotation_deg, duration_s=info.duration_s)
+    asked = time.perf_counter()
+    with inference_slot():
+        row["slot_wait_s"] = time.perf_counter() - asked
+        stats = track_video(info, video_id, settings, weights_path, stage, progress)
+    analysis = analyse_video(info, video_id, settings, stage)
+    runners = analysis.runners
+    row.update(
+        tracks_merged=analysis.tracks_merged, people=runners.num_rows,
+        runners=int(pc.sum(pc.cast(runners["is_runner"], pa.int32())).as_py() or 0),
+        slow_motion_suspected=analysis.slow_motion_suspected,
+        slow_motion_factor=analysis.slow_motion_factor if np.isfinite(analysis.slow_motion_factor) else None,
+        capture_fps=None if analysis.capture_fps_source == "container" else analysis.capture_fps,
+        capture_fps_source=analysis.capture_fps_source,
+        clips=render_clips(info, video_id, settings, stage) if settings.render.clips else 0,
+    )
+    start_s, damage = settings.video.start_s, stats.damage
+    row.update(
+        status="partial" if damage.frames_lost else "ok", error=_damage_sentence(path, damage, stats.frames),
+        frames=stats.frames, frames_lost=damage.frames_lost, tracks=stats.tracks,
+        tracks_dropped=stats.tracks_dropped, detections=stats.detections, analysed_start_s=start_s,
+        analysed_end_s=start_s + (stats.frames + damage.frames_lost) / info.fps,
+    )
+    if stats.read_to_end and start_s == 0.0:
+        row["duration_s"] = (stats.frames + damage.frames_lost) / info.fps
+
+
+def _commit(row: dict[str, Any], out_dir: Path, started: float) -> dict[str, Any]:
+    """Write the row (committing the staged files); a full or read-only disk raises OutputDiskError."""
+    try:
+        return write_video_row(row, out_dir, started)
+    except OSError as exc:
+        disk = disk_error_sentence(exc, out_dir)
+        if not disk:
+            raise
+        _record_disk_failure(row, disk, out_dir, started)
+        raise OutputDiskError(disk) from None
+
+
+def _damage_sentence(path: Path, damage: DecodeDamage, frames: int) -> str | None:
+    if not damage.frames_lost:
+        return None
+    return (f"{path.name}: {damage.frames_lost} frames did not decode (the first at frame {damage.first_lost}: "
+            f"{damage.reason}); the {frames} frames that did were analysed.")
+
+
+def _record_disk_failure(row: dict[str, Any], sentence: str, out_dir: Path, started: float) -> None:
+    """Write the failed row of a video the output disk could not take, if the disk still takes that."""
+    row.update(status="failed", error=sentence)
+    row["video_id"] = row["video_id"] or path_id(row["path"])
+    try:
+        write_video_row(row, out_dir, started)
+    except OSError:
+        remove_data(out_dir, row["video_id"])
 
 
 def failed_row(path: str | Path, error: str, weights_name: str) -> dict[str, Any]:
@@ -291,12 +368,20 @@ def failed_row(path: str | Path, error: str, weights_name: str) -> dict[str, Any
 
 
 def write_video_row(row: dict[str, Any], out_dir: str | Path, started: float | None = None) -> dict[str, Any]:
-    """Stamp timing on ``row`` and write it atomically to ``videos/<video_id>.parquet``."""
+    """Stamp timing on ``row`` and commit it as ``videos/<video_id>.parquet``.
+
+    An ``ok`` or ``partial`` row commits the video's staged files with it; a ``failed`` row
+    removes any files of that video. ``processing_s`` leaves out ``slot_wait_s``.
+    """
     if started is not None:
-        row["processing_s"] = time.perf_counter() - started
+        row["processing_s"] = time.perf_counter() - started - (row.get("slot_wait_s") or 0.0)
     row["processed_at"] = datetime.now(UTC)
     table = to_table({k: [v] for k, v in row.items()}, VIDEOS)
-    write_table_atomic(table, dataset_file(out_dir, "videos", row["video_id"]))
+    if row["status"] in COMMITTED_STATUSES:
+        commit_video(out_dir, row["video_id"], table)
+    else:
+        remove_data(out_dir, row["video_id"])
+        write_table_atomic(table, dataset_file(out_dir, "videos", row["video_id"]))
     return row
 
 

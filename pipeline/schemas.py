@@ -37,10 +37,13 @@ VIDEOS = table_schema(
     [
         column("video_id", pa.string(), "First 16 hex digits of the SHA-256 of the file content", nullable=False),
         column("path", pa.string(), "Absolute path of the file when it was processed", nullable=False),
-        column("status", pa.string(), "'ok' or 'failed'", nullable=False),
-        column("error", pa.string(), "Why processing failed, as a sentence; null when ok"),
+        column("status", pa.string(), "'ok'; 'partial' when some frames did not decode (frames_lost; the rest "
+               "was analysed); or 'failed' (no data files)", nullable=False),
+        column("error", pa.string(), "Why processing failed, or which frames were lost, as a sentence; null when ok"),
         column("fps", pa.float64(), "Frame rate from the container (exact rational as float)", "frames/s"),
         column("frames", pa.int64(), "Frames decoded and analysed", "frames"),
+        column("frames_lost", pa.int64(), "Frames of the analysed span that did not decode (a damaged file); "
+               "null in files before schema 4", "frames"),
         column("frames_declared", pa.int64(), "Frame count the container header claims (0 if none)", "frames"),
         column("width", pa.int32(), "Width of the upright picture", "px"),
         column("height", pa.int32(), "Height of the upright picture", "px"),
@@ -75,7 +78,9 @@ VIDEOS = table_schema(
         column("file_bytes", pa.int64(), "Size of the file when it was processed", "bytes"),
         column("file_mtime_ns", pa.int64(), "Modification time of the file when it was processed",
                "ns since 1970-01-01 UTC"),
-        column("processing_s", pa.float64(), "Wall-clock processing time", "s"),
+        column("processing_s", pa.float64(), "Wall-clock processing time, not counting slot_wait_s", "s"),
+        column("slot_wait_s", pa.float64(), "Time spent waiting for an inference slot (orchestration."
+               "inference_slots) held by other runs; null in files before schema 4", "s"),
         column("processed_at", pa.timestamp("us", tz="UTC"), "When processing finished", nullable=False),
         column("formwatch_version", pa.string(), "FormWatch version that wrote the row", nullable=False),
     ],

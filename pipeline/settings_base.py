@@ -14,6 +14,7 @@ def setting(default: Any, description: str, unit: str | None = None, **limits: A
 
 
 class Section(BaseModel):
-    """A group of settings: immutable, unknown keys rejected, defaults validated too."""
+    """A group of settings: immutable, unknown keys rejected, defaults validated too, and no NaN
+    or infinite number (a NaN threshold compares false with everything: no fault would ever show)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)

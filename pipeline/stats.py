@@ -67,7 +67,7 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
 def run_table(out_dir: str | Path, rows: list[dict]) -> list[dict]:
     """One row per person in the videos of one run (``rows``: their ``videos/`` rows), for the
     Prefect table artifact."""
-    ids = {r["video_id"] for r in rows if r["status"] == "ok"}
+    ids = {r["video_id"] for r in rows if r["status"] in ("ok", "partial")}
     people = [p for p in runner_summaries(out_dir) if p.video_id in ids] if ids else []
     return [{"video": p.video, "id": p.track_id, "activity": p.activity, "seconds": round(p.seconds_visible, 1),
              "cadence_spm": None if p.cadence_spm is None else round(p.cadence_spm), "view": p.view,
@@ -81,9 +81,11 @@ def run_markdown(out_dir: str | Path, rows: list[dict], report: str | Path | Non
         lines.append(f"Report: [{Path(report).name}]({Path(report).resolve().as_uri()})\n")
     for row in rows:
         name = Path(row["path"]).name
-        if row["status"] != "ok":
+        if row["status"] == "failed":
             lines.append(f"- **{name}**: failed: {row['error']}")
             continue
+        if row["status"] == "partial":
+            lines.append(f"- **{name}**: partial: {row['error']}")
         clips = sorted((Path(out_dir) / "clips" / row["video_id"]).glob("*.mp4"))
         links = ", ".join(f"[{c.name}]({c.resolve().as_uri()})" for c in clips) or "no clips"
         lines.append(f"- **{name}**: {row['people']} people, {row['runners']} running; {links}")
@@ -96,8 +98,8 @@ def summary_markdown(out_dir: str | Path, rows: list[dict], skipped: list) -> st
     ``rows`` are the ``videos/`` rows of the videos processed; ``skipped`` the planned
     videos left alone (objects with ``path`` and ``reason``).
     """
-    ok = [r for r in rows if r["status"] == "ok"]
-    failed = [r for r in rows if r["status"] != "ok"]
+    ok = [r for r in rows if r["status"] in ("ok", "partial")]
+    failed = [r for r in rows if r["status"] == "failed"]
     lines = [
         "# FormWatch run summary\n",
         f"Output folder: `{Path(out_dir).resolve()}`\n",
@@ -111,7 +113,8 @@ def summary_markdown(out_dir: str | Path, rows: list[dict], skipped: list) -> st
     if ok:
         lines += ["", "## Processed",
                   *(f"- `{Path(r['path']).name}`: {r.get('runners') or 0} runners of {r.get('people') or 0} people, "
-                    f"{r.get('processing_s') or 0:.1f} s" for r in ok)]
+                    f"{r.get('processing_s') or 0:.1f} s" + (f" (partial: {r['error']})" if r["error"] else "")
+                    for r in ok)]
     if skipped:
         lines += ["", "## Skipped", *(f"- `{Path(item.path).name}`: {item.reason}" for item in skipped)]
     return "\n".join(lines)

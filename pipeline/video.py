@@ -69,26 +69,43 @@ class Frame:
     image: np.ndarray
 
 
-def find_videos(sources: Iterable[str | Path], extensions: Iterable[str]) -> list[Path]:
+@dataclass(frozen=True)
+class Discovery:
+    """The video files found under the sources, and the entries passed over with the reason."""
+
+    videos: list[Path]
+    passed_over: list[tuple[Path, str]]
+
+
+def discover_videos(sources: Iterable[str | Path], extensions: Iterable[str]) -> Discovery:
     """Expand files and folders into a sorted, de-duplicated list of video files.
 
     Folders are searched recursively for names ending in one of ``extensions`` (any case).
     A file named explicitly is kept whatever its extension, so a user can force one in.
-    A source that does not exist raises ``FileNotFoundError``.
+    A folder whose name ends in a video extension is passed over with that reason. A
+    source that does not exist raises ``FileNotFoundError``.
     """
     wanted = tuple(ext.lower() for ext in extensions)
     found: dict[Path, None] = {}
+    passed_over: list[tuple[Path, str]] = []
     for source in sources:
         path = Path(source).expanduser()
         if path.is_dir():
-            matches = (p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(wanted))
-            for match in sorted(matches):
-                found.setdefault(match.resolve(), None)
+            for match in sorted(p for p in path.rglob("*") if p.name.lower().endswith(wanted)):
+                if match.is_file():
+                    found.setdefault(match.resolve(), None)
+                else:
+                    passed_over.append((match, "a folder whose name ends like a video, not a video file"))
         elif path.is_file():
             found.setdefault(path.resolve(), None)
         else:
             raise FileNotFoundError(f"Source {str(source)!r} is neither a video file nor a folder.")
-    return list(found)
+    return Discovery(list(found), passed_over)
+
+
+def find_videos(sources: Iterable[str | Path], extensions: Iterable[str]) -> list[Path]:
+    """The video files of :func:`discover_videos`."""
+    return discover_videos(sources, extensions).videos
 
 
 def content_id(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
@@ -115,7 +132,15 @@ def _open(path: str | Path) -> av.container.InputContainer:
     if not container.streams.video:
         container.close()
         raise VideoError(f"{Path(path).name} holds no video stream.")
+    if container.format.name in STILL_IMAGE_FORMATS or container.format.name.endswith("_pipe"):
+        kind = container.format.name.removesuffix("_pipe").upper()
+        container.close()
+        raise VideoError(f"{Path(path).name} is a still image ({kind}), not a video.")
     return container
+
+
+#: Demuxers of still images: a JPEG named .mp4 would otherwise read as a one-frame video.
+STILL_IMAGE_FORMATS = frozenset({"image2", "gif", "webp", "apng", "ico", "bmp_pipe"})
 
 
 def _stream_fps(stream: av.video.stream.VideoStream) -> float:
@@ -137,12 +162,9 @@ def probe_video(path: str | Path) -> VideoInfo:
     try:
         stream = container.streams.video[0]
         fps = _stream_fps(stream)
-        try:
-            first = next(container.decode(stream))
-        except (StopIteration, av.error.FFmpegError) as exc:
-            if is_transient(exc):
-                raise
-            raise VideoError(f"{Path(path).name}: no frame could be decoded.") from exc
+        first = next((f for f in _decoded(container, stream) if not isinstance(f, BaseException)), None)
+        if first is None:
+            raise VideoError(f"{Path(path).name}: no frame could be decoded.")
         rotation = int(round(getattr(first, "rotation", 0) or 0))
         width, height = first.width, first.height
         if round(rotation / 90) % 2:
@@ -167,29 +189,74 @@ def probe_video(path: str | Path) -> VideoInfo:
         container.close()
 
 
-def read_frames(path: str | Path, fps: float, start_s: float = 0.0, end_s: float | None = None) -> Iterator[Frame]:
+@dataclass
+class DecodeDamage:
+    """What did not decode while a video was read: each packet that failed is one lost frame."""
+
+    frames_lost: int = 0
+    first_lost: int | None = None
+    reason: str | None = None
+
+    def lose(self, index: int, exc: BaseException) -> None:
+        self.frames_lost += 1
+        if self.first_lost is None:
+            self.first_lost, self.reason = index, str(exc)
+
+
+def _decoded(container: av.container.InputContainer, stream: av.video.stream.VideoStream
+             ) -> Iterator[av.VideoFrame | BaseException]:
+    """The stream's frames in order; a packet that fails to decode yields its error instead
+    (a lost frame) and decoding goes on with the next one. A demuxer error ends the stream
+    with its error."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as exc:
+            if is_transient(exc):
+                raise
+            yield exc
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as exc:
+            if is_transient(exc):
+                raise
+            yield exc
+            continue
+        yield from frames
+
+
+def read_frames(path: str | Path, fps: float, start_s: float = 0.0, end_s: float | None = None,
+                damage: DecodeDamage | None = None) -> Iterator[Frame]:
     """Yield upright BGR frames with ``start_s <= index / fps < end_s``.
 
     Frames before ``start_s`` are decoded but not converted (cheap); decoding stops at
-    ``end_s``. A decode error mid-stream raises VideoError naming the frame.
+    ``end_s``. A packet that does not decode (a damaged file) counts as one lost frame: its
+    index is skipped, so later frames keep their time, and it is recorded in ``damage``;
+    without ``damage`` it raises VideoError naming the frame.
     """
     container = _open(path)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         index = -1
-        for frame in container.decode(stream):
+        for frame in _decoded(container, stream):
             index += 1
             time_s = index / fps
-            if time_s < start_s:
-                continue
             if end_s is not None and time_s >= end_s:
                 break
+            if isinstance(frame, BaseException):
+                if damage is None:
+                    raise VideoError(f"{Path(path).name}: decoding failed at frame {index} ({frame}).")
+                if time_s >= start_s:
+                    damage.lose(index, frame)
+                continue
+            if time_s < start_s:
+                continue
             image = frame.to_ndarray(format="bgr24")
             yield Frame(index, time_s, _upright(image, int(round(getattr(frame, "rotation", 0) or 0))))
-    except av.error.FFmpegError as exc:
-        if is_transient(exc):
-            raise
-        raise VideoError(f"{Path(path).name}: decoding failed after frame {index} ({exc}).") from exc
     finally:
         container.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import threading
 import time
@@ -225,11 +226,9 @@ def test_transient_errors_are_retried_and_corrupt_videos_are_not(
 
 def test_inference_runs_under_the_machine_concurrency_limit(
         tmp_path: Path, weights: Path, prefect_harness, monkeypatch: pytest.MonkeyPatch):
-    from prefect.client.orchestration import get_client
-
     import pipeline.process
     from flows.annotate import annotate_footage
-    from flows.runners import inference_limit_name
+    from flows.runners import inference_limit_name, slot_folder
 
     folder = tmp_path / "footage"
     folder.mkdir()
@@ -255,6 +254,19 @@ def test_inference_runs_under_the_machine_concurrency_limit(
     assert summary["ok"] == 3 and len(spans) == 3
     spans.sort()
     assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False)), spans
-    with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(inference_limit_name())
-    assert limit.limit == 1 and limit.active
+    assert (slot_folder() / "slot-0.lock").is_file() and slot_folder().name == inference_limit_name()
+
+
+def test_waiting_for_the_inference_slot_is_recorded_apart_from_processing(tmp_path: Path, weights: Path):
+    clip = write_clip(tmp_path / "a.mp4", frames=3, size=(96, 64))
+
+    @contextlib.contextmanager
+    def busy_slot():
+        time.sleep(2.0)  # another job holds the slot for 2 s
+        yield
+
+    started = time.perf_counter()
+    row = process_video(clip, _settings(weights), tmp_path / "out", weights, inference_slot=busy_slot)
+    wall = time.perf_counter() - started
+    assert row["status"] == "ok" and 2.0 <= row["slot_wait_s"] < 2.5
+    assert row["processing_s"] <= wall - 2.0

@@ -8,7 +8,15 @@ import pytest
 from clips import set_display_rotation, write_clip
 from conftest import footage
 
-from pipeline.video import VideoError, content_id, find_videos, probe_video, read_frames
+from pipeline.video import (
+    DecodeDamage,
+    VideoError,
+    content_id,
+    discover_videos,
+    find_videos,
+    probe_video,
+    read_frames,
+)
 
 
 def test_fps_is_the_containers_exact_rate(tmp_path: Path):
@@ -92,3 +100,32 @@ def test_frames_stream_without_holding_the_video(tmp_path: Path):
     first = next(frames)
     assert isinstance(first.image, np.ndarray) and first.image.dtype == np.uint8
     frames.close()  # a generator: nothing beyond the current frame is kept
+
+
+def test_a_damaged_packet_is_a_lost_frame_not_a_failed_video(tmp_path: Path):
+    from hostile import damaged
+
+    clip = damaged(tmp_path / "damaged.mp4")
+    info = probe_video(clip)
+    lost = DecodeDamage()
+    frames = list(read_frames(clip, info.fps, damage=lost))
+    assert lost.frames_lost >= 1 and len(frames) + lost.frames_lost == 30
+    assert "Invalid data" in lost.reason and lost.first_lost is not None
+    assert len({f.index for f in frames}) == len(frames) and max(f.index for f in frames) == 29  # times kept
+    with pytest.raises(VideoError, match="damaged.mp4: decoding failed at frame"):
+        list(read_frames(clip, info.fps))  # without a record of the damage, it is an error
+
+
+def test_a_still_image_named_like_a_video_is_refused(tmp_path: Path):
+    from hostile import jpeg
+
+    with pytest.raises(VideoError, match=r"photo.mp4 is a still image \(JPEG\), not a video"):
+        probe_video(jpeg(tmp_path / "photo.mp4"))
+
+
+def test_a_folder_named_like_a_video_is_passed_over_with_a_reason(tmp_path: Path):
+    (tmp_path / "x.mp4").mkdir()
+    write_clip(tmp_path / "x.mp4" / "inside.mp4", frames=2)
+    found = discover_videos([tmp_path], (".mp4",))
+    assert [p.name for p in found.videos] == ["inside.mp4"]
+    assert found.passed_over == [(tmp_path / "x.mp4", "a folder whose name ends like a video, not a video file")]

@@ -27,7 +27,7 @@ from pipeline.render.annotators import (
 from pipeline.render.people import DetectionIndex, LiveBadges, RunnerFacts, caption_text, flagged_rows
 from pipeline.render.settings import RenderSettings
 from pipeline.render.writer import H264Writer
-from pipeline.video import Frame, read_frames
+from pipeline.video import DecodeDamage, Frame, read_frames
 
 #: Annotation sizes are given for a 720 px tall frame and scaled with the frame's height.
 REFERENCE_HEIGHT_PX = 720
@@ -86,7 +86,7 @@ def render_annotated(video_path: str | Path, fps: float, out_path: str | Path, d
     measured = facts.side_view_ids() & runner_ids
     overlay: Overlay | None = None
     with H264Writer.from_settings(out_path, fps, settings) as out:
-        for frame in read_frames(video_path, fps, start_s, end_s):
+        for frame in read_frames(video_path, fps, start_s, end_s, DecodeDamage()):  # damaged packets skipped
             overlay = overlay or Overlay.for_height(frame.image.shape[0])
             image, poses = frame.image, people.at(frame.index)
             is_runner = facts.runner_mask(poses)
@@ -250,7 +250,7 @@ def render_highlight(video_path: str | Path, fps: float, out_path: str | Path, d
         raise ValueError(f"runner_id {runner_id} has no rows in detections")
     painter = HighlightPainter(runner_id, people, fps, settings)
     first, last = segments[0].start, max(s.end for s in segments)
-    frames = read_frames(video_path, fps, start_s=first / fps, end_s=(last + 0.5) / fps)
+    frames = read_frames(video_path, fps, start_s=first / fps, end_s=(last + 0.5) / fps, damage=DecodeDamage())
     with H264Writer.from_settings(out_path, fps, settings, downscale=False) as out:
         _write_highlights(out, frames, segments, painter)
     return Path(out_path)

@@ -76,7 +76,7 @@ def _video_context(out_dir: Path, video: VideoReport, settings: AnalysisSettings
     thumbnails = write_thumbnails(row["path"], row["fps"] or 0.0, boxes, out_dir / ASSETS_DIR, video.video_id)
     return {
         "video_id": video.video_id, "name": video.name, "path": row["path"], "status": row["status"],
-        "failed": row["status"] != "ok",
+        "failed": row["status"] == "failed",
         "error": row["error"], "fps": row["fps"], "duration_s": row["duration_s"],
         "slow_motion": bool(row["slow_motion_suspected"]),
         "annotated": _relative(out_dir, out_dir / "clips" / video.video_id / "annotated.mp4"),

@@ -59,7 +59,8 @@ video { max-width: 100%; background: #000; } .clips video { max-height: 360px; }
 <h3>Runner {{ p.track_id }}</h3>
 {% if p.thumbnail %}<img class="thumb" src="{{ p.thumbnail }}" alt="runner {{ p.track_id }}">{% endif %}
 <table>
-<tr><th>fault</th><th>value</th><th>90% interval</th><th>flagged</th><th>strides flagged</th><th>strides measured</th><th>note</th></tr>
+<tr><th>fault</th><th>value</th><th>90% interval</th><th>flagged</th><th>strides flagged</th>
+<th>strides measured</th><th>note</th></tr>
 {% for f in p.faults %}
 <tr><td>{{ f.label }}</td>
 <td class="num">{{ ("%.3g"|format(f.value) ~ " " ~ f.unit) if f.value is not none else "–" }}</td>

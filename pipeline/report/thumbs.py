@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.video import VideoError, read_frames
+from pipeline.video import DecodeDamage, VideoError, read_frames
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def write_thumbnails(
     written: dict[int, Path] = {}
     first, last = min(wanted), max(wanted)
     try:
-        for frame in read_frames(video_path, fps, start_s=first / fps, end_s=(last + 1) / fps):
+        for frame in read_frames(video_path, fps, start_s=first / fps, end_s=(last + 1) / fps,
+                                 damage=DecodeDamage()):
             for runner_id in wanted.get(frame.index, []):
                 written.update(_save(frame.image, boxes[runner_id][1], assets / f"{prefix}_{runner_id}.jpg", runner_id))
     except VideoError as exc:
