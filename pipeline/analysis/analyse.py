@@ -124,7 +124,7 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     # the foot's travel toward the camera
     span = _stepping(track, fps, settings)
     gait = analyse_gait(_within(track.keypoints, span), fps, sideways, settings,
-                        facing=facing_direction(track.keypoints, side), flight_mask=sideways)
+                        facing=facing_direction(track.keypoints, side))
     clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
     activity = classify_activity(gait, len(track) / fps, settings, clock, jitter)

@@ -322,13 +322,11 @@ def _median(values: np.ndarray) -> float:
     return float(np.median(finite)) if len(finite) else float("nan")
 
 
-def _flight_fraction(
-    heights: np.ndarray, swing: np.ndarray, settings: AnalysisSettings, mask: np.ndarray
-) -> float:
-    """Fraction of the (T,) ``mask`` frames with both ankles above the flight level
-    (flight_height_fraction of the swing, at least min_foot_lift_leg_lengths); 0 when the feet
-    never lift; NaN without a masked frame where both ankles are seen."""
-    both = np.isfinite(heights).all(axis=1) & mask
+def _flight_fraction(heights: np.ndarray, swing: np.ndarray, settings: AnalysisSettings) -> float:
+    """Fraction of frames with both ankles above the flight level (flight_height_fraction of
+    the swing, at least min_foot_lift_leg_lengths); 0 when the feet never lift. Whether the
+    value is one a runner can have is judged in :mod:`pipeline.analysis.running`."""
+    both = np.isfinite(heights).all(axis=1)
     if not both.any() or not np.isfinite(swing).all():
         return float("nan")
     if np.min(swing) < settings.min_foot_lift_leg_lengths:
@@ -537,7 +535,6 @@ def analyse_gait(
     side_mask: np.ndarray,
     settings: AnalysisSettings,
     facing: float = 0.0,
-    flight_mask: np.ndarray | None = None,
 ) -> Gait:
     """Contacts, cadence and rhythm of one cleaned track.
 
@@ -545,9 +542,6 @@ def analyse_gait(
         keypoints: (T, K, 2) cleaned pixels, NaN where missing.
         fps: real frames per second (the capture rate).
         side_mask: (T,) bool, side or oblique frames (knee and arm motion are read only there).
-        flight_mask: (T,) bool, frames whose view shows a foot leaving the ground (side and
-            oblique: from the front or back a lifted foot is also a foot further away);
-            flight is read there only. None: every frame.
         facing: +1 / -1 when the runner faces image right / left in side views, 0 unknown.
             With a known facing and mostly sideways frames, contacts are the peaks of each
             foot's reach ahead of the hips; otherwise the foot comes back to the ground.
@@ -604,9 +598,7 @@ def analyse_gait(
         else float("nan"),
         step_asymmetry=step_asymmetry(times, feet),
         vertical_oscillation=_median(per_stride(hip_y, strides, _detrended_range, 0.8)),
-        flight_fraction=_flight_fraction(
-            heights, swing, settings, np.ones(len(keypoints), bool) if flight_mask is None else flight_mask
-        ),
+        flight_fraction=_flight_fraction(heights, swing, settings),
         foot_lift=_median(swing),
         knee_min_angle_deg=knee,
         arm_swing_deg=arm_swing,

@@ -1,10 +1,9 @@
 """Is a track running? Decided from the gait itself, never from travel across the frame.
 
 Running has flight (both feet off the ground), a deeply flexed swing knee, elbows carried
-bent and a large vertical bounce; walking has none of these. Each cue is read only where the
-view shows it (flight from the side or obliquely, never from the front or back, where a lifted
-foot is also a foot further from the camera, nor above a sprinter's flight fraction), and the
-side-view knee flexion, when seen, must agree.
+bent and a large vertical bounce; walking has none of these. Flight counts only up to
+the fraction a runner can be airborne at its cadence (from above, a foot further away also
+looks lifted, and walkers read 0.5-0.9), and the side-view knee flexion, when seen, must agree.
 
 Slow motion is read from gravity (:mod:`pipeline.analysis.gravity`), not from the cadence: a
 running gait whose flight parabolas fall slower than g was filmed slowed down, by the
@@ -24,9 +23,19 @@ from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
 
 MIN_STEPS = 3
-#: More of the time airborne than a sprinter (contact ~0.09 s of a ~0.22 s step: flight at most
-#: about 0.6) is a misread, not flight: from above, a foot further away also looks lifted.
+#: The most of the time a runner can be airborne: a sprinter (contact ~0.09 s of a ~0.22 s step)
+#: about 0.6; at distance-running cadences (under SPRINT_CADENCE_SPM) about 0.5, since even elite
+#: distance runners stay on the ground ~0.17 s of a ~0.33 s step. More is a misread, not flight:
+#: from above, a foot further away also looks lifted.
 MAX_FLIGHT_FRACTION = 0.6
+MAX_DISTANCE_FLIGHT_FRACTION = 0.5
+SPRINT_CADENCE_SPM = 220.0
+
+
+def plausible_flight(gait: Gait) -> bool:
+    """Whether the gait's flight fraction is one a runner can have at its cadence."""
+    cap = MAX_FLIGHT_FRACTION if gait.cadence_spm >= SPRINT_CADENCE_SPM else MAX_DISTANCE_FLIGHT_FRACTION
+    return bool(np.isfinite(gait.flight_fraction) and gait.flight_fraction <= cap)
 #: A person is called standing only when seen this long without lifting a foot.
 MIN_STILL_S = 1.0
 
@@ -69,7 +78,7 @@ def running_cues(gait: Gait, settings: AnalysisSettings, clock: GravityClock | N
     cues = []
     if clock is not None and clock.factor < settings.slow_motion_min_factor:
         cues.append(True)
-    if np.isfinite(gait.flight_fraction) and gait.flight_fraction <= MAX_FLIGHT_FRACTION:
+    if plausible_flight(gait):
         cues.append(gait.flight_fraction >= settings.min_flight_fraction)
     if np.isfinite(gait.knee_min_angle_deg):
         cues.append(gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg)
@@ -119,7 +128,7 @@ def classify_activity(
     # a straight-looking knee vetoes running only at a cadence people also walk at: seen
     # obliquely (a bend on a race track) a sprinter's knee projects nearly straight
     knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and not running_cadence
-    has_flight = settings.min_flight_fraction <= gait.flight_fraction <= MAX_FLIGHT_FRACTION
+    has_flight = plausible_flight(gait) and gait.flight_fraction >= settings.min_flight_fraction
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
     # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
     # at 0.2-0.5 g too, reads as slowed, and its cadence times that factor looks like running
