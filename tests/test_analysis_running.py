@@ -124,3 +124,24 @@ def test_a_real_time_walker_in_the_clip_rules_out_slow_motion() -> None:
     assert (people[1]["activity"], people[1]["is_runner"]) == ("walking", False)
     assert people[2]["activity"] == "walking"
     assert all(d["reason"] == "not_running" for d in together.deviations.to_pylist())
+
+
+@pytest.mark.parametrize(
+    ("changes", "side_on", "expected"),
+    [
+        # a front-oblique sprinter: straight-looking knee and elbow, bounce, running rhythm
+        ({"knee_min_angle_deg": 160.0, "elbow_angle_deg": 150.0, "flight_fraction": NAN}, False, "running"),
+        # the same limbs seen from the pure side are real evidence of walking
+        ({"knee_min_angle_deg": 160.0, "elbow_angle_deg": 150.0, "flight_fraction": NAN}, True, "walking"),
+        # a bounce alone at a walking cadence is not running
+        ({"knee_min_angle_deg": NAN, "elbow_angle_deg": NAN, "flight_fraction": NAN, "cadence_spm": 120.0},
+         False, "walking"),
+        # flight no runner can have at a distance cadence (a foot further away, seen from above)
+        ({"knee_min_angle_deg": NAN, "elbow_angle_deg": NAN, "vertical_oscillation": NAN, "flight_fraction": 0.7,
+          "cadence_spm": 170.0}, False, "unknown"),  # and with no cue left, the view cannot tell
+    ],
+)
+def test_oblique_limbs_count_only_when_bent_and_flight_only_when_possible(changes, side_on, expected) -> None:
+    verdict = classify_activity(replace(RUNNER, **changes), seconds=5.0, settings=AnalysisSettings(),
+                                side_on=side_on)
+    assert verdict.label == expected, verdict

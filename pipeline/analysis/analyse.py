@@ -127,7 +127,8 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
                         facing=facing_direction(track.keypoints, side))
     clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
-    activity = classify_activity(gait, len(track) / fps, settings, clock, jitter)
+    side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
+    activity = classify_activity(gait, len(track) / fps, settings, clock, jitter, side_on)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch)
     return RunnerAnalysis(

@@ -66,8 +66,11 @@ class Activity:
     real_cadence_spm: float = float("nan")
 
 
-def running_cues(gait: Gait, settings: AnalysisSettings, clock: GravityClock | None = None) -> list[bool]:
-    """The running cues that could be measured on this gait, each True when met.
+def running_cues(
+    gait: Gait, settings: AnalysisSettings, clock: GravityClock | None = None, side_on: bool = True
+) -> list[bool]:
+    """The running cues that could be measured on this gait, each True when met. ``side_on``:
+    most of the limb frames are pure side views (not oblique).
 
     Besides flight, knee flexion, elbow bend and bounce, the trunk's fall at its crest: at
     about g (a factor under ``slow_motion_min_factor``) it is a ballistic flight, which only
@@ -80,10 +83,12 @@ def running_cues(gait: Gait, settings: AnalysisSettings, clock: GravityClock | N
         cues.append(True)
     if plausible_flight(gait):
         cues.append(gait.flight_fraction >= settings.min_flight_fraction)
-    if np.isfinite(gait.knee_min_angle_deg):
-        cues.append(gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg)
-    if np.isfinite(gait.elbow_angle_deg):
-        cues.append(gait.elbow_angle_deg <= settings.running_max_elbow_angle_deg)
+    # seen away from the side, a joint bent in the sagittal plane projects straighter, never more
+    # bent: obliquely, a bent knee or elbow is evidence, a straight-looking one is not
+    for angle, limit in ((gait.knee_min_angle_deg, settings.running_max_knee_angle_deg),
+                         (gait.elbow_angle_deg, settings.running_max_elbow_angle_deg)):
+        if np.isfinite(angle) and (angle <= limit or side_on):
+            cues.append(bool(angle <= limit))
     if np.isfinite(gait.vertical_oscillation):
         cues.append(gait.vertical_oscillation >= settings.running_min_oscillation_leg_lengths)
     return cues
@@ -91,7 +96,7 @@ def running_cues(gait: Gait, settings: AnalysisSettings, clock: GravityClock | N
 
 def classify_activity(
     gait: Gait, seconds: float, settings: AnalysisSettings, clock: GravityClock | None = None,
-    jitter: float = 0.0,
+    jitter: float = 0.0, side_on: bool = True,
 ) -> Activity:
     """Running, walking, standing or unknown, and whether the clip looks like slow motion.
 
@@ -108,7 +113,7 @@ def classify_activity(
     evidence is not running. With fewer than ``MIN_STEPS`` contacts the track is standing if
     the feet never lift during at least ``MIN_STILL_S`` of ``seconds`` on screen, else unknown.
     """
-    cues = running_cues(gait, settings, clock)
+    cues = running_cues(gait, settings, clock, side_on)
     met = int(sum(cues))
     if not jitter <= settings.max_keypoint_jitter_leg_lengths:  # a step cannot be told from noise
         return Activity("unknown", False, met, len(cues), False)
@@ -133,7 +138,9 @@ def classify_activity(
     # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
     # at 0.2-0.5 g too, reads as slowed, and its cadence times that factor looks like running
     cadence_evidence = running_cadence and not slowed
-    cues_agree = len(cues) >= 2 and (2 * met > len(cues) or (cadence_evidence and 2 * met >= len(cues)))
+    # a running rhythm and every measured cue met is two pieces of evidence, even with one cue
+    cues_agree = (len(cues) >= 2 and (2 * met > len(cues) or (cadence_evidence and 2 * met >= len(cues)))) or (
+        cadence_evidence and len(cues) >= 1 and met == len(cues))
     running = not knee_says_walking and (cues_agree or (has_flight and cadence_evidence))
     if slowed:  # a slowed runner or a real-time walker: only a deeply flexed swing knee tells
         running = running and gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg
@@ -142,7 +149,8 @@ def classify_activity(
     slow = running and (slowed or (unanimous and implausibly_slow and not np.isfinite(factor)))
     if implausibly_slow and not slow:
         running = False  # too slow to be running in real time, and no evidence of slow motion
-    return Activity("running" if running else "walking", running, met, len(cues), slow,
+    label = "running" if running else ("walking" if cues else "unknown")  # no cue: the view cannot tell
+    return Activity(label, running, met, len(cues), slow,
                     factor if slow else float("nan"), cadence)
 
 

@@ -35,7 +35,8 @@ RUNNERS = _schema(
             "activity",
             pa.string(),
             "'running', 'walking', 'standing' (feet never leave the ground) or "
-            "'unknown' (too few steps found to judge, or a cadence above running_max_cadence_spm: steps misread)",
+            "'unknown' (too few steps found to judge, keypoints too jittery for the person's size, no running "
+            "cue the view can show, or a cadence above running_max_cadence_spm: steps misread)",
             nullable=False,
         ),
         _field(
