@@ -42,12 +42,9 @@ def test_every_runner_is_one_running_id_and_the_officials_get_no_verdicts(bend):
     row, _ = bend
     people = _people(bend)
     running = [p for p in people if p["is_runner"]]
-    # 7 of the 8 at 960 px: one sprinter, seen obliquely on the bend with noisy crests and a
-    # 0.61 flight fraction (above a sprinter's 0.6), has no cue left but her bounce
-    assert RUNNERS - 1 <= len(running) <= RUNNERS, [(p["track_id"], p["activity"], p["seconds_visible"])
-                                                    for p in people]
+    assert len(running) == RUNNERS, [(p["track_id"], p["activity"], p["seconds_visible"]) for p in people]
     assert all(p["seconds_visible"] >= 2.5 for p in running)  # from their entry to the end: one id each
-    assert RUNNERS - 1 <= row["runners"] <= RUNNERS
+    assert row["runners"] == RUNNERS
 
 
 def _people(bend) -> list[dict]:
