@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
@@ -23,7 +23,8 @@ from pipeline.video import content_id
 
 #: Folder for FormWatch's own state (shared with ``flows.server``); exports go in its ``models/``.
 HOME_ENV = "FORMWATCH_HOME"
-BACKENDS = ("auto", "torch", "openvino")
+#: The values of ``model.backend`` (one list: the setting's type).
+BACKENDS: tuple[str, ...] = get_args(ModelSettings.model_fields["backend"].annotation)
 
 RELEASE_URL = "https://github.com/ultralytics/assets/releases/latest"
 
@@ -136,12 +137,8 @@ def openvino_export(weights_path: Path, cache_dir: Path | None = None) -> Path:
     processes exporting at once never see a half-written model; the loser's copy is discarded.
     Returns the ``*_openvino_model`` folder (Ultralytics recognises the format by that name).
     """
-    import openvino
-    import ultralytics
-
     cache_dir = cache_dir or export_cache_dir()
-    key = f"{content_id(weights_path)}-ul{ultralytics.__version__}-ov{openvino.__version__.split('-')[0]}"
-    final = cache_dir / f"{Path(weights_path).stem}-{key}_openvino_model"
+    final = openvino_export_dir(weights_path, cache_dir)
     if (final / "metadata.yaml").is_file():
         return final
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -156,6 +153,15 @@ def openvino_export(weights_path: Path, cache_dir: Path | None = None) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+def openvino_export_dir(weights_path: Path, cache_dir: Path) -> Path:
+    """The cache folder of the export of ``weights_path``: named by its content and the tool versions."""
+    import openvino
+    import ultralytics
+
+    key = f"{content_id(weights_path)}-ul{ultralytics.__version__}-ov{openvino.__version__.split('-')[0]}"
+    return cache_dir / f"{Path(weights_path).stem}-{key}_openvino_model"
 
 
 def _export_openvino(weights_path: Path, work: Path) -> Path:
