@@ -10,7 +10,8 @@ Runs on the same frames, weights and inference size:
 - ``pipeline.process.process_video`` with ``render.clips`` off, then on.
 
 Speeds are printed as ratios against the baseline measured in this process (timings on a shared
-machine are noisy; compare ratios, not fps across runs). Peak RSS is sampled once a frame. The
+machine are noisy; compare ratios, not fps across runs). Peak RSS is the benchmark process's,
+sampled once a frame: it includes every model loaded before, so it bounds each run's from above. The
 per-stage breakdown of FormWatch times the library functions ``process_video`` calls (decode,
 pose model, tracker, appearance, analysis, Parquet writes, clips) by wrapping them for the
 clips-off run; 'other' is the rest (content hash, probe, buffering). Model loading, the one-off
@@ -141,29 +142,32 @@ def bare_loop(model_path: str, clip: str, frames: int, imgsz: int, device: str) 
     return seconds, meter.peak_rss
 
 
-def formwatch(clip: str, settings: Settings, weights: Path, instrument: bool) -> tuple[float, int, Meter]:
-    """Seconds of ``process_video`` (from its own videos/ row), frames, and the meter."""
+def formwatch(clip: str, settings: Settings, weights: Path, frames: int) -> tuple[float, int, Meter]:
+    """Seconds of ``process_video`` (from its own videos/ row), peak RSS, and the stage meter."""
     meter = Meter()
-    with tempfile.TemporaryDirectory() as out, instrumented(meter) if instrument else contextlib.nullcontext():
+    with tempfile.TemporaryDirectory() as out, instrumented(meter):
         row = process.process_video(clip, settings, out, weights)
-    if row["status"] != "ok":
-        raise RuntimeError(f"process_video failed: {row['error']}")
-    return row["processing_s"], row["frames"], meter
+    if row["status"] != "ok" or row["frames"] != frames:
+        raise RuntimeError(f"process_video: status {row['status']}, {row['frames']} frames of {frames}: {row['error']}")
+    return row["processing_s"], meter.peak_rss, meter
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clip", default=str(DEFAULT_CLIP))
-    parser.add_argument("--seconds", type=float, default=5.0, help="seconds of video from the start")
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of video from the start")
     parser.add_argument("--imgsz", type=int, default=640, help="inference size (px), for all runs")
     parser.add_argument("--backend", default="auto", help="FormWatch's model.backend: auto | torch | openvino")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of all runs, interleaved; the best counts")
     args = parser.parse_args()
     settings = load_settings(overrides={
         "video": {"end_s": args.seconds}, "model": {"image_size": args.imgsz, "backend": args.backend},
         "render": {"clips": False},
     })
+    with_clips = settings.model_copy(update={"render": settings.render.model_copy(update={"clips": True})})
     weights = resolve_weights(settings.model.weights)
     info = probe_video(args.clip)
+    frames = sum(1 for _ in read_frames(args.clip, info.fps, 0.0, args.seconds))
 
     cached = openvino_export_dir(weights, pose_model.export_cache_dir()).is_dir()
     started = time.perf_counter()
@@ -171,34 +175,51 @@ def main() -> None:
     estimator(first_frame(args.clip))  # warm-up: OpenVINO compiles for an input shape on first use
     backend = estimator.backend
     setup_s = time.perf_counter() - started
-    export = openvino_export_dir(weights, pose_model.export_cache_dir()) if backend == "openvino" else None
+    export = openvino_export(weights) if backend == "openvino" else None
 
-    fw_s, frames, meter = formwatch(args.clip, settings, weights, instrument=True)
-    runs: list[tuple[str, float, int]] = []
-    base_s, base_rss = bare_loop(str(weights), args.clip, frames, args.imgsz, estimator.device)
-    runs.append(("Ultralytics loop, PyTorch (baseline)", base_s, base_rss))
+    runs: dict[str, Callable[[], tuple[float, int, Meter | None]]] = {
+        "Ultralytics loop, PyTorch (baseline)":
+            lambda: (*bare_loop(str(weights), args.clip, frames, args.imgsz, estimator.device), None),
+    }
     if export is not None:
-        ov_s, ov_rss = bare_loop(str(openvino_export(weights)), args.clip, frames, args.imgsz, "cpu")
-        runs.append(("Ultralytics loop, OpenVINO export", ov_s, ov_rss))
-    runs.append((f"FormWatch process_video, {backend}, clips off", fw_s, meter.peak_rss))
-    clips_s, _, clips_meter = formwatch(args.clip, settings.model_copy(
-        update={"render": settings.render.model_copy(update={"clips": True})}), weights, instrument=True)
-    runs.append((f"FormWatch process_video, {backend}, clips on", clips_s, clips_meter.peak_rss))
+        runs["Ultralytics loop, OpenVINO export"] = \
+            lambda: (*bare_loop(str(export), args.clip, frames, args.imgsz, "cpu"), None)
+    runs[f"FormWatch process_video, {backend}, clips off"] = lambda: formwatch(args.clip, settings, weights, frames)
+    runs[f"FormWatch process_video, {backend}, clips on"] = lambda: formwatch(args.clip, with_clips, weights, frames)
+    results: dict[str, list[tuple[float, int, Meter | None]]] = defaultdict(list)
+    for _ in range(args.repeats):
+        for name, run in runs.items():
+            results[name].append(run())
 
     print(f"clip {Path(args.clip).name} ({info.width}x{info.height}), {frames} frames, imgsz {args.imgsz}, "
-          f"weights {weights.name}, backend {backend}, {os.cpu_count()} CPUs")
+          f"weights {weights.name}, backend {backend}, {os.cpu_count()} CPUs, "
+          f"best of {args.repeats} interleaved rounds")
     how = "found in the cache" if cached else "exported now"
     print(f"model setup before the runs: {setup_s:.1f} s" + (f" (export {how}: {export})" if export else ""))
-    print("\n| run | fps | speed vs baseline | peak RSS |\n|---|---:|---:|---:|")
-    for name, seconds, rss in runs:
-        print(f"| {name} | {frames / seconds:.1f} | {base_s / seconds:.2f}x | {rss / 1e6:.0f} MB |")
-    print("\n| FormWatch stage (clips off) | ms/frame | share |\n|---|---:|---:|")
+    _print_runs(results, frames)
+    _print_stages(results, frames)
+
+
+def _print_runs(results: dict[str, list[tuple[float, int, Meter | None]]], frames: int) -> None:
+    baseline = next(iter(results.values()))
+    print("\n| run | fps (best) | speed vs baseline (best) | per-round ratios | peak RSS |\n|---|---:|---:|---:|---:|")
+    for name, rounds in results.items():
+        best = min(seconds for seconds, _, _ in rounds)
+        ratios = ", ".join(f"{b[0] / r[0]:.2f}" for b, r in zip(baseline, rounds, strict=True))
+        print(f"| {name} | {frames / best:.1f} | {min(s for s, _, _ in baseline) / best:.2f}x | {ratios} | "
+              f"{max(rss for _, rss, _ in rounds) / 1e6:.0f} MB |")
+
+
+def _print_stages(results: dict[str, list[tuple[float, int, Meter | None]]], frames: int) -> None:
+    off, on = (min(rounds, key=lambda r: r[0]) for name, rounds in results.items() if "FormWatch" in name)
+    seconds_off, _, meter = off
     stages = dict(meter.seconds)
-    stages["other (hash, probe, buffers)"] = fw_s - sum(stages.values())
+    stages["other (hash, probe, buffers)"] = seconds_off - sum(stages.values())
+    print("\n| FormWatch stage (best clips-off run) | ms/frame | share |\n|---|---:|---:|")
     for name, seconds in stages.items():
-        print(f"| {name} | {seconds / frames * 1000:.1f} | {seconds / fw_s:.0%} |")
-    print(f"| clips (clips on) | {clips_meter.seconds['clips'] / frames * 1000:.1f} | "
-          f"{clips_meter.seconds['clips'] / clips_s:.0%} of that run |")
+        print(f"| {name} | {seconds / frames * 1000:.1f} | {seconds / seconds_off:.0%} |")
+    clips = on[2].seconds["clips"]
+    print(f"| clips (best clips-on run) | {clips / frames * 1000:.1f} | {clips / on[0]:.0%} of that run |")
 
 
 if __name__ == "__main__":
