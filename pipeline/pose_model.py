@@ -116,7 +116,7 @@ def select_backend(backend: str, device: str) -> str:
         )
     if backend == "openvino" and not openvino_available():
         raise BackendError(
-            "model.backend 'openvino' needs the openvino package (pip install 'openvino>=2024.6'); "
+            "model.backend 'openvino' needs the openvino package (pip install 'openvino>=2025.0,<2027'); "
             "or set model.backend to 'torch'."
         )
     return backend
@@ -141,10 +141,21 @@ def openvino_export(weights_path: Path, cache_dir: Path | None = None) -> Path:
     final = openvino_export_dir(weights_path, cache_dir)
     if (final / "metadata.yaml").is_file():
         return final
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        return _export_into(Path(weights_path), cache_dir, final)
+    except OSError as exc:  # not the video's fault: never reported as an unreadable video
+        raise BackendError(
+            f"Cannot export the pose weights to OpenVINO in {cache_dir} ({exc}); set {HOME_ENV} to a "
+            "writable folder, or model.backend to 'torch'."
+        ) from exc
+
+
+def _export_into(weights_path: Path, cache_dir: Path, final: Path) -> Path:
+    """Export in a temporary folder of ``cache_dir``, rename it to ``final``, remove the rest."""
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
     try:
-        built = _export_openvino(Path(weights_path), work)
+        built = _export_openvino(weights_path, work)
         try:
             os.rename(built, final)  # atomic; fails if another process got there first
         except OSError:

@@ -97,6 +97,15 @@ def test_racing_exports_keep_the_first_one_and_leave_no_temporary_folders(tmp_pa
     assert openvino_export(weights, cache) == final  # and it is found from now on
 
 
+def test_unwritable_cache_fails_with_a_sentence_not_as_an_unreadable_video(tmp_path):
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"not really weights")
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(BackendError, match="Cannot export the pose weights to OpenVINO in .*set FORMWATCH_HOME"):
+        openvino_export(weights, blocker / "models")
+
+
 @pytest.mark.footage
 def test_export_is_cached_and_reused(export_home, weights, monkeypatch):
     home, export = export_home
