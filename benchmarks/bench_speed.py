@@ -194,8 +194,8 @@ def main() -> None:
     print(f"clip {Path(args.clip).name} ({info.width}x{info.height}), {frames} frames, imgsz {args.imgsz}, "
           f"weights {weights.name}, backend {backend}, {os.cpu_count()} CPUs, "
           f"best of {args.repeats} interleaved rounds")
-    how = "found in the cache" if cached else "exported now"
-    print(f"model setup before the runs: {setup_s:.1f} s" + (f" (export {how}: {export})" if export else ""))
+    how = "export found in the cache" if cached else "exported now, into"
+    print(f"model setup before the runs: {setup_s:.1f} s" + (f" ({how} {export})" if export else ""))
     _print_runs(results, frames)
     _print_stages(results, frames)
 
