@@ -27,10 +27,7 @@ pytest.importorskip("openvino", reason="the OpenVINO backend needs the openvino 
 def export_home(tmp_path_factory: pytest.TempPathFactory, weights: Path):
     """A temporary $FORMWATCH_HOME holding the one OpenVINO export of the session's weights."""
     home = tmp_path_factory.mktemp("formwatch_home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(pose_model.HOME_ENV, str(home))
-        export = openvino_export(weights)
-        yield home, export
+    return home, openvino_export(weights, home / "models")
 
 
 def _settings(backend: str, image_size: int | str, weights: Path):
