@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from pipeline.analysis.registry import FAULT_LABELS
+from pipeline.analysis.registry import FAULT_LABELS, FAULTS
 from pipeline.sink import open_dataset
 
 
@@ -23,7 +23,7 @@ class RunnerSummary:
     steps: int
     cadence_spm: float | None
     view: str
-    faults: list[str]  # "elbow angle 128 deg (62% of strides)"
+    faults: list[str]  # "Arms at about 90°, ... — Elbow angle 128 [121-134] deg (62% of strides). Drill: ..."
     unmeasured: int  # faults that could not be measured (null with a reason)
 
 
@@ -32,6 +32,16 @@ def _dataset(out_dir: Path, name: str) -> ds.Dataset:
     if not folder.is_dir() or not any(folder.glob("*.parquet")):
         raise FileNotFoundError(f"{folder} holds no results; run `formwatch run FOOTAGE --out {out_dir}` first.")
     return open_dataset(out_dir, name)
+
+
+def fault_text(d: dict) -> str:
+    """A flagged deviations row as a coach reads it: the cue first, then the measurement, then the drill."""
+    label = FAULT_LABELS.get(d["deviation"], d["deviation"])
+    share = f" ({d['fraction_flagged']:.0%} of strides)" if d["fraction_flagged"] is not None else ""
+    interval = f" [{d['value_low']:.3g}-{d['value_high']:.3g}]" if d.get("value_low") is not None else ""
+    measured = f"{label} {d['value']:.3g}{interval} {d['unit']}{share}"
+    spec = FAULTS.get(d["deviation"])
+    return f"{spec.cue} — {measured}. Drill: {spec.drill}" if spec and spec.cue else measured
 
 
 def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[RunnerSummary]:
@@ -44,10 +54,7 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
     for d in _dataset(out_dir, "deviations").to_table().to_pylist():
         key = (d["video_id"], d["track_id"])
         if d["flagged"]:
-            label = FAULT_LABELS.get(d["deviation"], d["deviation"])
-            share = f" ({d['fraction_flagged']:.0%} of strides)" if d["fraction_flagged"] is not None else ""
-            interval = f" [{d['value_low']:.3g}-{d['value_high']:.3g}]" if d.get("value_low") is not None else ""
-            flagged.setdefault(key, []).append(f"{label} {d['value']:.3g}{interval} {d['unit']}{share}")
+            flagged.setdefault(key, []).append(fault_text(d))
         elif d["flagged"] is None:
             unmeasured[key] = unmeasured.get(key, 0) + 1
     rows = [

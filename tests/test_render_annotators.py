@@ -163,3 +163,12 @@ def test_caption_runs_along_the_bottom():
     out = CaptionAnnotator().annotate(frame.copy(), "Elbow angle 128 deg (flagged 62% of strides)")
     drawn = changed(frame, out)
     assert drawn[-5:].all() and not drawn[:120].any()
+
+
+def test_caption_lines_stack_cue_above_measurement():
+    frame = np.full((160, 160, 3), 200, np.uint8)
+    one = changed(frame, CaptionAnnotator().annotate(frame.copy(), "Elbow angle 128 deg"))
+    two = changed(frame, CaptionAnnotator().annotate(frame.copy(), "Arms at about 90 deg\nElbow angle 128 deg"))
+    rows_one, rows_two = np.flatnonzero(one.any(axis=1)), np.flatnonzero(two.any(axis=1))
+    assert rows_two.max() == 159 and rows_two.min() < rows_one.min()  # a second bar above the first
+    assert not two[:80].any()

@@ -267,3 +267,13 @@ def test_report_videos_load_and_play_in_headless_chromium(out_dir: Path, tmp_pat
     result = json.loads(text)
     assert result["readyState"] >= 2 and result["error"] is None, result
     assert result["currentTime"] > 0.0, result
+
+
+def test_flagged_faults_lead_with_the_coachs_cue_and_drill(out_dir: Path) -> None:
+    from pipeline.analysis.registry import FAULTS
+
+    page = _page(out_dir)
+    card = page[page.index('id="runner-'):]
+    assert card.index("Land your foot under your hips, not out in front") < card.index("<table>")
+    assert f"Drill: {FAULTS['overstride'].drill}" in page
+    assert FAULTS["elbow_angle"].cue.split(",")[0] not in page  # not flagged: no cue

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.analysis.registry import FAULT_LABELS
+from pipeline.analysis.registry import FAULT_LABELS, FAULTS
 from pipeline.sink import open_dataset
 
 
@@ -25,6 +25,8 @@ class Fault:
     reason: str | None
     value_low: float | None = None  # 90 % interval of value
     value_high: float | None = None
+    cue: str = ""  # the coach's words for it (registry), shown first when flagged
+    drill: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def _fault(row: dict) -> Fault:
         unit=row["unit"], flagged=row["flagged"], fraction_flagged=row["fraction_flagged"],
         strides_measured=row["strides_measured"], reason=row["reason"],
         value_low=row.get("value_low"), value_high=row.get("value_high"),
+        cue=FAULTS[row["deviation"]].cue if row["deviation"] in FAULTS else "",
+        drill=FAULTS[row["deviation"]].drill if row["deviation"] in FAULTS else "",
     )
 
 

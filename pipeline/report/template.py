@@ -23,6 +23,7 @@ th { background: #f7fafc; } td.num { text-align: right; font-variant-numeric: ta
 video { max-width: 100%; background: #000; } .clips video { max-height: 360px; }
 .chart { background: #fff; border: 1px solid #e2e8f0; } .chart-title { font-size: 11px; fill: #2d3748; }
 .tick { font-size: 10px; fill: #718096; }
+.cue { width: 100%; margin: 0.2rem 0; font-size: 1.05rem; }
 </style>
 </head>
 <body>
@@ -57,6 +58,10 @@ video { max-width: 100%; background: #000; } .clips video { max-height: 360px; }
 {% for p in v.runners %}
 <div class="runner" id="runner-{{ v.video_id }}-{{ p.track_id }}">
 <h3>Runner {{ p.track_id }}</h3>
+{% for f in p.faults if f.flagged and f.cue %}
+<p class="cue"><strong>{{ f.cue }}</strong> <span class="muted">({{ f.label }}
+{{- (" %.3g %s"|format(f.value, f.unit)) if f.value is not none else "" }})</span><br>Drill: {{ f.drill }}</p>
+{% endfor %}
 {% if p.thumbnail %}<img class="thumb" src="{{ p.thumbnail }}" alt="runner {{ p.track_id }}">{% endif %}
 <table>
 <tr><th>fault</th><th>value</th><th>90% interval</th><th>flagged</th><th>strides flagged</th>
