@@ -75,3 +75,19 @@ def _contacts(video_id: str, p: Person) -> list[dict]:
     times = [i * p.step_s + jitter[i % 5] for i in range(p.steps)]
     return [row(CONTACTS, video_id=video_id, track_id=p.track_id, frame=round(t * 30), time_s=t,
                 foot="left" if i % 2 else "right", step_index=i, view="side") for i, t in enumerate(times)]
+
+
+def remux_with_date(source: Path, target: Path, creation_time: str) -> Path:
+    """Copy ``source``'s video packets into ``target`` (no re-encoding: the same frames, other bytes,
+    so another video_id) with the container's recording date set to ``creation_time`` (ISO 8601)."""
+    import av
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        dst.metadata["creation_time"] = creation_time
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    return target

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from clips import write_clip
-from coach_builders import Person, write_video
+from coach_builders import Person, remux_with_date, write_video
 
 from flows.cli import main
 from pipeline.coach.names import name_runner
@@ -128,16 +127,20 @@ def test_cli_progress_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_session_date_prefers_the_container(tmp_path: Path) -> None:
     plain = write_clip(tmp_path / "plain.mp4", frames=3)
-    dated = tmp_path / "dated.mp4"
-    with av.open(str(plain)) as source, av.open(str(dated), "w") as target:
-        target.metadata["creation_time"] = "2026-10-01T07:30:00.000000Z"
-        stream = target.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(source.streams.video[0]):
-            if packet.dts is not None:
-                packet.stream = stream
-                target.mux(packet)
+    dated = remux_with_date(plain, tmp_path / "dated.mp4", "2026-10-01T07:30:00.000000Z")
     mtime = datetime(2026, 12, 2, tzinfo=UTC)
     row = {"file_mtime_ns": int(mtime.timestamp() * 1e9)}
     assert session_date({**row, "path": str(dated)}) == (datetime(2026, 10, 1, 7, 30, tzinfo=UTC), "container")
     assert session_date({**row, "path": str(plain)}) == (mtime, "file_mtime")
     assert session_date({**row, "path": str(tmp_path / "gone.mp4")}) == (mtime, "file_mtime")
+
+
+def test_night_page_names_the_athletes_and_their_changes(tmp_path: Path) -> None:
+    from pipeline.coach.nightly import night_markdown
+
+    _sessions(tmp_path)
+    page = night_markdown(tmp_path, ["00000000000000a3"])
+    assert "**Lea** (session 3): Overstride: better (0.1 leg lengths); Cadence: higher (200 steps/min)" in page
+    page = night_markdown(tmp_path, ["00000000000000a2"])
+    assert "**Lea** (session 2): no measurable change" in page
+    assert "No named athlete" in night_markdown(tmp_path, [])
