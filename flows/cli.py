@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _coach_commands(commands: Any) -> None:
-    """The coach's loop: athletes, name, rename, progress."""
+    """The coach's loop: athletes, name, rename, progress, compare."""
     athletes = commands.add_parser(
         "athletes", help="who is known: each athlete with their sessions, and the names proposed",
         description="List every named athlete of DIR with the number of sessions (videos) and their dates, then "
@@ -158,6 +158,18 @@ def _coach_commands(commands: Any) -> None:
     progress.add_argument("--fault", metavar="NAME", help="one fault (or cadence, step_asymmetry) only")
     progress.add_argument("--all", action="store_true", help="also the metrics never measured in any session")
     progress.add_argument("--config", metavar="FILE", help="YAML settings (thresholds, athletes.roster)")
+
+    compare = commands.add_parser(
+        "compare", help="side-by-side clip of an athlete's first and latest sessions for one fault",
+        description="Write DIR/athletes/compare/ATHLETE-FAULT.mp4 (H.264, plays in browsers): the first and the "
+        "latest session side by side, aligned on ground contacts (the same phase of the stride in both halves), "
+        "slowed, with the measurement drawn (overstride, shank angle), captioned with dates and values.",
+    )
+    compare.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+    compare.add_argument("athlete", metavar="ATHLETE")
+    compare.add_argument("--fault", metavar="NAME", required=True, help="fault name, e.g. overstride")
+    compare.add_argument("--slowmo", type=int, default=4, help="times slower than real time (default: %(default)s)")
+    compare.add_argument("--size", type=int, default=480, help="height of each half in px (default: %(default)s)")
 
 
 def _run_options() -> argparse.ArgumentParser:
@@ -419,6 +431,12 @@ def _progress(args: argparse.Namespace) -> int:
     return progress_command(args)
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from flows.coach_cli import compare_command
+
+    return compare_command(args)
+
+
 def _config(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     width = max(len(name) for name, *_ in describe_settings(settings))
@@ -442,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"run": _run, "serve": _serve, "deploy": _deploy, "stats": _stats, "report": _report,
                     "config": _config, "athletes": _athletes, "name": _name, "rename": _rename,
-                    "progress": _progress}
+                    "progress": _progress, "compare": _compare}
         return int(commands[args.command](args))
     except (ConfigError, WeightsNotFoundError, FileNotFoundError, ServerError, NamingError) as exc:
         print(f"formwatch: error: {exc}", file=sys.stderr)

@@ -136,3 +136,21 @@ def progress_command(args: argparse.Namespace) -> int:
           + (" * date from the file's modification time" if any(r["date_source"] == "file_mtime" for r in rows)
              else ""))
     return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """Write the first-vs-latest clip of one fault."""
+    from pipeline.analysis.registry import fault
+    from pipeline.coach.compare import render_compare
+
+    _require_results(args.out)
+    if not 1 <= args.slowmo <= 32 or not 64 <= args.size <= 2160:
+        raise NamingError("--slowmo must be 1-32 and --size 64-2160 px")
+    try:
+        name = fault(args.fault).name
+    except ValueError as exc:
+        raise NamingError(str(exc)) from None
+    result = render_compare(args.out, _athlete(args.out, args.athlete), name, args.slowmo, args.size)
+    print(f"Clip: {result.path.resolve()} ({len(result.pairs)} frames; contacts {result.contacts[0]} of the first "
+          f"session beside {result.contacts[1]} of the latest)")
+    return 0

@@ -120,6 +120,13 @@ def progress_file(out_dir: str | Path) -> Path:
     return Path(out_dir) / PROGRESS / "progress.parquet"
 
 
+def compare_clip_file(out_dir: str | Path, athlete: str, fault: str) -> Path:
+    """The side-by-side clip of an athlete's first and latest sessions for one fault
+    (``athletes/compare/<athlete>-<fault>.mp4``; the name keeps letters, digits, '-' and '_')."""
+    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in "_".join(athlete.split())) or "athlete"
+    return Path(out_dir) / ATHLETES / "compare" / f"{slug}-{fault}.mp4"
+
+
 def staging_dir(out_dir: str | Path, video_id: str) -> Path:
     """Where one video's files are written before they are committed (hidden from readers)."""
     return Path(out_dir) / STAGING / video_id
