@@ -277,3 +277,15 @@ def test_flagged_faults_lead_with_the_coachs_cue_and_drill(out_dir: Path) -> Non
     assert card.index("Land your foot under your hips, not out in front") < card.index("<table>")
     assert f"Drill: {FAULTS['overstride'].drill}" in page
     assert FAULTS["elbow_angle"].cue.split(",")[0] not in page  # not flagged: no cue
+
+
+def test_thumbnails_are_made_once(out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.report.build as build
+
+    _page(out_dir)
+    thumbs = sorted((out_dir / "report_assets").glob("*.jpg"))
+    asked: list[dict] = []
+    original = build.write_thumbnails
+    monkeypatch.setattr(build, "write_thumbnails", lambda *a: asked.append(a[2]) or original(*a))
+    page = _page(out_dir)
+    assert thumbs and asked and all(a == {} for a in asked) and 'class="thumb"' in page  # kept, not decoded again
