@@ -289,3 +289,15 @@ def test_thumbnails_are_made_once(out_dir: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(build, "write_thumbnails", lambda *a: asked.append(a[2]) or original(*a))
     page = _page(out_dir)
     assert thumbs and asked and all(a == {} for a in asked) and 'class="thumb"' in page  # kept, not decoded again
+
+
+def test_the_still_is_the_top_faults_worst_frame(out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.report.build as build
+
+    _write(out_dir, "deviations", OK_ID, [{**_fault("overstride", 0.2, "leg lengths", True), "worst_frame": 6}],
+           DEVIATIONS)
+    asked: list[dict] = []
+    original = build.write_thumbnails
+    monkeypatch.setattr(build, "write_thumbnails", lambda *a: asked.append(a[2]) or original(*a))
+    _page(out_dir)
+    assert {1: 6} in [{rid: frame for rid, (frame, _) in boxes.items()} for boxes in asked]

@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pyarrow.parquet as pq
 
@@ -28,6 +27,7 @@ from pipeline.incremental import read_video_rows
 from pipeline.outputs import compare_clip_file
 from pipeline.render.annotators import CaptionAnnotator, Chips
 from pipeline.render.clips import HighlightPainter
+from pipeline.render.measure import DRAWN, draw_measurement
 from pipeline.render.people import DetectionIndex, format_value
 from pipeline.render.settings import RenderSettings
 from pipeline.render.writer import H264Writer
@@ -36,8 +36,6 @@ from pipeline.video import DecodeDamage, read_frames
 
 #: Ground contacts shown per half: two strides.
 CONTACTS_SHOWN = 5
-_HIPS, _KNEES, _ANKLES = (11, 12), (13, 14), (15, 16)
-YELLOW = (0, 215, 255)
 
 
 @dataclass(frozen=True)
@@ -126,37 +124,17 @@ def _crops(out_dir: str | Path, half: Half, first: int, last: int, size: int) ->
 
 def _measure(crop: np.ndarray, people: DetectionIndex, half: Half, frame: int,
              transform: tuple[float, float, float]) -> None:
-    """Draw the overstride / shank measurement of the runner in ``frame`` onto ``crop`` (crop px)."""
+    """Draw the overstride / shank measurement of the runner in ``frame`` onto ``crop`` (crop px), with
+    the value at the latest contact so far."""
     poses = people.at(frame)
     mine = np.flatnonzero(poses.track_id == half.session.track_id)
     name = half.value.get("deviation")
-    if not len(mine) or name not in ("overstride", "shank_angle"):
+    if not len(mine) or name not in DRAWN:
         return
     x0, y0, scale = transform
-    points = (poses.keypoints[mine[0]] - (x0, y0)) * scale
-    hip, ankles, knees = np.nanmean(points[list(_HIPS)], axis=0), points[list(_ANKLES)], points[list(_KNEES)]
-    if not np.isfinite(hip).all() or not np.isfinite(ankles).all():
-        return
-    lead = int(np.argmax(np.abs(ankles[:, 0] - hip[0])))  # the ankle farther from under the hip
-    ground = float(np.nanmax(ankles[:, 1]))
-    thick = max(1, round(crop.shape[0] / 240))
-    if name == "overstride":
-        cv2.line(crop, _pt((hip[0], hip[1])), _pt((hip[0], ground)), YELLOW, thick, cv2.LINE_AA)
-        cv2.arrowedLine(crop, _pt((hip[0], ankles[lead, 1])), _pt(ankles[lead]), YELLOW, thick, cv2.LINE_AA)
-    elif np.isfinite(knees[lead]).all():
-        cv2.line(crop, _pt(knees[lead]), _pt(ankles[lead]), YELLOW, 2 * thick, cv2.LINE_AA)
-        cv2.line(crop, _pt(knees[lead]), _pt((knees[lead][0], ankles[lead][1])), YELLOW, thick, cv2.LINE_AA)
     held = [v for f, v in zip(half.contacts, half.at_contact, strict=True) if f <= frame and np.isfinite(v)]
-    if held:
-        chips, text = Chips(font_scale=crop.shape[0] / 600, thickness=thick), format_value(held[-1], FAULTS[name].unit)
-        width, height = chips.size(text)
-        x, y = _pt(hip)
-        chips.draw(crop, text, int(np.clip(x - width // 2, 0, crop.shape[1] - width)),
-                   int(np.clip(y, 0, crop.shape[0] - height)), (0, 0, 0))
-
-
-def _pt(xy: tuple[float, float] | np.ndarray) -> tuple[int, int]:
-    return int(round(float(xy[0]))), int(round(float(xy[1])))
+    draw_measurement(crop, (poses.keypoints[mine[0]] - (x0, y0)) * scale, name,
+                     format_value(held[-1], FAULTS[name].unit) if held else None)
 
 
 def _caption(half: Half) -> str:

@@ -9,12 +9,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.coach.names import active_names, read_names
+from pipeline.poses import Poses
+from pipeline.render.annotators import SkeletonAnnotator
+from pipeline.render.measure import draw_measurement
+from pipeline.render.people import format_value
 from pipeline.report.athletes import write_athlete_pages
-from pipeline.report.data import Contact, Person, VideoReport, load_videos, mid_boxes
+from pipeline.report.data import Contact, Fault, Person, VideoReport, load_videos, stills
 from pipeline.report.svg import dot_chart
 from pipeline.report.template import PAGE
 from pipeline.report.thumbs import write_thumbnails
@@ -22,6 +27,7 @@ from pipeline.sink import dataset_file
 
 REPORT_NAME = "report.html"
 ASSETS_DIR = "report_assets"
+STILL_HEIGHT_PX = 320  # runner stills, shown 240 px tall
 
 
 def _relative(out_dir: Path, path: Path) -> str | None:
@@ -89,20 +95,39 @@ def others_line(people: list[Person]) -> str:
     return f"{len(others)} other{'s' * (len(others) != 1)}: " + ", ".join(f"{counts[w]} {w}" for w in order)
 
 
+def _top_fault(person: Person) -> Fault | None:
+    """The runner's most often flagged fault with a worst frame, or None."""
+    flagged = [f for f in person.faults if f.flagged and f.worst_frame is not None]
+    return max(flagged, key=lambda f: f.fraction_flagged or 0, default=None)
+
+
 def _thumbnails(out_dir: Path, video: VideoReport) -> dict[int, Path]:
-    """Runner thumbnails of ``video``: those written since its ``videos/`` row are kept, the rest made
-    (so a report over a year of nights decodes only the new videos)."""
+    """Runner stills of ``video``: at the worst frame of the runner's top flagged fault (its measurement
+    drawn, for overstride and shank angle) or mid-way through. Those written since the video's
+    ``videos/`` row are kept, so a report over a year of nights decodes only the new videos."""
     assets, row_file = out_dir / ASSETS_DIR, dataset_file(out_dir, "videos", video.video_id)
     since = row_file.stat().st_mtime if row_file.is_file() else float("inf")
-    kept = {}
-    for person in video.people:
-        thumb = assets / f"{video.video_id}_{person.track_id}.jpg"
-        if person.is_runner and thumb.is_file() and thumb.stat().st_mtime >= since:
-            kept[person.track_id] = thumb
-    boxes = {k: v for k, v in mid_boxes(out_dir, video).items() if k not in kept} if len(kept) < sum(
-        p.is_runner for p in video.people) else {}
+    runners = {p.track_id: p for p in video.people if p.is_runner}
+    kept = {rid: assets / f"{video.video_id}_{rid}.jpg" for rid in runners}
+    kept = {rid: t for rid, t in kept.items() if t.is_file() and t.stat().st_mtime >= since}
+    top = {rid: _top_fault(p) for rid, p in runners.items() if rid not in kept}
+    found = stills(out_dir, video, {rid: f.worst_frame for rid, f in top.items() if f}) if top else {}
+
+    def draw(still: np.ndarray, rid: int, transform: tuple[float, float, float]) -> None:
+        keypoints, fault = found[rid][2], top.get(rid)
+        if keypoints is None or fault is None:
+            return
+        left, top_px, scale = transform
+        points = ((keypoints - (left, top_px)) * scale).astype(np.float32)
+        SkeletonAnnotator(thickness=1, radius=2).annotate(still, Poses(
+            np.zeros((1, 4), np.float32), np.ones(1, np.float32), points[None],
+            np.isfinite(points[None, :, 0]).astype(np.float32), np.array([rid])))
+        draw_measurement(still, points, fault.name, format_value(fault.value, fault.unit))
+
+    boxes = {rid: (frame, box) for rid, (frame, box, _) in found.items()}
     # detections' frame is the decoded frame index; the container fps only turns it into read_frames' time
-    return kept | write_thumbnails(video.row["path"], video.row["fps"] or 0.0, boxes, assets, video.video_id)
+    return kept | write_thumbnails(video.row["path"], video.row["fps"] or 0.0, boxes, assets, video.video_id, draw,
+                                   STILL_HEIGHT_PX)
 
 
 def _video_context(out_dir: Path, video: VideoReport, settings: AnalysisSettings, names: dict) -> dict:

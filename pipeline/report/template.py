@@ -19,7 +19,7 @@ th { background: #f7fafc; } td.num { text-align: right; font-variant-numeric: ta
 .ok { color: #2f855a; } .muted { color: #718096; }
 .runner { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; margin: 1rem 0;
           padding: 0.75rem; background: #f7fafc; border-radius: 6px; }
-.runner h3 { width: 100%; margin: 0; } .thumb { height: 160px; border: 1px solid #cbd5e0; }
+.runner h3 { width: 100%; margin: 0; } .thumb { height: 240px; border: 1px solid #cbd5e0; }
 video { max-width: 100%; background: #000; } .clips video { max-height: 360px; }
 .chart { background: #fff; border: 1px solid #e2e8f0; } .chart-title { font-size: 11px; fill: #2d3748; }
 .tick { font-size: 10px; fill: #718096; }
