@@ -34,6 +34,7 @@ from pipeline.incremental import PlannedVideo, plan_videos, read_video_rows, run
 from pipeline.outputs import (
     COMMITTED_STATUSES,
     OutputBusyError,
+    OutputDiskError,
     OutputError,
     OutputLock,
     check_output_folder,
@@ -161,6 +162,11 @@ def athletes_task(out_dir: str, settings: Settings, sources: list[str], rows: li
     except NamingError as exc:  # a roster typo must not cost the night's results, but it is said loudly
         logger.error("Athletes not updated: %s", exc)
         markdown = f"# Athletes seen in this run\n\nNot updated: {exc}"
+    except OSError as exc:  # a full or read-only disk stops the run with its sentence, like a video's files
+        sentence = disk_error_sentence(exc, out_dir)
+        if sentence:
+            raise OutputDiskError(sentence) from None
+        raise
     create_markdown_artifact(key="formwatch-athletes", markdown=markdown,
                              description="Named athletes seen in this run and any measurable change in their form")
 

@@ -4,10 +4,11 @@ Each runner is described by its clothing colours (the mean of ``detections.appea
 12-bin histograms, upper body and thighs) and a body proportion (torso length over leg length,
 median over frames; unlike sizes it does not depend on the distance to the camera). The
 distance between two runners is the mean total-variation distance of their colour histograms
-(0 same colours, 1 none shared) plus the relative difference of their proportions. An unnamed
-runner of a video filmed within ``same_night_h`` of a video with a confirmed name is proposed
+(0 same colours, 1 none shared) plus the relative difference of their proportions. A runner of a
+video that has no name yet, filmed within ``same_night_h`` of a video with a confirmed name, is proposed
 as the nearest named athlete when that distance is within ``proposal_max_distance``; in one
-video an athlete is proposed for one runner at most, the nearest. A proposal is stored as
+video an athlete is proposed for one runner at most, the nearest. Only the named videos of the nights
+that have such videos are read, so a year of named sessions costs nothing on a quiet night. A proposal is stored as
 ``source = 'proposal'``, ``confirmed = False``: shown for the user to confirm, never counted.
 """
 
@@ -98,10 +99,14 @@ def propose(out_dir: str | Path, settings: AthleteSettings,
     dates = session_dates(out_dir, video_rows)
     night_s = settings.same_night_h * 3600
     named_videos = {k[0] for k in named}
-    candidates = [v for v in video_rows if v not in {k[0] for k in names}
-                  and any(abs((dates[v][0] - dates[n][0]).total_seconds()) <= night_s for n in named_videos if n != v)]
+
+    def near(a: str, b: str) -> bool:
+        return a != b and abs((dates[a][0] - dates[b][0]).total_seconds()) <= night_s
+
+    candidates = [v for v in video_rows if v not in {k[0] for k in names} and any(near(v, n) for n in named_videos)]
+    needed = {n for n in named_videos if any(near(v, n) for v in candidates)}  # only the nights with candidates
     features: dict[Key, np.ndarray] = {}
-    for video_id in named_videos:
+    for video_id in needed:
         features |= {(video_id, t): f for t, f in runner_features(
             out_dir, video_id, [k[1] for k in named if k[0] == video_id]).items()}
     proposals = []
