@@ -384,7 +384,8 @@ def _stats(args: argparse.Namespace) -> int:
 
     summaries = runner_summaries(args.out, runners_only=args.runners_only)
     table = Table(title=f"FormWatch: {Path(args.out).resolve()}", show_lines=False)
-    for heading in ("video", "id", "activity", "seconds", "steps", "cadence (spm)", "view", "faults flagged"):
+    for heading in ("video", "id", "athlete", "activity", "seconds", "steps", "cadence (spm)", "view",
+                    "faults flagged"):
         table.add_column(heading, overflow="fold")
     for s in summaries:
         cadence = f"{s.cadence_spm:.0f}" if s.cadence_spm is not None else "-"
@@ -392,8 +393,8 @@ def _stats(args: argparse.Namespace) -> int:
         if s.activity == "running" and s.unmeasured:
             faults = "not measurable" if not s.faults and s.unmeasured == len(DEVIATIONS) else \
                 f"{faults} ({s.unmeasured} not measurable)"
-        table.add_row(s.video, str(s.track_id), s.activity, f"{s.seconds_visible:.1f}", str(s.steps), cadence,
-                      s.view, faults)
+        table.add_row(s.video, str(s.track_id), s.athlete or "-", s.activity, f"{s.seconds_visible:.1f}",
+                      str(s.steps), cadence, s.view, faults)
     Console(width=None if sys.stdout.isatty() else 160).print(table)  # pipes and files get full rows
     runners = sum(s.activity == "running" for s in summaries)
     print(f"{len(summaries)} people, {runners} running. Columns and units: docs/SCHEMAS.md")

@@ -156,3 +156,14 @@ def test_cli_name_undo_and_errors(out: Path, capsys: pytest.CaptureFixture[str])
 def test_naming_errors() -> None:
     with pytest.raises(NamingError, match="cannot be empty"):
         name_runner("/nonexistent", Runner(A, 1, 0, 1), "  ")
+
+
+def test_stats_names_the_runners(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.coach.names import add_names
+    from pipeline.stats import runner_summaries
+
+    name_runner(out, find_runner(out, A, 1), "Lea")
+    add_names(out, [(find_runner(out, B, 3), "Lea", "proposal", 0.1)])
+    named = {(s.video_id, s.track_id): s.athlete for s in runner_summaries(out, runners_only=True)}
+    assert named == {(A, 1): "Lea", (A, 2): "", (B, 3): "Lea?", (C, 4): ""}
+    assert main(["stats", str(out)]) == 0 and "Lea?" in capsys.readouterr().out
