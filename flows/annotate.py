@@ -34,6 +34,7 @@ from pipeline.incremental import PlannedVideo, plan_videos, read_video_rows, run
 from pipeline.outputs import (
     COMMITTED_STATUSES,
     OutputBusyError,
+    OutputDiskError,
     OutputError,
     OutputLock,
     check_output_folder,
@@ -142,6 +143,32 @@ def publish_artifacts_task(out_dir: str, rows: list[dict[str, Any]], skipped: li
                           "form verdicts for runners only.")
     create_markdown_artifact(key="formwatch-clips", markdown=run_markdown(out_dir, rows, report),
                              description="Clips and failures of this run")
+
+
+@task(name="name-athletes", cache_policy=NO_CACHE)
+def athletes_task(out_dir: str, settings: Settings, sources: list[str], rows: list[dict[str, Any]]) -> None:
+    """Names from the roster, the folders and proposals; the progress dataset; the athletes artifact."""
+    from pipeline.coach.names import NamingError
+    from pipeline.coach.nightly import night_markdown
+    from pipeline.coach.progress import write_progress
+    from pipeline.coach.sources import sync_names
+
+    logger = get_run_logger()
+    ids = [r["video_id"] for r in rows if r["status"] in COMMITTED_STATUSES]
+    try:
+        sync_names(out_dir, settings.athletes, list(sources))
+        write_progress(out_dir, settings.analysis)
+        markdown = night_markdown(out_dir, ids, settings.analysis)
+    except NamingError as exc:  # a roster typo must not cost the night's results, but it is said loudly
+        logger.error("Athletes not updated: %s", exc)
+        markdown = f"# Athletes seen in this run\n\nNot updated: {exc}"
+    except OSError as exc:  # a full or read-only disk stops the run with its sentence, like a video's files
+        sentence = disk_error_sentence(exc, out_dir)
+        if sentence:
+            raise OutputDiskError(sentence) from None
+        raise
+    create_markdown_artifact(key="formwatch-athletes", markdown=markdown,
+                             description="Named athletes seen in this run and any measurable change in their form")
 
 
 @task(name="write-report", cache_policy=NO_CACHE)
@@ -313,6 +340,7 @@ def _annotate(sources: list[str], out_dir: str, settings: Settings, force: bool)
     stopped = next((r["output_error"] for r in rows if r.get("output_error")), None)
     if stopped:
         raise OutputError(stopped)
+    athletes_task(out_dir, settings, sources, rows)
     report = write_report_task(out_dir) if rows else None
     publish_artifacts_task(out_dir, rows, skipped, report)
     counts = Counter(r["status"] for r in rows)

@@ -108,12 +108,68 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
 
+    _coach_commands(commands)
+
     config = commands.add_parser(
         "config", help="show every setting with its value, unit and meaning",
         description="Print every setting after applying --config FILE, with unit and meaning.",
     )
     config.add_argument("--config", metavar="FILE", help="YAML file overriding the default settings")
     return parser
+
+
+def _coach_commands(commands: Any) -> None:
+    """The coach's loop: athletes, name, rename, progress, compare."""
+    athletes = commands.add_parser(
+        "athletes", help="who is known: each athlete with their sessions, and the names proposed",
+        description="List every named athlete of DIR with the number of sessions (videos) and their dates, then "
+        "the runners FormWatch proposes as a named athlete (never counted until confirmed with `formwatch name`). "
+        "Reads the roster (athletes.roster) of --config first.",
+    )
+    athletes.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+    athletes.add_argument("--config", metavar="FILE", help="YAML settings (athletes.roster)")
+
+    name = commands.add_parser(
+        "name", help="say who a runner is (or --undo it)",
+        description="Name runner RUNNER_ID of VIDEO (a video_id, a file name or a path) ATHLETE. Idempotent; a "
+        "different name replaces the runner's earlier one; confirms a proposal. Survives re-runs. --undo removes "
+        "the runner's names (only ATHLETE's when given), whatever their source.",
+    )
+    name.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+    name.add_argument("video", metavar="VIDEO", help="video_id, file name or path of the video")
+    name.add_argument("runner", metavar="RUNNER_ID", type=int, help="runner id (runners.track_id, as in stats)")
+    name.add_argument("athlete", metavar="ATHLETE", nargs="?", help="the athlete's name")
+    name.add_argument("--undo", action="store_true", help="remove the runner's names instead")
+
+    rename = commands.add_parser("rename", help="rename an athlete everywhere",
+                                 description="Give every runner named OLD the name NEW (same sources).")
+    rename.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+    rename.add_argument("old", metavar="OLD")
+    rename.add_argument("new", metavar="NEW")
+
+    progress = commands.add_parser(
+        "progress", help="an athlete's faults session by session, and the change",
+        description="Per fault (and cadence, step asymmetry): the value of each session with its 90%% interval, "
+        "the threshold, and the change from the session before: better or worse when the two intervals do not "
+        "overlap, else no measurable change. Also writes DIR/progress/progress.parquet for every athlete.",
+    )
+    progress.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+    progress.add_argument("athlete", metavar="ATHLETE")
+    progress.add_argument("--fault", metavar="NAME", help="one fault (or cadence, step_asymmetry) only")
+    progress.add_argument("--all", action="store_true", help="also the metrics never measured in any session")
+    progress.add_argument("--config", metavar="FILE", help="YAML settings (thresholds, athletes.roster)")
+
+    compare = commands.add_parser(
+        "compare", help="side-by-side clip of an athlete's first and latest sessions for one fault",
+        description="Write DIR/athletes/compare/ATHLETE-FAULT.mp4 (H.264, plays in browsers): the first and the "
+        "latest session side by side, aligned on ground contacts (the same phase of the stride in both halves), "
+        "slowed, with the measurement drawn (overstride, shank angle), captioned with dates and values.",
+    )
+    compare.add_argument("out", metavar="DIR", help="output folder of `formwatch run`")
+    compare.add_argument("athlete", metavar="ATHLETE")
+    compare.add_argument("--fault", metavar="NAME", required=True, help="fault name, e.g. overstride")
+    compare.add_argument("--slowmo", type=int, default=4, help="times slower than real time (default: %(default)s)")
+    compare.add_argument("--size", type=int, default=480, help="height of each half in px (default: %(default)s)")
 
 
 def _run_options() -> argparse.ArgumentParser:
@@ -328,7 +384,8 @@ def _stats(args: argparse.Namespace) -> int:
 
     summaries = runner_summaries(args.out, runners_only=args.runners_only)
     table = Table(title=f"FormWatch: {Path(args.out).resolve()}", show_lines=False)
-    for heading in ("video", "id", "activity", "seconds", "steps", "cadence (spm)", "view", "faults flagged"):
+    for heading in ("video", "id", "athlete", "activity", "seconds", "steps", "cadence (spm)", "view",
+                    "faults flagged"):
         table.add_column(heading, overflow="fold")
     for s in summaries:
         cadence = f"{s.cadence_spm:.0f}" if s.cadence_spm is not None else "-"
@@ -336,8 +393,8 @@ def _stats(args: argparse.Namespace) -> int:
         if s.activity == "running" and s.unmeasured:
             faults = "not measurable" if not s.faults and s.unmeasured == len(DEVIATIONS) else \
                 f"{faults} ({s.unmeasured} not measurable)"
-        table.add_row(s.video, str(s.track_id), s.activity, f"{s.seconds_visible:.1f}", str(s.steps), cadence,
-                      s.view, faults)
+        table.add_row(s.video, str(s.track_id), s.athlete or "-", s.activity, f"{s.seconds_visible:.1f}",
+                      str(s.steps), cadence, s.view, faults)
     Console(width=None if sys.stdout.isatty() else 160).print(table)  # pipes and files get full rows
     runners = sum(s.activity == "running" for s in summaries)
     print(f"{len(summaries)} people, {runners} running. Columns and units: docs/SCHEMAS.md")
@@ -349,6 +406,36 @@ def _report(args: argparse.Namespace) -> int:
 
     print(f"Report: {write_report(args.out)}")
     return 0
+
+
+def _athletes(args: argparse.Namespace) -> int:
+    from flows.coach_cli import athletes_command
+
+    return athletes_command(args)
+
+
+def _name(args: argparse.Namespace) -> int:
+    from flows.coach_cli import name_command
+
+    return name_command(args)
+
+
+def _rename(args: argparse.Namespace) -> int:
+    from flows.coach_cli import rename_command
+
+    return rename_command(args)
+
+
+def _progress(args: argparse.Namespace) -> int:
+    from flows.coach_cli import progress_command
+
+    return progress_command(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from flows.coach_cli import compare_command
+
+    return compare_command(args)
 
 
 def _config(args: argparse.Namespace) -> int:
@@ -368,13 +455,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # A loaded machine can take longer than Prefect's 20 s to start its embedded server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    from pipeline.coach.names import NamingError
     from pipeline.pose_model import WeightsNotFoundError
 
     try:
         commands = {"run": _run, "serve": _serve, "deploy": _deploy, "stats": _stats, "report": _report,
-                    "config": _config}
+                    "config": _config, "athletes": _athletes, "name": _name, "rename": _rename,
+                    "progress": _progress, "compare": _compare}
         return int(commands[args.command](args))
-    except (ConfigError, WeightsNotFoundError, FileNotFoundError, ServerError) as exc:
+    except (ConfigError, WeightsNotFoundError, FileNotFoundError, ServerError, NamingError) as exc:
         print(f"formwatch: error: {exc}", file=sys.stderr)
         return ExitStatus.USAGE
     except (OutputError, PrefectUnavailable) as exc:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError, model_validator
 
 from pipeline.analysis.settings import AnalysisSettings
+from pipeline.coach.settings import AthleteSettings
 from pipeline.render.settings import RenderSettings
 from pipeline.settings_base import Section, setting
 
@@ -230,14 +231,16 @@ class Settings(Section):
     analysis: AnalysisSettings = AnalysisSettings()
     render: RenderSettings = RenderSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
+    athletes: AthleteSettings = AthleteSettings()
 
     def outcome_settings(self) -> dict[str, Any]:
         """The settings that change what is written for a video (JSON-ready).
 
-        Everything except where and how the work runs: the torch device and the
-        orchestration section. Incremental runs compare a hash of this.
+        Everything except where and how the work runs (the torch device and the
+        orchestration section) and who the runners are (the athletes section). Incremental
+        runs compare a hash of this.
         """
-        data = self.model_dump(mode="json", exclude={"orchestration": True, "model": {"device"}})
+        data = self.model_dump(mode="json", exclude={"orchestration": True, "athletes": True, "model": {"device"}})
         data["model"].pop("weights")  # compared by content (weights_sha256), not by path
         return data
 

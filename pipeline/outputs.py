@@ -40,6 +40,10 @@ DATA_DATASETS = ("detections", "runners", "contacts", "deviations")
 COMMITTED_STATUSES = ("ok", "partial")
 STAGING = ".staging"
 LOCK_NAME = ".formwatch.lock"
+#: Lock of the athletes' names alone, so a coach can name runners while a nightly run writes videos.
+NAMES_LOCK_NAME = ".formwatch-names.lock"
+#: The coach's loop: whole-folder datasets (one file each, rewritten atomically), not per video.
+ATHLETES, PROGRESS = "athletes", "progress"
 #: errno values that mean the output disk, not the video, is at fault.
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
@@ -99,6 +103,28 @@ def _unusable_sentence(out: Path, exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return f"The output folder {str(out)!r} cannot be written (permission denied): choose another --out."
     return f"The output folder {str(out)!r} cannot be used ({exc.strerror or exc}): choose another --out."
+
+
+def names_file(out_dir: str | Path) -> Path:
+    """The names dataset: who each runner is (``athletes/names.parquet``, pipeline/coach/schemas.py)."""
+    return Path(out_dir) / ATHLETES / "names.parquet"
+
+
+def sessions_file(out_dir: str | Path) -> Path:
+    """Each video's session date (``athletes/sessions.parquet``)."""
+    return Path(out_dir) / ATHLETES / "sessions.parquet"
+
+
+def progress_file(out_dir: str | Path) -> Path:
+    """Each named athlete's faults session by session (``progress/progress.parquet``)."""
+    return Path(out_dir) / PROGRESS / "progress.parquet"
+
+
+def compare_clip_file(out_dir: str | Path, athlete: str, fault: str) -> Path:
+    """The side-by-side clip of an athlete's first and latest sessions for one fault
+    (``athletes/compare/<athlete>-<fault>.mp4``; the name keeps letters, digits, '-' and '_')."""
+    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in "_".join(athlete.split())) or "athlete"
+    return Path(out_dir) / ATHLETES / "compare" / f"{slug}-{fault}.mp4"
 
 
 def staging_dir(out_dir: str | Path, video_id: str) -> Path:
@@ -164,7 +190,7 @@ def clean_leftovers(out_dir: str | Path, committed: set[str]) -> list[str]:
         removed.append(f"staging folder {STAGING}/")
     # Only FormWatch's own names: the output folder may hold other files of the user's.
     patterns = [(out, ".report.html.*.tmp"), (out, ".formwatch-probe-*"), (out / "detections", "*.raw"),
-                *((out / name, ".*.tmp") for name in (*DATA_DATASETS, "videos"))]
+                *((out / name, ".*.tmp") for name in (*DATA_DATASETS, "videos", ATHLETES, PROGRESS))]
     for folder, pattern in patterns:
         for leftover in folder.glob(pattern):
             leftover.unlink(missing_ok=True)
@@ -191,8 +217,8 @@ class OutputLock:
     """
 
     def __init__(self, out_dir: str | Path, wait: bool = False, log: Log = print, poll_s: float = 1.0,
-                 report_every_s: float = 60.0) -> None:
-        self.path = Path(out_dir) / LOCK_NAME
+                 report_every_s: float = 60.0, lock_name: str = LOCK_NAME) -> None:
+        self.path = Path(out_dir) / lock_name
         self.wait, self.log, self.poll_s, self.report_every_s = wait, log, poll_s, report_every_s
         self._fd: int | None = None
 

@@ -130,9 +130,10 @@ DETECTIONS = table_schema(
 def all_schemas() -> dict[str, pa.Schema]:
     """Every output dataset's schema by folder name, foundation and analysis."""
     from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS
+    from pipeline.coach.schemas import COACH_SCHEMAS
 
     return {"videos": VIDEOS, "detections": DETECTIONS, "runners": RUNNERS, "contacts": CONTACTS,
-            "deviations": DEVIATIONS}
+            "deviations": DEVIATIONS, **COACH_SCHEMAS}
 
 
 def schema_markdown(schemas: dict[str, pa.Schema] | None = None) -> str:
@@ -143,7 +144,9 @@ def schema_markdown(schemas: dict[str, pa.Schema] | None = None) -> str:
         "",
         "Generated from `pipeline/schemas.py` by `python -m pipeline.schemas > docs/SCHEMAS.md`;",
         "a test fails when the two disagree. Each dataset is a folder under the output directory",
-        "with one `<video_id>.parquet` file per video. Units are also in each field's metadata.",
+        "with one `<video_id>.parquet` file per video, except the coach's loop: `athletes/names.parquet`,",
+        "`athletes/sessions.parquet` and `progress/progress.parquet`, one file each for the whole folder.",
+        "Units are also in each field's metadata.",
         "",
         f"Schema version: {SCHEMA_VERSION}.",
     ]

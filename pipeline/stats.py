@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from pipeline.analysis.registry import FAULT_LABELS
+from pipeline.analysis.registry import FAULT_LABELS, FAULTS
+from pipeline.coach.names import active_names, read_names
 from pipeline.sink import open_dataset
 
 
@@ -23,8 +24,9 @@ class RunnerSummary:
     steps: int
     cadence_spm: float | None
     view: str
-    faults: list[str]  # "elbow angle 128 deg (62% of strides)"
+    faults: list[str]  # "Arms at about 90°, ... — Elbow angle 128 [121-134] deg (62% of strides). Drill: ..."
     unmeasured: int  # faults that could not be measured (null with a reason)
+    athlete: str = ""  # the runner's name; "Lea?" when only proposed
 
 
 def _dataset(out_dir: Path, name: str) -> ds.Dataset:
@@ -32,6 +34,16 @@ def _dataset(out_dir: Path, name: str) -> ds.Dataset:
     if not folder.is_dir() or not any(folder.glob("*.parquet")):
         raise FileNotFoundError(f"{folder} holds no results; run `formwatch run FOOTAGE --out {out_dir}` first.")
     return open_dataset(out_dir, name)
+
+
+def fault_text(d: dict) -> str:
+    """A flagged deviations row as a coach reads it: the cue first, then the measurement, then the drill."""
+    label = FAULT_LABELS.get(d["deviation"], d["deviation"])
+    share = f" ({d['fraction_flagged']:.0%} of strides)" if d["fraction_flagged"] is not None else ""
+    interval = f" [{d['value_low']:.3g}-{d['value_high']:.3g}]" if d.get("value_low") is not None else ""
+    measured = f"{label} {d['value']:.3g}{interval} {d['unit']}{share}"
+    spec = FAULTS.get(d["deviation"])
+    return f"{spec.cue} — {measured}. Drill: {spec.drill}" if spec and spec.cue else measured
 
 
 def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[RunnerSummary]:
@@ -44,12 +56,10 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
     for d in _dataset(out_dir, "deviations").to_table().to_pylist():
         key = (d["video_id"], d["track_id"])
         if d["flagged"]:
-            label = FAULT_LABELS.get(d["deviation"], d["deviation"])
-            share = f" ({d['fraction_flagged']:.0%} of strides)" if d["fraction_flagged"] is not None else ""
-            interval = f" [{d['value_low']:.3g}-{d['value_high']:.3g}]" if d.get("value_low") is not None else ""
-            flagged.setdefault(key, []).append(f"{label} {d['value']:.3g}{interval} {d['unit']}{share}")
+            flagged.setdefault(key, []).append(fault_text(d))
         elif d["flagged"] is None:
             unmeasured[key] = unmeasured.get(key, 0) + 1
+    names = {k: r["athlete"] + ("" if r["confirmed"] else "?") for k, r in active_names(read_names(out_dir)).items()}
     rows = [
         RunnerSummary(
             video=videos.get(p["video_id"], p["video_id"]), video_id=p["video_id"], track_id=p["track_id"],
@@ -57,6 +67,7 @@ def runner_summaries(out_dir: str | Path, runners_only: bool = False) -> list[Ru
             seconds_visible=p["seconds_visible"], steps=p["steps"], cadence_spm=p["cadence_spm"], view=p["view"],
             faults=flagged.get((p["video_id"], p["track_id"]), []),
             unmeasured=unmeasured.get((p["video_id"], p["track_id"]), 0),
+            athlete=names.get((p["video_id"], p["track_id"]), ""),
         )
         for p in people
         if p["is_runner"] or not runners_only
@@ -69,7 +80,8 @@ def run_table(out_dir: str | Path, rows: list[dict]) -> list[dict]:
     Prefect table artifact."""
     ids = {r["video_id"] for r in rows if r["status"] in ("ok", "partial")}
     people = [p for p in runner_summaries(out_dir) if p.video_id in ids] if ids else []
-    return [{"video": p.video, "id": p.track_id, "activity": p.activity, "seconds": round(p.seconds_visible, 1),
+    return [{"video": p.video, "id": p.track_id, "athlete": p.athlete, "activity": p.activity,
+             "seconds": round(p.seconds_visible, 1),
              "cadence_spm": None if p.cadence_spm is None else round(p.cadence_spm), "view": p.view,
              "faults": "; ".join(p.faults)} for p in people]
 

@@ -139,6 +139,9 @@ def test_the_run_publishes_prefect_artifacts(batch):
     pages = _latest_artifacts("formwatch-clips", out)  # the batch and the re-run of one video
     assert pages and all(p["type"] == "markdown" and "annotated.mp4" in p["data"] for p in pages)
     assert any("corrupt.mov" in p["data"] and "failed" in p["data"] for p in pages)
+    athletes = _latest_artifacts("formwatch-athletes", out)  # nobody is named in these videos
+    assert athletes and all("No named athlete" in p["data"] for p in athletes)
+    assert (out / "progress" / "progress.parquet").is_file()
 
 
 def test_the_run_writes_the_report(batch):

@@ -163,3 +163,29 @@ def test_caption_runs_along_the_bottom():
     out = CaptionAnnotator().annotate(frame.copy(), "Elbow angle 128 deg (flagged 62% of strides)")
     drawn = changed(frame, out)
     assert drawn[-5:].all() and not drawn[:120].any()
+
+
+def test_caption_lines_stack_cue_above_measurement():
+    frame = np.full((160, 160, 3), 200, np.uint8)
+    one = changed(frame, CaptionAnnotator().annotate(frame.copy(), "Elbow angle 128 deg"))
+    two = changed(frame, CaptionAnnotator().annotate(frame.copy(), "Arms at about 90 deg\nElbow angle 128 deg"))
+    rows_one, rows_two = np.flatnonzero(one.any(axis=1)), np.flatnonzero(two.any(axis=1))
+    assert rows_two.max() == 159 and rows_two.min() < rows_one.min()  # a second bar above the first
+    assert not two[:80].any()
+
+
+def test_overstride_is_drawn_from_the_hip_to_the_leading_ankle():
+    from pipeline.render.measure import draw_measurement
+
+    image = np.zeros((200, 200, 3), np.uint8)
+    keypoints = np.full((17, 2), np.nan)
+    keypoints[[11, 12]] = (100, 100)
+    keypoints[[13, 14]] = [(120, 140), (95, 140)]
+    keypoints[[15, 16]] = [(150, 180), (98, 180)]  # the left ankle lands 50 px ahead of the hip
+    assert draw_measurement(image, keypoints, "overstride")
+    yellow = (image[:, :, 2] > 100) & (image[:, :, 1] > 80) & (image[:, :, 0] < 60)  # anti-aliased yellow
+    assert yellow[120:175, 100].all()  # the hip's vertical
+    assert yellow[180, 105:145].all() and not yellow[180, 160:].any()  # the arrow to the leading ankle
+    assert not draw_measurement(image, keypoints, "elbow_angle")
+    keypoints[15] = np.nan
+    assert not draw_measurement(np.zeros_like(image), keypoints, "overstride")

@@ -144,9 +144,10 @@ def test_unflagged_faults_get_no_badge():
 
 
 def test_caption_names_fault_value_and_how_often():
-    assert caption_text(deviation(1, "elbow_angle", 15, 0.62)) == "Elbow angle 128 deg (flagged 62% of strides)"
+    assert caption_text(deviation(1, "elbow_angle", 15, 0.62)) == (
+        "Arms at about 90 deg, swinging forward and back\nElbow angle 128 deg (flagged 62% of strides)")
     assert caption_text(deviation(1, "overstride", 15, 0.4, value=0.213, unit="leg lengths")) == (
-        "Overstride 0.21 leg lengths (flagged 40% of contacts)")
+        "Land your foot under your hips, not out in front\nOverstride 0.21 leg lengths (flagged 40% of contacts)")
 
 
 def test_highlight_length_is_window_times_slowmo(source, tmp_path):

@@ -267,3 +267,37 @@ def test_report_videos_load_and_play_in_headless_chromium(out_dir: Path, tmp_pat
     result = json.loads(text)
     assert result["readyState"] >= 2 and result["error"] is None, result
     assert result["currentTime"] > 0.0, result
+
+
+def test_flagged_faults_lead_with_the_coachs_cue_and_drill(out_dir: Path) -> None:
+    from pipeline.analysis.registry import FAULTS
+
+    page = _page(out_dir)
+    card = page[page.index('id="runner-'):]
+    assert card.index("Land your foot under your hips, not out in front") < card.index("<table>")
+    assert f"Drill: {FAULTS['overstride'].drill}" in page
+    assert FAULTS["elbow_angle"].cue.split(",")[0] not in page  # not flagged: no cue
+
+
+def test_thumbnails_are_made_once(out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.report.build as build
+
+    _page(out_dir)
+    thumbs = sorted((out_dir / "report_assets").glob("*.jpg"))
+    asked: list[dict] = []
+    original = build.write_thumbnails
+    monkeypatch.setattr(build, "write_thumbnails", lambda *a: asked.append(a[2]) or original(*a))
+    page = _page(out_dir)
+    assert thumbs and asked and all(a == {} for a in asked) and 'class="thumb"' in page  # kept, not decoded again
+
+
+def test_the_still_is_the_top_faults_worst_frame(out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.report.build as build
+
+    _write(out_dir, "deviations", OK_ID, [{**_fault("overstride", 0.2, "leg lengths", True), "worst_frame": 6}],
+           DEVIATIONS)
+    asked: list[dict] = []
+    original = build.write_thumbnails
+    monkeypatch.setattr(build, "write_thumbnails", lambda *a: asked.append(a[2]) or original(*a))
+    _page(out_dir)
+    assert {1: 6} in [{rid: frame for rid, (frame, _) in boxes.items()} for boxes in asked]

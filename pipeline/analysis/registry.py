@@ -17,7 +17,7 @@ value and the threshold), so a verdict can always tell a normal value from a fau
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.analysis.geometry import ANKLES, EARS, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS
 from pipeline.analysis.view import BACK, FRONT, OBLIQUE, SIDE
@@ -60,6 +60,9 @@ class FaultSpec:
         sagittal: measured in the body's sagittal plane: from the side, and from oblique views
             up to ``sagittal_max_shoulder_ratio`` on de-projected keypoints
             (:func:`pipeline.analysis.view.sagittal_stretch`).
+        cue: what the coach says to correct it, in the coach's words (``FORM_CUES.md``); every
+            place that shows a flagged fault leads with it.
+        drill: one drill to practise the correction.
     """
 
     name: str
@@ -75,6 +78,8 @@ class FaultSpec:
     resolution: float
     reduce: str = "median"
     flag_fraction: str | None = None
+    cue: str = ""
+    drill: str = ""
 
     @property
     def sagittal(self) -> bool:
@@ -122,8 +127,40 @@ _SPECS = (
               "in a sprint's first steps", resolution=5.0),
 )
 
-#: Every fault by name, in output order.
-FAULTS: dict[str, FaultSpec] = {spec.name: spec for spec in _SPECS}
+# The coach's words per fault: (cue, drill). Cues are FORM_CUES.md's five cues and the Pose
+# Method's "fall", word for word. FORM_CUES.md names three drills, the Pose Method's pose, fall
+# and pull; the faults of the legs and trunk take those. The head, arm and shoulder faults have
+# no drill in FORM_CUES.md: theirs is the cue practised standing in the pose, then at an easy
+# run, which the coach should confirm.
+_POSE_DRILL = "Pose drill: balance on one leg, the swing ankle lifted under the hip; hold, switch, repeat"
+_FALL_DRILL = "Fall drill: from the pose, lean the whole body forward from the ankles, shoulders over hips, " \
+    "until you must step"
+_PULL_DRILL = "Pull drill: pull the foot from the ground straight up under the hip, then let it drop"
+_COACHING: dict[str, tuple[str, str]] = {
+    "looking_down": ("Look ahead, not down at the ground",
+                     "Strides of 50 m with your eyes on a mark 20-30 m ahead, chin level"),
+    "neck_flexion": ("Look ahead, not down at the ground",
+                     "Stand in the pose, ears over shoulders, then run 50 m keeping them there"),
+    "elbow_angle": ("Arms at about 90°, swinging forward and back",
+                    "Standing in the pose, swing the arms at about 90° forward and back for 30 s, then run 50 m"),
+    "arm_crossing": ("Arms at about 90°, swinging forward and back, never crossing the front of the body",
+                     "Standing in the pose, swing the arms forward and back, hands brushing the hips, not the "
+                     "middle of the body; then run 50 m"),
+    "elbow_flare": ("Elbows close to your sides, not flaring out",
+                    "Standing in the pose, swing the arms with the inside of the elbows brushing your sides; "
+                    "then run 50 m"),
+    "trunk_lean": ("Lead with your hips, shoulders and hips aligned", _FALL_DRILL),
+    "shrugged_shoulders": ("Shoulders down and back, away from your ears",
+                           "Shrug hard for 2 s, let the shoulders drop, then run 50 m with them there"),
+    "overstride": ("Land your foot under your hips, not out in front", _PULL_DRILL),
+    "shank_angle": ("Land your foot under your hips, not out in front", _POSE_DRILL),
+    "pose_method_lean": ("Lean forward from the ankles, shoulders over hips", _FALL_DRILL),
+}
+
+#: Every fault by name, in output order, with the coach's cue and drill.
+FAULTS: dict[str, FaultSpec] = {
+    spec.name: replace(spec, cue=_COACHING[spec.name][0], drill=_COACHING[spec.name][1]) for spec in _SPECS
+}
 #: Fault names in output order (one deviations row per runner each).
 DEVIATIONS: tuple[str, ...] = tuple(FAULTS)
 #: How each fault is named to a coach.
@@ -138,3 +175,9 @@ def fault(name: str) -> FaultSpec:
         return FAULTS[name]
     except KeyError:
         raise ValueError(f"unknown fault {name!r}; valid faults: {', '.join(FAULTS)}") from None
+
+
+def coach_words(name: str) -> str:
+    """The cue and drill of fault ``name`` as one line: ``"Land your foot under ... (drill: Pull drill: ...)"``."""
+    spec = fault(name)
+    return f"{spec.cue} (drill: {spec.drill})"

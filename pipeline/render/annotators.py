@@ -301,23 +301,32 @@ class FaceBlurAnnotator:
 
 
 class CaptionAnnotator:
-    """A line of text on a dark bar along the bottom of the frame, shrunk to fit its width."""
+    """Lines of text on a dark bar along the bottom of the frame, each shrunk to fit its width
+    (``\n`` separates lines; the coach's cue goes first, the measurement under it)."""
 
     def __init__(self, font_scale: float = 0.6, thickness: int = 1, padding_px: int = 6) -> None:
         self.chips = Chips(font_scale, thickness, padding_px)
 
     def annotate(self, frame: np.ndarray, text: str) -> np.ndarray:
-        """Draw ``text`` across the bottom of ``frame``."""
+        """Draw ``text`` across the bottom of ``frame``, its last line lowest."""
         _check_frame(frame)
         height, width = frame.shape[:2]
+        bottom = height
+        for line in reversed(text.split("\n")):
+            bottom -= self._line(frame, line, bottom, width)
+        return frame
+
+    def _line(self, frame: np.ndarray, text: str, bottom: int, width: int) -> int:
+        """Draw one line whose bar ends at row ``bottom``; return the bar's height in px."""
         chips = self.chips
         w, _ = chips.size(text)
         if w > width:
             chips = Chips(chips.font_scale * width / w, chips.thickness, chips.padding)
         _, h = chips.size(text)
-        bar = frame[height - h:]
+        top = max(0, bottom - h)
+        bar = frame[top:bottom]
         bar[:] = (bar * 0.35).astype(np.uint8)
         (_, text_h), _ = cv2.getTextSize(text, FONT, chips.font_scale, chips.thickness)
-        origin = (chips.padding, height - h + chips.padding + text_h)
-        cv2.putText(frame, text, origin, FONT, chips.font_scale, WHITE, chips.thickness, cv2.LINE_AA)
-        return frame
+        cv2.putText(frame, text, (chips.padding, top + chips.padding + text_h), FONT, chips.font_scale, WHITE,
+                    chips.thickness, cv2.LINE_AA)
+        return h

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.analysis.registry import CONTACT_FAULTS, FAULT_LABELS
+from pipeline.analysis.registry import CONTACT_FAULTS, FAULT_LABELS, FAULTS
 from pipeline.poses import KEYPOINT_NAMES, Poses
 
 __all__ = ["CONTACT_FAULTS"]
@@ -105,13 +105,15 @@ def badge_text(row: dict) -> str:
 
 
 def caption_text(row: dict) -> str:
-    """Highlight caption, e.g. ``Elbow angle 128 deg (flagged 62% of strides)``."""
+    """Highlight caption: the coach's cue, then the measurement, e.g.
+    ``Arms at about 90 deg, swinging forward and back\nElbow angle 128 deg (flagged 62% of strides)``."""
     text = badge_text(row)
     fraction = row.get("fraction_flagged")
     if fraction is not None and np.isfinite(fraction):
         per = "contacts" if row["deviation"] in CONTACT_FAULTS else "strides"
         text += f" (flagged {100 * fraction:.0f}% of {per})"
-    return text
+    cue = FAULTS[row["deviation"]].cue if row["deviation"] in FAULTS else ""
+    return f"{cue.replace('°', ' deg')}\n{text}" if cue else text  # OpenCV's fonts have no degree sign
 
 
 def flagged_rows(deviations: pa.Table, runner_id: int | None = None) -> list[dict]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 
-from pipeline.analysis.registry import FAULT_LABELS
+from pipeline.analysis.registry import FAULT_LABELS, FAULTS
+from pipeline.poses import KEYPOINT_NAMES
 from pipeline.sink import open_dataset
 
 
@@ -25,6 +27,9 @@ class Fault:
     reason: str | None
     value_low: float | None = None  # 90 % interval of value
     value_high: float | None = None
+    cue: str = ""  # the coach's words for it (registry), shown first when flagged
+    drill: str = ""
+    worst_frame: int | None = None  # frame where it is worst (video frame index)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,9 @@ def _fault(row: dict) -> Fault:
         unit=row["unit"], flagged=row["flagged"], fraction_flagged=row["fraction_flagged"],
         strides_measured=row["strides_measured"], reason=row["reason"],
         value_low=row.get("value_low"), value_high=row.get("value_high"),
+        cue=FAULTS[row["deviation"]].cue if row["deviation"] in FAULTS else "",
+        drill=FAULTS[row["deviation"]].drill if row["deviation"] in FAULTS else "",
+        worst_frame=row.get("worst_frame"),
     )
 
 
@@ -118,20 +126,35 @@ def load_videos(out_dir: str | Path) -> list[VideoReport]:
     return sorted(videos.values(), key=lambda v: (v.name, v.video_id))
 
 
-def mid_boxes(out_dir: str | Path, video: VideoReport) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
-    """Per runner id, the detection nearest the middle of their time on screen: (frame, box x1, y1, x2, y2 in px).
+def mid_boxes(out_dir: str | Path, video: VideoReport,
+              targets: dict[int, int] | None = None) -> dict[int, tuple[int, tuple[float, float, float, float]]]:
+    """Per runner id, the detection nearest the middle of their time on screen (or nearest frame
+    ``targets[id]``, e.g. a fault's worst frame): (frame, box x1, y1, x2, y2 in px).
 
     Reads only the box columns of ``detections/<video_id>.parquet``; {} when that file is absent.
     """
+    return {rid: (frame, box) for rid, (frame, box, _) in stills(out_dir, video, targets, keypoints=False).items()}
+
+
+def stills(out_dir: str | Path, video: VideoReport, targets: dict[int, int] | None = None,
+           keypoints: bool = True) -> dict[int, tuple[int, tuple[float, float, float, float], np.ndarray | None]]:
+    """Per runner id, the detection nearest frame ``targets[id]`` (default: the middle of their time on
+    screen): (frame, box x1, y1, x2, y2 in px, (17, 2) keypoints in px with NaN where unseen, or None
+    without ``keypoints``). {} when the detections file is absent."""
     path = Path(out_dir) / "detections" / f"{video.video_id}.parquet"
     runners = {p.track_id: (p.row["first_frame"] + p.row["last_frame"]) / 2 for p in video.people if p.is_runner}
+    runners |= {k: v for k, v in (targets or {}).items() if k in runners}
     if not runners or not path.is_file():
         return {}
-    table = pq.read_table(path, columns=["frame", "runner_id", "box_x1", "box_y1", "box_x2", "box_y2"],
+    points = [f"{k}_{a}" for k in KEYPOINT_NAMES for a in "xy"] if keypoints else []
+    table = pq.read_table(path, columns=["frame", "runner_id", "box_x1", "box_y1", "box_x2", "box_y2", *points],
                           filters=[("runner_id", "in", list(runners))])
-    best: dict[int, tuple[int, tuple[float, float, float, float]]] = {}
+    best: dict[int, dict] = {}
     for r in table.to_pylist():
-        rid, middle = r["runner_id"], runners[r["runner_id"]]
-        if rid not in best or abs(r["frame"] - middle) < abs(best[rid][0] - middle):
-            best[rid] = (r["frame"], (r["box_x1"], r["box_y1"], r["box_x2"], r["box_y2"]))
-    return best
+        rid, target = r["runner_id"], runners[r["runner_id"]]
+        if rid not in best or abs(r["frame"] - target) < abs(best[rid]["frame"] - target):
+            best[rid] = r
+    return {rid: (r["frame"], (r["box_x1"], r["box_y1"], r["box_x2"], r["box_y2"]),
+                  np.array([[np.nan if r[c] is None else r[c] for c in points[i:i + 2]]
+                            for i in range(0, len(points), 2)], float) if keypoints else None)
+            for rid, r in best.items()}

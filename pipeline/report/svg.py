@@ -80,3 +80,52 @@ def _axis_labels(x_low: float, x_high: float, y_low: float, y_high: float, x_uni
         f'<text x="{_PAD_LEFT}" y="{bottom + 14}" class="tick">{x_low:.3g}</text>'
         f'<text x="{right}" y="{bottom + 14}" text-anchor="end" class="tick">{x_high:.3g} {escape(x_unit)}</text>'
     )
+
+
+def interval_chart(labels: list[str], values: list[float | None], lows: list[float | None],
+                   highs: list[float | None], flagged: list[bool | None], title: str, unit: str,
+                   thresholds: tuple[float | None, float | None] = (None, None), width: int = 420,
+                   height: int = 170) -> str:
+    """An SVG of one value per session (``labels``, e.g. dates, left to right) with its interval as a
+    whisker, red where ``flagged``, and dashed lines at the (low, high) thresholds, all in ``unit``.
+    Sessions without a value are left as gaps. Raises ValueError when no session has a value."""
+    seen = [i for i, v in enumerate(values) if v is not None]
+    if not seen:
+        raise ValueError("interval_chart needs at least one value")
+    ys = [y for i in seen for y in (values[i], lows[i], highs[i]) if y is not None]
+    y_low, y_high = _span(ys + [t for t in thresholds if t is not None])
+    plot_w, plot_h = width - _PAD_LEFT - _PAD_RIGHT, height - _PAD_TOP - _PAD_BOTTOM
+
+    def px(i: int) -> float:
+        return _PAD_LEFT + (plot_w / 2 if len(labels) == 1 else i / (len(labels) - 1) * plot_w)
+
+    def py(y: float) -> float:
+        return _scale(y, y_low, y_high, _PAD_TOP + plot_h, -plot_h)
+
+    bottom = height - _PAD_BOTTOM
+    parts = [
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">',
+        f'<text x="{_PAD_LEFT}" y="14" class="chart-title">{escape(title)} ({escape(unit)})</text>',
+        f'<rect x="{_PAD_LEFT}" y="{_PAD_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#cbd5e0"/>',
+        f'<text x="{_PAD_LEFT - 4}" y="{_PAD_TOP + 8}" text-anchor="end" class="tick">{y_high:.3g}</text>',
+        f'<text x="{_PAD_LEFT - 4}" y="{bottom}" text-anchor="end" class="tick">{y_low:.3g}</text>',
+        f'<text x="{_PAD_LEFT}" y="{bottom + 14}" class="tick">{escape(labels[0])}</text>',
+        f'<text x="{width - _PAD_RIGHT}" y="{bottom + 14}" text-anchor="end" class="tick">{escape(labels[-1])}</text>',
+    ]
+    for t in thresholds:
+        if t is not None:
+            parts.append(f'<line class="threshold" x1="{_PAD_LEFT}" x2="{_PAD_LEFT + plot_w}" y1="{py(t):.1f}" '
+                         f'y2="{py(t):.1f}" stroke="{_BAD}" stroke-dasharray="5 4"/>')
+    points = " ".join(f"{px(i):.1f},{py(values[i]):.1f}" for i in seen)  # type: ignore[arg-type]
+    parts.append(f'<polyline points="{points}" fill="none" stroke="{_LINE}"/>')
+    for i in seen:
+        value, colour = values[i], _BAD if flagged[i] else _OK
+        if lows[i] is not None and highs[i] is not None:
+            parts.append(f'<line x1="{px(i):.1f}" x2="{px(i):.1f}" y1="{py(lows[i]):.1f}" y2="{py(highs[i]):.1f}" '
+                         f'stroke="{colour}" stroke-width="2"/>')
+        tip = f"{escape(labels[i])}: {value:.3g} {escape(unit)}"
+        parts.append(f'<circle cx="{px(i):.1f}" cy="{py(value):.1f}" r="3.5" fill="{colour}"><title>{tip}</title>'
+                     "</circle>")
+    parts.append("</svg>")
+    return "".join(parts)
