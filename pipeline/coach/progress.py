@@ -123,7 +123,21 @@ def session_measures(out_dir: str | Path, video_id: str, track_id: int) -> dict[
                                         r["flagged"], r["reason"]) for r in deviations.to_pylist()}
     contacts = pq.read_table(dataset_file(out, "contacts", video_id), columns=["track_id", "time_s", "foot"],
                              filters=[("track_id", "=", track_id)])
-    return measures | gait_measures(contacts.column("time_s").to_numpy(), contacts.column("foot").to_pylist())
+    gait = gait_measures(contacts.column("time_s").to_numpy(), contacts.column("foot").to_pylist())
+    runner = pq.read_table(dataset_file(out, "runners", video_id), columns=["track_id", "cadence_spm"],
+                           filters=[("track_id", "=", track_id)]).to_pylist()
+    return measures | _as_reported(gait, runner[0]["cadence_spm"] if runner else None)
+
+
+def _as_reported(gait: dict[str, Measure], cadence_spm: float | None) -> dict[str, Measure]:
+    """The cadence as ``runners/`` reports it (from sub-frame contact times; the contacts' whole
+    frames differ by a fraction of a step/min), its interval scaled alike, so every place that
+    shows a runner's cadence shows one number."""
+    m = gait["cadence"]
+    if cadence_spm is None or m.value is None or m.low is None or m.high is None:
+        return gait
+    ratio = cadence_spm / m.value
+    return gait | {"cadence": Measure(cadence_spm, m.low * ratio, m.high * ratio, m.unit)}
 
 
 def video_runners(out_dir: str | Path, video_ids: list[str]) -> dict[str, list[Runner]]:
