@@ -7,8 +7,8 @@ import pytest
 from analysis_builders import RunnerSpec, analyse_spec, deviation
 
 from pipeline.analysis import AnalysisSettings
-from pipeline.analysis.faults import DEVIATIONS, bootstrap_interval
-from pipeline.analysis.registry import FAULTS
+from pipeline.analysis.faults import bootstrap_interval
+from pipeline.analysis.registry import DEVIATIONS, FAULTS
 
 SIDES = ("side_right", "side_left")
 FRONTAL = ("front", "back")

@@ -8,7 +8,7 @@ from analysis_builders import RunnerSpec, analyse_spec, build_runner, build_tabl
 from pydantic import ValidationError
 
 from pipeline.analysis import AnalysisSettings, VideoAnalysis, analyse_detections
-from pipeline.analysis.faults import DEVIATIONS as FAULTS
+from pipeline.analysis.registry import DEVIATIONS as FAULTS
 from pipeline.analysis.schemas import ALL_SCHEMAS, CONTACTS, DEVIATIONS, RUNNERS
 from pipeline.schemas import DETECTIONS
 

@@ -51,8 +51,9 @@ class VideoAnalysis:
         id_map: tracker id -> runner id (stitched fragments share the smallest id).
         tracks_merged: fragments joined onto another (tracks in - runners out).
         slow_motion_suspected: any runner's gait shows the footage is slowed down.
-        slow_motion_factor: how many times slower than real time, from gravity (the median over
-            the slow-motion runners); NaN when not slowed or not measurable.
+        slow_motion_factor: how many times slower than real time, from gravity (the slow-motion
+            runners' factors weighed by their steadiness, :func:`video_slow_motion_factor`); NaN
+            when not slowed or not measurable.
         capture_fps: the frame rate used for time: the user's capture_fps, else the container's
             times slow_motion_factor when ``settings.use_slow_motion_factor``, else the container's.
         capture_fps_source: 'user', 'gravity' or 'container'.

@@ -32,12 +32,12 @@ from pipeline.analysis.geometry import (
     nanmean_points,
     torso_length,
 )
-from pipeline.analysis.registry import DEVIATIONS, FAULT_LABELS, FAULTS, FaultSpec
+from pipeline.analysis.registry import DEVIATIONS, FAULTS, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
 from pipeline.analysis.view import SIDE, deproject_sagittal
 
-__all__ = ["DEVIATIONS", "FAULT_LABELS", "Deviation", "RunnerContext", "measure_faults"]
+__all__ = ["DEVIATIONS", "Deviation", "RunnerContext", "measure_faults"]
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,6 @@ class Measure:
     @property
     def unit(self) -> str:
         return self.spec.unit
-
-    @property
-    def views(self) -> tuple[int, ...]:
-        return self.spec.views
 
     @property
     def keypoints(self) -> tuple[int, ...]:

@@ -54,7 +54,6 @@ class Activity:
         slow_motion_suspected: a running gait that gravity (or, where the flight parabolas
             cannot be read, an implausibly low cadence) shows is slowed down.
         slow_motion_factor: how many times slower than real time, from gravity; NaN unknown.
-        real_cadence_spm: the cadence in real time (the video's times the factor).
     """
 
     label: str
@@ -63,7 +62,6 @@ class Activity:
     cues_measured: int
     slow_motion_suspected: bool
     slow_motion_factor: float = float("nan")
-    real_cadence_spm: float = float("nan")
 
 
 def running_cues(
@@ -150,8 +148,7 @@ def classify_activity(
     if implausibly_slow and not slow:
         running = False  # too slow to be running in real time, and no evidence of slow motion
     label = "running" if running else ("walking" if cues else "unknown")  # no cue: the view cannot tell
-    return Activity(label, running, met, len(cues), slow,
-                    factor if slow else float("nan"), cadence)
+    return Activity(label, running, met, len(cues), slow, factor if slow else float("nan"))
 
 
 def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSettings) -> bool:
@@ -167,5 +164,4 @@ def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSetting
 
 def not_slow_motion(activity: Activity) -> Activity:
     """The verdict once other people show the clip is real time: too slow to be running."""
-    return Activity("walking", False, activity.running_cues, activity.cues_measured, False,
-                    real_cadence_spm=activity.real_cadence_spm)
+    return Activity("walking", False, activity.running_cues, activity.cues_measured, False)

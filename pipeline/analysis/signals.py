@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
-from pipeline.analysis.geometry import ARM_GROUP, LEG_GROUP
+from pipeline.analysis.geometry import ANKLES, ARM_GROUP, HIPS, LEG_GROUP, nanmean_points
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
+from pipeline.analysis.view import rolling_median
 
 
 def _predictions(points: np.ndarray) -> np.ndarray:
@@ -178,9 +179,6 @@ def stepping_span(
     Args:
         keypoints: (T, K, 2) cleaned pixels; leg_px: (T,) leg length in pixels per frame.
     """
-    from pipeline.analysis.geometry import ANKLES, HIPS, nanmean_points
-    from pipeline.analysis.view import rolling_median
-
     whole = (0, len(keypoints))
     if len(keypoints) < 3:
         return whole
