@@ -75,6 +75,11 @@ def trunk_height_m(keypoints: np.ndarray, leg_px: np.ndarray) -> np.ndarray:
         return -y * LEG_M / leg_px
 
 
+def _crest_half_width(step_frames: float) -> int:
+    """Frames each side of a crest in its fit: ``CREST_FRACTION`` of a step, ``MIN_FIT_SAMPLES`` at least."""
+    return max((MIN_FIT_SAMPLES - 1) // 2, int(round(CREST_FRACTION * step_frames / 2)))
+
+
 def crest_curvatures(height_m: np.ndarray, step_frames: float) -> tuple[np.ndarray, np.ndarray]:
     """Downward acceleration at each crest of a (T,) height signal, m per frame^2 (positive
     when the body decelerates upward and falls, as in flight), and its standard error from the
@@ -85,7 +90,7 @@ def crest_curvatures(height_m: np.ndarray, step_frames: float) -> tuple[np.ndarr
     """
     if not np.isfinite(step_frames) or step_frames <= 0:
         return np.zeros(0), np.zeros(0)
-    half = max((MIN_FIT_SAMPLES - 1) // 2, int(round(CREST_FRACTION * step_frames / 2)))
+    half = _crest_half_width(step_frames)
     finite = np.isfinite(height_m)
     filled = np.where(finite, height_m, np.nanmin(height_m) if finite.any() else 0.0)
     peaks, _ = find_peaks(filled, distance=max(1, int(0.6 * step_frames)))
@@ -117,7 +122,7 @@ def gravity_clock(keypoints: np.ndarray, leg_px: np.ndarray, step_frames: float,
     if not (np.isfinite(step_frames) and step_frames > 0):
         return GravityClock.unmeasured()
     curvature, error = crest_curvatures(trunk_height_m(keypoints, leg_px), step_frames)
-    samples = len(curvature) * max(MIN_FIT_SAMPLES, 2 * int(round(CREST_FRACTION * step_frames / 2)) + 1)
+    samples = len(curvature) * (2 * _crest_half_width(step_frames) + 1)
     if not len(curvature) or samples < MIN_FIT_SAMPLES * MIN_CRESTS:
         return GravityClock.unmeasured(len(curvature))
     # the fits' own errors, or the crests' scatter when there are enough crests to see it
