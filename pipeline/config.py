@@ -105,12 +105,11 @@ class ModelSettings(Section):
     )
     half_precision: bool = setting(False, "Run inference in float16 (GPU only).")
     backend: Literal["auto", "torch", "openvino"] = setting(
-        "torch", "Inference engine: 'torch' (PyTorch, CPU or GPU), 'openvino' (the weights exported once to "
-        "OpenVINO and cached in $FORMWATCH_HOME/models, CPU only; needs the openvino package) or 'auto' "
-        "(OpenVINO on a CPU when openvino is installed, else PyTorch). Measured on a 2-core CPU with "
-        "yolo11n-pose: the pose model runs 1.6-2.9x faster on OpenVINO, keypoints 0.1-0.6 px median from "
-        "PyTorch's; the first run on a machine spends ~5-15 s exporting. Not yet the default: those "
-        "sub-pixel differences flip the running/walking verdict of 2 of 8 runners on the 400 m bend clip.",
+        "auto", "Inference engine: 'auto' (OpenVINO on a CPU when the openvino package is installed, as it is "
+        "by default; PyTorch on a GPU or without it), 'torch' (PyTorch, CPU or GPU) or 'openvino' (the weights "
+        "exported once to OpenVINO, cached in $FORMWATCH_HOME/models, each input shape compiled once; CPU "
+        "only). Measured on a 2-core CPU with yolo11n-pose: the pose model 1.6-2.9x faster on OpenVINO, "
+        "keypoints 0.1-0.6 px median from PyTorch's; the first run on a machine spends ~8-15 s exporting.",
     )
 
     @model_validator(mode="after")

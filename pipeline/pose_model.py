@@ -196,6 +196,93 @@ def _load(weights_path: str) -> Any:
     return model
 
 
+#: The pose model's largest stride: letterboxed inputs are padded to a multiple of it.
+STRIDE_PX = 32
+#: Letterbox padding grey, as the model was trained with.
+PAD_VALUE = 114
+#: Most people kept from one frame after non-maximum suppression (Ultralytics' default).
+MAX_PEOPLE = 300
+
+
+def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, tuple[float, float, int, int]]:
+    """``image`` (H, W, 3) BGR resized so its long side is ``size`` px (aspect kept) and padded
+    to the next multiple of ``STRIDE_PX`` on each axis, split evenly on both sides (the rectangle
+    Ultralytics feeds a dynamic-shape export). Returns the (1, 3, h, w) float32 RGB input in
+    0..1 and (gain_x, gain_y, left, top): frame px = (input px - (left, top)) / gain.
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    ratio = min(size / h, size / w)
+    new_w, new_h = max(round(w * ratio), 1), max(round(h * ratio), 1)
+    pad_w, pad_h = (size - new_w) % STRIDE_PX / 2, (size - new_h) % STRIDE_PX / 2
+    top, bottom, left, right = round(pad_h - 0.1), round(pad_h + 0.1), round(pad_w - 0.1), round(pad_w + 0.1)
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR) if (new_w, new_h) != (w, h) else image
+    padded = cv2.copyMakeBorder(resized, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3)
+    blob = cv2.dnn.blobFromImage(padded, 1 / 255, swapRB=True)  # (1, 3, h, w) float32 RGB
+    return blob, (new_w / w, new_h / h, left, top)
+
+
+def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float, limit: int = MAX_PEOPLE) -> np.ndarray:
+    """Indices of the boxes kept by greedy non-maximum suppression, best score first: a box goes
+    when it overlaps a better one by more than ``iou`` (intersection over union)."""
+    order = np.argsort(-scores, kind="stable")
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept: list[int] = []
+    while len(order) and len(kept) < limit:
+        best, rest = order[0], order[1:]
+        kept.append(int(best))
+        x1 = np.maximum(boxes[best, 0], boxes[rest, 0])
+        y1 = np.maximum(boxes[best, 1], boxes[rest, 1])
+        x2 = np.minimum(boxes[best, 2], boxes[rest, 2])
+        y2 = np.minimum(boxes[best, 3], boxes[rest, 3])
+        inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+        order = rest[inter / (area[best] + area[rest] - inter + 1e-9) <= iou]
+    return np.asarray(kept, dtype=np.int64)
+
+
+class OpenVinoPose:
+    """The OpenVINO export run directly: letterbox, one inference, box decoding and NMS in numpy.
+
+    Each input shape is compiled once as a static shape (faster on a CPU than the export's
+    dynamic one) and kept; 'auto' inference sizes bring a handful of shapes per video.
+    ``__call__`` returns rows for :meth:`Poses.from_rows` in frame px.
+    """
+
+    def __init__(self, export_dir: Path) -> None:
+        import openvino
+
+        self._core = openvino.Core()
+        self._xml = next(Path(export_dir).glob("*.xml"))
+        self._compiled: dict[tuple[int, int], Any] = {}
+
+    def _request(self, shape: tuple[int, int]) -> Any:
+        if shape not in self._compiled:
+            model = self._core.read_model(self._xml)
+            model.reshape([1, 3, *shape])
+            compiled = self._core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+            self._compiled[shape] = compiled.create_infer_request()
+        return self._compiled[shape]
+
+    def __call__(self, image: np.ndarray, size: int, confidence: float, iou: float) -> np.ndarray:
+        blob, (gain_x, gain_y, left, top) = letterbox(image, size)
+        request = self._request((blob.shape[2], blob.shape[3]))
+        request.infer({0: blob})
+        out = request.get_output_tensor(0).data[0].T  # (candidates, 4 + 1 + 3K): cx, cy, w, h, conf, keypoints
+        out = out[out[:, 4] > confidence]
+        if not len(out):
+            return np.zeros((0, out.shape[1]), np.float32)
+        boxes = np.concatenate([out[:, :2] - out[:, 2:4] / 2, out[:, :2] + out[:, 2:4] / 2], axis=1)
+        keep = non_max_suppression(boxes, out[:, 4], iou)
+        boxes, out = boxes[keep], out[keep]
+        h, w = image.shape[:2]
+        keypoints = out[:, 5:].reshape(len(out), -1, 3).copy()
+        for xy, gain, offset, limit in ((0, gain_x, left, w), (1, gain_y, top, h)):
+            boxes[:, xy::2] = np.clip((boxes[:, xy::2] - offset) / gain, 0, limit)
+            keypoints[:, :, xy] = np.clip((keypoints[:, :, xy] - offset) / gain, 0, limit)
+        return np.concatenate([boxes, out[:, 4:5], keypoints.reshape(len(out), -1)], axis=1)
+
+
 class PoseEstimator:
     """Runs the pose model on one upright BGR frame and returns ``Poses`` (untracked).
 
@@ -208,8 +295,10 @@ class PoseEstimator:
         self.weights_path = weights_path
         self.device = select_device(settings.device)
         self.backend = select_backend(settings.backend, self.device)
-        model_path = openvino_export(weights_path) if self.backend == "openvino" else weights_path
-        self._model = _load(str(model_path))
+        if self.backend == "openvino":
+            self._engine: OpenVinoPose | None = OpenVinoPose(openvino_export(weights_path))
+        else:
+            self._engine, self._model = None, _load(str(weights_path))
         self._tallest_px = 0.0  # tallest person box of the frame before, frame pixels
 
     def __call__(self, image: np.ndarray) -> Poses:
@@ -217,11 +306,14 @@ class PoseEstimator:
         s = self.settings
         options = {"half": True} if s.half_precision and self.backend == "torch" else {}
         size = s.inference_size(image.shape[1], image.shape[0], self._tallest_px)
-        result = self._model.predict(
-            image, imgsz=size, conf=s.detection_confidence,
-            iou=s.nms_iou, device=self.device, classes=[0], verbose=False, **options,
-        )[0]
-        poses = Poses.from_ultralytics(result, s.keypoint_confidence)
+        if self._engine is not None:
+            poses = Poses.from_rows(self._engine(image, size, s.detection_confidence, s.nms_iou), s.keypoint_confidence)
+        else:
+            result = self._model.predict(
+                image, imgsz=size, conf=s.detection_confidence,
+                iou=s.nms_iou, device=self.device, classes=[0], verbose=False, **options,
+            )[0]
+            poses = Poses.from_ultralytics(result, s.keypoint_confidence)
         heights = poses.xyxy[:, 3] - poses.xyxy[:, 1]
         self._tallest_px = float(heights.max()) if len(heights) else 0.0
         return poses

@@ -90,22 +90,33 @@ class Poses:
 
     @classmethod
     def from_ultralytics(cls, result: Any, keypoint_confidence: float) -> Poses:
-        """Convert one ``ultralytics.engine.results.Results`` of a pose model.
-
-        Keypoints whose confidence is below ``keypoint_confidence`` become NaN.
-        """
+        """Convert one ``ultralytics.engine.results.Results`` of a pose model (the PyTorch backend)."""
         boxes = result.boxes
         if boxes is None or len(boxes) == 0 or result.keypoints is None:
             return cls.empty()
-        xyxy = boxes.xyxy.cpu().numpy().astype(np.float32)
-        conf = boxes.conf.cpu().numpy().astype(np.float32)
         data = result.keypoints.data.cpu().numpy().astype(np.float32)  # (N, K, 3): x, y, conf
-        if data.shape[1:] != (NUM_KEYPOINTS, 3):
+        head = np.concatenate([boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy()[:, None]], axis=1)
+        return cls.from_rows(np.concatenate([head.astype(np.float32), data.reshape(len(data), -1)], axis=1),
+                             keypoint_confidence)
+
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, keypoint_confidence: float) -> Poses:
+        """The one conversion of pose-model output: ``rows`` (N, 5 + 3K) in frame px, each
+        ``x1, y1, x2, y2, box confidence`` then ``x, y, confidence`` per keypoint.
+
+        Keypoints whose confidence is below ``keypoint_confidence`` become NaN.
+        """
+        if len(rows) == 0:
+            return cls.empty()
+        if rows.ndim != 2 or rows.shape[1] != 5 + 3 * NUM_KEYPOINTS:
             raise ValueError(
-                f"Pose model gives keypoints of shape {data.shape[1:]}; FormWatch needs COCO-17 "
-                f"({NUM_KEYPOINTS}, 3). Use a COCO pose model such as yolo11n-pose.pt."
+                f"Pose model gives {rows.shape[1:]} values per person; FormWatch needs a box, its confidence and "
+                f"COCO-17 keypoints ({5 + 3 * NUM_KEYPOINTS}). Use a COCO pose model such as yolo11n-pose.pt."
             )
-        kp_conf = data[:, :, 2]
+        rows = rows.astype(np.float32)
+        data = rows[:, 5:].reshape(len(rows), NUM_KEYPOINTS, 3)
+        kp_conf = np.ascontiguousarray(data[:, :, 2])
         points = data[:, :, :2].copy()
         points[kp_conf < keypoint_confidence] = np.nan
-        return cls(xyxy, conf, points, kp_conf, np.full(len(xyxy), UNTRACKED, np.int64))
+        return cls(np.ascontiguousarray(rows[:, :4]), np.ascontiguousarray(rows[:, 4]), points, kp_conf,
+                   np.full(len(rows), UNTRACKED, np.int64))

@@ -1,6 +1,10 @@
-"""One video in, its Parquet rows out: reader -> pose model -> tracker -> sink.
+"""One video in, its files out, in one pass over its frames:
 
-``track_video`` is the whole data path of the foundation and reads as one loop.
+    decode -> pose model -> tracker and clothing   (three threads, bounded queues)
+      -> detections in memory -> analysis (stitch, classify, measure)
+      -> detections, runners, contacts, deviations: each file written once, whole
+      -> clips: the annotated video and every highlight from one more decode
+
 ``process_video`` wraps it with the bookkeeping every video gets: its content id, a
 ``videos/`` row that says ``ok``, ``partial`` or ``failed`` with a sentence, and a commit
 of all its files together (:mod:`pipeline.outputs`).
@@ -21,7 +25,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.analysis import VideoAnalysis, analyse_detections
 from pipeline.appearance import describe
@@ -40,7 +43,8 @@ from pipeline.outputs import (
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
 from pipeline.schemas import DETECTIONS, VIDEOS
-from pipeline.sink import AtomicParquetWriter, dataset_file, to_table, write_table_atomic
+from pipeline.sink import dataset_file, to_table, write_table_atomic
+from pipeline.stream import ahead
 from pipeline.tracking import PoseTracker, buffer_frames
 from pipeline.video import (
     DecodeDamage,
@@ -57,6 +61,8 @@ from pipeline.video import (
 ProgressCallback = Callable[[int, int], None]
 
 _FLUSH_ROWS = 2048
+#: Frames each overlapped stage may run ahead of the next (decoded pictures held in memory).
+FRAMES_AHEAD = 4
 
 
 def formwatch_version() -> str:
@@ -119,54 +125,64 @@ class _DetectionBuffer:
         return to_table(columns, DETECTIONS)
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """Every tracked person of one video, in memory: DETECTIONS rows (``runner_id`` still the
+    tracker's id) of the tracks that last ``tracking.min_track_duration_s``, and the counts."""
+
+    detections: pa.Table
+    stats: TrackingStats
+
+
 def track_video(
     info: VideoInfo,
     video_id: str,
     settings: Settings,
     weights_path: Path,
-    out_dir: Path,
     progress: ProgressCallback | None = None,
-) -> TrackingStats:
-    """Detect and track every person; write ``detections/<video_id>.parquet`` atomically.
+) -> Tracked:
+    """Detect and track every person of the analysed span; return their rows in memory.
 
-    Tracks shorter than ``tracking.min_track_duration_s`` are dropped in a second pass over
-    the streamed rows, so memory stays bounded by one batch, not by the video's length.
+    Three stages overlap, each in its own thread behind a bounded queue (:func:`ahead`):
+    decoding, the pose model, and the tracker with the clothing descriptors. Rows are packed
+    into Arrow tables every ``_FLUSH_ROWS`` rows (a few bytes a keypoint, not Python objects);
+    tracks shorter than ``tracking.min_track_duration_s`` are dropped at the end.
     """
     estimator = PoseEstimator(settings.model, weights_path)
     tracker = PoseTracker(settings.tracking, info.fps)
     start_s, end_s = settings.video.start_s, settings.video.end_s
     expected = _expected_frames(info, start_s, end_s)
     buffer = _DetectionBuffer(video_id, info.fps)
+    chunks: list[pa.Table] = []
     frames_per_track: Counter[int] = Counter()
-    final_path = dataset_file(out_dir, "detections", video_id)
-    raw_path = final_path.with_name(f".{video_id}.raw")  # hidden: no dataset reader picks it up
     damage = DecodeDamage()
     frames = 0
     last_index = -1
-    with AtomicParquetWriter(raw_path, DETECTIONS) as raw:
-        for frame in read_frames(info.path, info.fps, start_s, end_s, damage):
-            poses = tracker.update(estimator(frame.image), frame.image)
-            buffer.add(frame.index, poses, describe(frame.image, poses))
-            frames_per_track.update(poses.track_id.tolist())
-            frames += 1
-            last_index = frame.index
-            if frames == 1:
-                checkpoint("inference")
-            if buffer.rows >= _FLUSH_ROWS:
-                raw.write(buffer.take())
-            if progress:
-                progress(frames, expected)
-        raw.write(buffer.take())
-        raw.commit()
+    decoded = ahead(read_frames(info.path, info.fps, start_s, end_s, damage), FRAMES_AHEAD, "decode")
+    detected = ahead(((frame, estimator(frame.image)) for frame in decoded), FRAMES_AHEAD, "pose")
+    for frame, people in detected:
+        poses = tracker.update(people, frame.image)
+        buffer.add(frame.index, poses, describe(frame.image, poses))
+        frames_per_track.update(poses.track_id.tolist())
+        frames += 1
+        last_index = frame.index
+        if frames == 1:
+            checkpoint("inference")
+        if buffer.rows >= _FLUSH_ROWS:
+            chunks.append(buffer.take())
+        if progress:
+            progress(frames, expected)
+    chunks.append(buffer.take())
     if frames == 0:
-        raw_path.unlink(missing_ok=True)
         lost = f" ({damage.frames_lost} frames did not decode: {damage.reason})" if damage.frames_lost else ""
         raise VideoError(f"{Path(info.path).name}: no frame decodes between {start_s} s and {end_s} s{lost}.")
     min_frames = buffer_frames(settings.tracking.min_track_duration_s, info.fps)
     kept = sorted(t for t, n in frames_per_track.items() if n >= min_frames)
-    rows = _keep_tracks(raw_path, final_path, kept)
+    table = pa.concat_tables(chunks)
+    table = table.filter(pc.is_in(table["track_id"], value_set=pa.array(kept, pa.int64())))
     read_to_end = end_s is None or (last_index + 1) / info.fps < end_s
-    return TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), rows, read_to_end, damage)
+    stats = TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), table.num_rows, read_to_end, damage)
+    return Tracked(table, stats)
 
 
 def _expected_frames(info: VideoInfo, start_s: float, end_s: float | None) -> int:
@@ -175,27 +191,16 @@ def _expected_frames(info: VideoInfo, start_s: float, end_s: float | None) -> in
     return max(0, stop - round(start_s * info.fps))
 
 
-def _keep_tracks(raw_path: Path, final_path: Path, kept: list[int]) -> int:
-    """Copy the rows of tracks in ``kept`` from ``raw_path`` to ``final_path``; delete the raw file."""
-    wanted = pa.array(kept, pa.int64())
-    try:
-        with AtomicParquetWriter(final_path, DETECTIONS) as out:
-            for batch in pq.ParquetFile(raw_path).iter_batches(batch_size=65536):
-                table = pa.Table.from_batches([batch], schema=DETECTIONS)
-                out.write(table.filter(pc.is_in(table["track_id"], value_set=wanted)))
-            out.commit()
-            return out.rows
-    finally:
-        raw_path.unlink(missing_ok=True)
+@dataclass(frozen=True)
+class Analysed:
+    """One video's analysis and its detections with each row's stitched ``runner_id``."""
+
+    detections: pa.Table
+    result: VideoAnalysis
 
 
-def analyse_video(info: VideoInfo, video_id: str, settings: Settings, out_dir: Path) -> VideoAnalysis:
-    """Stitch, classify and measure every person; write runners/, contacts/, deviations/.
-
-    Also rewrites ``detections/<video_id>.parquet`` with each row's stitched ``runner_id``.
-    """
-    detections_path = dataset_file(out_dir, "detections", video_id)
-    detections = pq.read_table(detections_path, schema=DETECTIONS)
+def analyse_video(info: VideoInfo, video_id: str, settings: Settings, detections: pa.Table) -> Analysed:
+    """Stitch, classify and measure every person of ``detections`` (one video's rows, in memory)."""
     analysis_settings = settings.analysis.for_video(Path(info.path).name, video_id)
     result = analyse_detections(detections, info.fps, info.width, info.height, analysis_settings)
     if result.id_map:
@@ -205,33 +210,26 @@ def analyse_video(info: VideoInfo, video_id: str, settings: Settings, out_dir: P
         runner_id = pc.coalesce(mapped, detections["track_id"])
         detections = detections.set_column(detections.schema.get_field_index("runner_id"),
                                            DETECTIONS.field("runner_id"), runner_id)
-        write_table_atomic(detections, detections_path)
-    for table in ("runners", "contacts", "deviations"):
-        write_table_atomic(getattr(result, table), dataset_file(out_dir, table, video_id))
-    return result
+    return Analysed(detections, result)
 
 
-def render_clips(info: VideoInfo, video_id: str, settings: Settings, out_dir: Path) -> int:
-    """Write clips/<video_id>/annotated.mp4 and a highlight per runner with a flagged fault.
+def write_video_tables(out_dir: Path, video_id: str, analysed: Analysed) -> None:
+    """Write the video's four data files, each once and whole: detections, runners, contacts, deviations."""
+    tables = {"detections": analysed.detections, "runners": analysed.result.runners,
+              "contacts": analysed.result.contacts, "deviations": analysed.result.deviations}
+    for name, table in tables.items():
+        write_table_atomic(table, dataset_file(out_dir, name, video_id))
 
-    Returns the number of clips written. Reads the Parquet outputs of this video back, so
-    rendering can also be re-run on its own.
-    """
-    from pipeline.render import render_annotated, render_highlight
 
-    tables = {name: pq.read_table(dataset_file(out_dir, name, video_id))
-              for name in ("detections", "runners", "deviations")}
-    folder = out_dir / "clips" / video_id
-    folder.mkdir(parents=True, exist_ok=True)
-    render_annotated(info.path, info.fps, folder / "annotated.mp4", tables["detections"], tables["runners"],
-                     tables["deviations"], settings.render, settings.video.start_s, settings.video.end_s)
-    written = 1
-    runners = tables["runners"].filter(pc.field("is_runner")).column("track_id").to_pylist()
-    for runner_id in runners:
-        clip = render_highlight(info.path, info.fps, folder / f"runner_{runner_id}.mp4", tables["detections"],
-                                runner_id, tables["deviations"], settings.render)
-        written += clip is not None
-    return written
+def render_clips(info: VideoInfo, video_id: str, settings: Settings, out_dir: Path, analysed: Analysed) -> int:
+    """Write clips/<video_id>/annotated.mp4 and a highlight per runner with a flagged fault, from
+    one decode of the video; returns the number of clips written."""
+    from pipeline.render import render_video_clips
+
+    result = analysed.result
+    return render_video_clips(info.path, info.fps, out_dir / "clips" / video_id, analysed.detections,
+                              result.runners, result.deviations, settings.render,
+                              settings.video.start_s, settings.video.end_s)
 
 
 def process_video(
@@ -302,8 +300,12 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
     asked = time.perf_counter()
     with inference_slot():
         row["slot_wait_s"] = time.perf_counter() - asked
-        stats = track_video(info, video_id, settings, weights_path, stage, progress)
-    analysis = analyse_video(info, video_id, settings, stage)
+        tracked = track_video(info, video_id, settings, weights_path, progress)
+    stats = tracked.stats
+    analysed = analyse_video(info, video_id, settings, tracked.detections)
+    del tracked
+    write_video_tables(stage, video_id, analysed)
+    analysis = analysed.result
     runners = analysis.runners
     row.update(
         tracks_merged=analysis.tracks_merged, people=runners.num_rows,
@@ -312,7 +314,7 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
         slow_motion_factor=analysis.slow_motion_factor if np.isfinite(analysis.slow_motion_factor) else None,
         capture_fps=None if analysis.capture_fps_source == "container" else analysis.capture_fps,
         capture_fps_source=analysis.capture_fps_source,
-        clips=render_clips(info, video_id, settings, stage) if settings.render.clips else 0,
+        clips=render_clips(info, video_id, settings, stage, analysed) if settings.render.clips else 0,
     )
     start_s, damage = settings.video.start_s, stats.damage
     row.update(

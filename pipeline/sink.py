@@ -1,7 +1,7 @@
 """Atomic Parquet writing: every file appears whole or not at all.
 
-Writers stream into a hidden temporary file in the destination folder and rename it
-into place when closed; a crash leaves at most a ``.tmp`` file, never a half-written
+Each file is written once, whole, into a hidden temporary file in the destination folder
+and renamed into place; a crash leaves at most a ``.tmp`` file, never a half-written
 ``.parquet`` that a reader would pick up.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def dataset_file(out_dir: str | Path, table: str, video_id: str) -> Path:
 
 def _temporary_beside(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.parent / f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp"
+    return path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
 
 
 def to_table(columns: dict[str, Any], schema: pa.Schema) -> pa.Table:
@@ -42,47 +43,40 @@ def to_table(columns: dict[str, Any], schema: pa.Schema) -> pa.Table:
 
 
 def write_table_atomic(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to ``path`` through a temporary file and an atomic rename."""
+    """Write ``table`` to ``path`` through a temporary file and an atomic rename.
+
+    Strict: the table must carry one of the output schemas exactly (the ``formwatch_table``
+    named in its metadata, :func:`pipeline.schemas.all_schemas`), so no file drifts from
+    the contract; anything else raises ValueError before a byte is written.
+    """
+    _check_contract(table)
+    return _replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_text_atomic(text: str, path: Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and an atomic rename (report pages)."""
+    return _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], object]) -> Path:
     tmp = _temporary_beside(path)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
 
 
-class AtomicParquetWriter:
-    """Streams row batches of one schema into ``path``; the file appears on ``commit``.
+def _check_contract(table: pa.Table) -> None:
+    from pipeline.schemas import all_schemas
 
-    Use as a context manager: leaving the block without ``commit()`` (an exception)
-    discards the temporary file.
-    """
-
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.path = path
-        self.schema = schema
-        self.tmp = _temporary_beside(path)
-        self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
-        self.rows = 0
-
-    def write(self, table: pa.Table) -> None:
-        if table.num_rows:
-            self._writer.write_table(table)
-            self.rows += table.num_rows
-
-    def commit(self) -> Path:
-        self._writer.close()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def __enter__(self) -> AtomicParquetWriter:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.tmp.exists():
-            self._writer.close()
-            self.tmp.unlink(missing_ok=True)
+    name = (table.schema.metadata or {}).get(b"formwatch_table", b"").decode()
+    expected = all_schemas().get(name)
+    if expected is None:
+        raise ValueError(f"table {name!r} is not one of the output datasets ({', '.join(all_schemas())})")
+    if not table.schema.equals(expected, check_metadata=False):
+        raise ValueError(f"table {name!r} does not match its output schema: got {table.schema.names}")
 
 
 def open_dataset(out_dir: str | Path, table: str) -> ds.Dataset:

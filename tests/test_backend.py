@@ -160,3 +160,34 @@ def test_openvino_keypoints_match_pytorch(export_home, weights, monkeypatch, cli
     found = found[np.isfinite(found)]
     assert len(found) >= 100
     assert np.median(found) < 2.0, f"median {np.median(found):.2f} px, 90th percentile {np.percentile(found, 90):.2f}"
+
+
+# --- the OpenVINO engine's own pre- and post-processing ------------------------------------------
+
+
+def test_letterbox_keeps_the_aspect_and_pads_to_the_stride():
+    image = np.zeros((270, 480, 3), np.uint8)
+    blob, (gain_x, gain_y, left, top) = pose_model.letterbox(image, 640)
+    assert blob.shape == (1, 3, 384, 640) and blob.dtype == np.float32  # 640 x 360, padded to 384 rows
+    assert (gain_x, gain_y, left, top) == (640 / 480, 360 / 270, 0, 12)
+    assert blob[0, :, 0, 0] == pytest.approx([114 / 255] * 3)  # padding grey, RGB in 0..1
+    assert blob[0, :, 200, 300] == pytest.approx([0.0] * 3)
+
+
+def test_non_max_suppression_keeps_the_best_of_overlapping_boxes():
+    boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [20, 20, 30, 30], [0, 0, 10, 20]], np.float32)
+    scores = np.array([0.6, 0.9, 0.5, 0.7], np.float32)
+    # box 0 overlaps box 1 by IoU 9/11 = 0.82 and goes; box 3 overlaps box 1 by 9/21 = 0.43 and stays
+    assert pose_model.non_max_suppression(boxes, scores, iou=0.7).tolist() == [1, 3, 2]
+    assert pose_model.non_max_suppression(boxes, scores, iou=0.4).tolist() == [1, 2]
+    assert pose_model.non_max_suppression(boxes, scores, iou=0.7, limit=1).tolist() == [1]
+
+
+def test_pose_rows_become_poses_with_unsure_keypoints_missing():
+    row = np.concatenate([[10, 20, 50, 120, 0.9], np.tile([30.0, 60.0, 0.8], 17)])
+    row[5 + 3 * 16 + 2] = 0.2  # right ankle unsure
+    poses = Poses.from_rows(row[None], keypoint_confidence=0.5)
+    assert poses.xyxy.tolist() == [[10, 20, 50, 120]] and poses.confidence[0] == pytest.approx(0.9)
+    assert np.isnan(poses.keypoints[0, 16]).all() and poses.keypoints[0, 0].tolist() == [30, 60]
+    with pytest.raises(ValueError, match="COCO-17"):
+        Poses.from_rows(np.zeros((1, 5 + 3 * 5)), 0.5)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.outputs import (
@@ -13,13 +16,23 @@ from pipeline.outputs import (
     commit_video,
     staging_dir,
 )
-from pipeline.sink import dataset_file, write_table_atomic
+from pipeline.schemas import VIDEOS
+from pipeline.sink import dataset_file
 
 SCHEMA = pa.schema([pa.field("video_id", pa.string()), pa.field("n", pa.int64())])
 
 
 def _write(path, video_id: str, n: int = 1) -> None:
-    write_table_atomic(pa.table({"video_id": [video_id] * n, "n": list(range(n))}, schema=SCHEMA), path)
+    """A stand-in data file of ``n`` rows (the commit moves files; what is in them is not its business)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"video_id": [video_id] * n, "n": list(range(n))}, schema=SCHEMA), path)
+
+
+def _row(video_id: str) -> pa.Table:
+    """A ``videos/`` row: the commit record goes through the strict writer, so it has the real schema."""
+    row = {"video_id": video_id, "path": f"/footage/{video_id}.mp4", "status": "ok",
+           "processed_at": datetime.now(UTC), "formwatch_version": "test"}
+    return pa.Table.from_pylist([row], schema=VIDEOS)
 
 
 def _stage(out, video_id: str, n: int) -> None:
@@ -31,7 +44,7 @@ def _stage(out, video_id: str, n: int) -> None:
 
 def test_a_commit_moves_every_file_then_writes_the_row(tmp_path):
     _stage(tmp_path, "v1", 3)
-    commit_video(tmp_path, "v1", pa.table({"video_id": ["v1"], "n": [0]}, schema=SCHEMA))
+    commit_video(tmp_path, "v1", _row("v1"))
     for name in ("detections", "runners", "contacts", "deviations", "videos"):
         assert dataset_file(tmp_path, name, "v1").is_file(), name
     assert (tmp_path / "clips" / "v1" / "annotated.mp4").read_bytes() == b"clip"
@@ -42,13 +55,13 @@ def test_a_commit_moves_every_file_then_writes_the_row(tmp_path):
 def test_a_recommit_replaces_the_old_files(tmp_path):
     for n in (3, 5):
         _stage(tmp_path, "v1", n)
-        commit_video(tmp_path, "v1", pa.table({"video_id": ["v1"], "n": [0]}, schema=SCHEMA))
+        commit_video(tmp_path, "v1", _row("v1"))
     assert ds.dataset(tmp_path / "detections").to_table().num_rows == 5
 
 
 def test_leftovers_are_removed_and_the_users_own_files_kept(tmp_path):
     _stage(tmp_path, "v1", 2)
-    commit_video(tmp_path, "v1", pa.table({"video_id": ["v1"], "n": [0]}, schema=SCHEMA))
+    commit_video(tmp_path, "v1", _row("v1"))
     _stage(tmp_path, "v2", 2)  # a kill during v2: staged, one file moved, no row
     (tmp_path / ".staging" / "v2" / "detections" / "v2.parquet").rename(dataset_file(tmp_path, "detections", "v2"))
     (tmp_path / "clips" / "v2").mkdir()

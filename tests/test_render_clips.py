@@ -12,8 +12,9 @@ import pytest
 from clips import FIGURE, write_clip
 from test_render_writer import probe, top_level_boxes
 
+import pipeline.render.clips
 from pipeline.analysis.schemas import DEVIATIONS, RUNNERS, build_table
-from pipeline.render import RenderSettings, render_annotated, render_highlight
+from pipeline.render import RenderSettings, render_annotated, render_highlight, render_video_clips
 from pipeline.render.people import LiveBadges, caption_text
 from pipeline.schemas import DETECTIONS
 
@@ -172,6 +173,34 @@ def test_no_highlight_without_flags(source, tmp_path):
     devs = deviations(deviation(1, "elbow_angle", 15, 0.1, flagged=False), deviation(2, "trunk_lean", 4, 0.7))
     assert render_highlight(source, FPS, tmp_path / "none.mp4", detections(), 1, devs) is None
     assert not (tmp_path / "none.mp4").exists()
+
+
+def test_all_clips_of_a_video_come_from_one_decode(source, tmp_path, monkeypatch):
+    """The annotated clip and every runner's highlight from one pass: the same frames as rendering
+    each on its own, and the source decoded once, not 1 + one per runner."""
+    settings = RenderSettings(highlight_window_s=0.1, slowmo_factor=2, highlight_size_px=96)
+    table = pa.concat_tables([detections(), pa.Table.from_pylist(
+        [detection_row(f, 3, 160.0) for f in range(FRAMES)], schema=DETECTIONS)])
+    people = build_table([*runners().to_pylist(), {**runners().to_pylist()[0], "track_id": 3}], RUNNERS)
+    devs = deviations(deviation(1, "elbow_angle", 12, 0.62), deviation(1, "trunk_lean", 10, 0.3, value=14.0),
+                      deviation(3, "elbow_angle", 25, 0.5))
+    decodes = []
+    real = pipeline.render.clips.read_frames
+
+    def counted(*args, **kwargs):
+        decodes.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline.render.clips, "read_frames", counted)
+    written = render_video_clips(source, FPS, tmp_path / "one", table, people, devs, settings)
+    assert written == 3 and len(decodes) == 1
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["annotated.mp4", "runner_1.mp4", "runner_3.mp4"]
+    alone = {"annotated.mp4": render_annotated(source, FPS, tmp_path / "a.mp4", table, people, devs, settings),
+             "runner_1.mp4": render_highlight(source, FPS, tmp_path / "r1.mp4", table, 1, devs, settings),
+             "runner_3.mp4": render_highlight(source, FPS, tmp_path / "r3.mp4", table, 3, devs, settings)}
+    for name, path in alone.items():
+        assert probe(tmp_path / "one" / name)["frames"] == probe(path)["frames"], name
+    assert probe(tmp_path / "one" / "runner_1.mp4")["frames"] == 2 * (2 * 3 + 1) * 2
 
 
 def test_detections_need_runner_id(source, tmp_path):

@@ -6,8 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import pipeline.sink
 from pipeline.schemas import DETECTIONS, VIDEOS, all_schemas
-from pipeline.sink import AtomicParquetWriter, to_table, write_table_atomic
+from pipeline.sink import to_table, write_table_atomic
 
 
 def test_every_column_states_its_meaning_and_schema_is_versioned():
@@ -33,16 +34,34 @@ def test_strict_cast_refuses_lossy_and_missing_columns():
         to_table({"n": [1]}, schema)
 
 
-def test_atomic_write_leaves_no_partial_file(tmp_path: Path):
-    schema = pa.schema([pa.field("n", pa.int64())], metadata={"formwatch_table": "t"})
-    target = tmp_path / "t" / "v.parquet"
-    with pytest.raises(RuntimeError), AtomicParquetWriter(target, schema) as writer:
-        writer.write(to_table({"n": [1, 2, 3]}, schema))
-        raise RuntimeError("crash mid-video")
-    assert list((tmp_path / "t").iterdir()) == []
-    write_table_atomic(to_table({"n": [4]}, schema), target)
-    assert pq.read_table(target)["n"].to_pylist() == [4]
-    assert [p.name for p in (tmp_path / "t").iterdir()] == ["v.parquet"]
+def test_atomic_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    target = tmp_path / "videos" / "v.parquet"
+    row = VIDEOS.empty_table()
+    real = pipeline.sink.pq.write_table
+
+    def crash_mid_write(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise RuntimeError("crash mid-write")
+
+    monkeypatch.setattr(pipeline.sink.pq, "write_table", crash_mid_write)
+    with pytest.raises(RuntimeError):
+        write_table_atomic(row, target)
+    assert list((tmp_path / "videos").iterdir()) == []
+    monkeypatch.setattr(pipeline.sink.pq, "write_table", real)
+    write_table_atomic(row, target)
+    assert pq.read_table(target).schema.equals(VIDEOS, check_metadata=False)
+    assert [p.name for p in (tmp_path / "videos").iterdir()] == ["v.parquet"]
+
+
+def test_only_tables_of_an_output_schema_are_written(tmp_path: Path):
+    """One strict writer: a table that is not exactly an output dataset's schema never reaches disk."""
+    stray = pa.table({"n": [1]})
+    with pytest.raises(ValueError, match="not one of the output datasets"):
+        write_table_atomic(stray, tmp_path / "x.parquet")
+    drifted = DETECTIONS.empty_table().drop_columns(["appearance"]).replace_schema_metadata(DETECTIONS.metadata)
+    with pytest.raises(ValueError, match="does not match its output schema"):
+        write_table_atomic(drifted, tmp_path / "d.parquet")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_schema_page_matches_the_code():
@@ -59,7 +78,8 @@ def test_datasets_written_before_a_column_was_added_still_read(tmp_path: Path):
     row = {name: [None] for name in old_schema.names}
     row.update(video_id=["old"], path=["/footage/a.mp4"], status=["ok"], formwatch_version=["0.0.9"],
                processed_at=[pa.scalar(0, pa.timestamp("us", tz="UTC"))])
-    write_table_atomic(pa.Table.from_pydict(row, schema=old_schema), tmp_path / "videos" / "old.parquet")
+    (tmp_path / "videos").mkdir()  # as an older FormWatch wrote it, before the two columns existed
+    pq.write_table(pa.Table.from_pydict(row, schema=old_schema), tmp_path / "videos" / "old.parquet")
     new = {name: [None] for name in VIDEOS.names}
     new.update(video_id=["new"], path=["/footage/b.mp4"], status=["ok"], formwatch_version=["0.1.0"],
                processed_at=[pa.scalar(0, pa.timestamp("us", tz="UTC"))], config_hash=["abc"])

@@ -18,6 +18,7 @@ from hostile import CORPUS, build_corpus, empty, good, text
 
 from flows.cli import ExitStatus, main
 from pipeline.outputs import OutputBusyError, OutputLock, disk_error_sentence
+from pipeline.video import content_id
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "model:\n  image_size: 320\nrender:\n  clips: false\n"
@@ -181,16 +182,17 @@ def test_a_full_disk_stops_the_run_keeps_finished_videos_and_leaves_nothing_half
     folder.mkdir()
     good(folder / "a.mp4", frames=3)
     good(folder / "b.mp4", frames=5)
-    real = pipeline.process.analyse_video
+    real = pipeline.process.write_video_tables
+    ids = {content_id(folder / "b.mp4")}
 
-    def disk_fills_up(info, video_id, settings, stage):
-        if Path(info.path).name == "b.mp4":
+    def disk_fills_up(stage, video_id, analysed):
+        if video_id in ids:
             (stage / "runners").mkdir(parents=True, exist_ok=True)
             (stage / "runners" / "half.parquet").write_bytes(b"PAR1 half")  # what a full disk leaves
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(info, video_id, settings, stage)
+        return real(stage, video_id, analysed)
 
-    monkeypatch.setattr(pipeline.process, "analyse_video", disk_fills_up)
+    monkeypatch.setattr(pipeline.process, "write_video_tables", disk_fills_up)
     status = main(["run", str(folder), "--out", str(out), "--config", str(config), "--weights", str(weights)])
     err = without_capture_noise(capsys.readouterr().err)
     assert status == ExitStatus.ENVIRONMENT and "Traceback" not in err

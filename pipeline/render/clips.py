@@ -6,13 +6,14 @@ browser-playable H.264 MP4 through :class:`~pipeline.render.writer.H264Writer`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.poses import Poses
 from pipeline.render.annotators import (
@@ -27,6 +28,7 @@ from pipeline.render.annotators import (
 from pipeline.render.people import DetectionIndex, LiveBadges, RunnerFacts, caption_text, flagged_rows
 from pipeline.render.settings import RenderSettings
 from pipeline.render.writer import H264Writer
+from pipeline.stream import ahead
 from pipeline.video import DecodeDamage, Frame, read_frames
 
 #: Annotation sizes are given for a 720 px tall frame and scaled with the frame's height.
@@ -66,36 +68,50 @@ def _blur_ids(poses: Poses, mode: str, keep: set[int]) -> set[int]:
     return {"none": set(), "all": ids, "others": ids - keep}[mode]
 
 
-def render_annotated(video_path: str | Path, fps: float, out_path: str | Path, detections: pa.Table,
-                     runners: pa.Table, deviations: pa.Table, settings: RenderSettings | None = None,
-                     start_s: float = 0.0, end_s: float | None = None) -> Path:
-    """Write the video (from ``start_s`` to ``end_s``, the analysed span) with every detected person
-    drawn; returns ``out_path``.
+class AnnotatedClip:
+    """The whole analysed span with every detected person drawn, fed one frame at a time.
 
     Per frame: faces blurred per ``settings.blur_faces`` ('others' here means people who are
     not runners), skeletons (runners in their id's colour, others grey), elbow and trunk
     angles of side-view runners (runners.view == 'side') measured from that frame's
     keypoints, id labels above the boxes and badges of flagged faults beside them (shown
     within 0.5 s of the fault's worst_frame, or all along when fraction_flagged >= 0.5; see
-    :class:`~pipeline.render.people.LiveBadges`). ``detections`` must carry ``runner_id``;
-    output taller than ``settings.max_height_px`` is downscaled.
+    :class:`~pipeline.render.people.LiveBadges`). Draws on the frame it is given.
+    """
+
+    def __init__(self, out: H264Writer, people: DetectionIndex, runners: pa.Table, deviations: pa.Table, fps: float,
+                 settings: RenderSettings) -> None:
+        self.out, self.people, self.blur_mode = out, people, settings.blur_faces
+        self.facts, self.badges = RunnerFacts.from_table(runners), LiveBadges(deviations, fps)
+        self.runner_ids = {i for i, r in self.facts.is_runner.items() if r}
+        self.measured = self.facts.side_view_ids() & self.runner_ids
+        self.overlay: Overlay | None = None
+
+    def add(self, frame: Frame) -> None:
+        self.overlay = overlay = self.overlay or Overlay.for_height(frame.image.shape[0])
+        image, poses = frame.image, self.people.at(frame.index)
+        is_runner = self.facts.runner_mask(poses)
+        overlay.blur.annotate(image, poses, _blur_ids(poses, self.blur_mode, self.runner_ids))
+        overlay.skeleton.annotate(image, poses, is_runner)
+        overlay.angles.annotate(image, poses, self.measured)
+        overlay.labels.annotate(image, poses, is_runner)
+        overlay.badges.annotate(image, poses, self.badges.at(frame.index))
+        self.out.write(image)
+
+
+def render_annotated(video_path: str | Path, fps: float, out_path: str | Path, detections: pa.Table,
+                     runners: pa.Table, deviations: pa.Table, settings: RenderSettings | None = None,
+                     start_s: float = 0.0, end_s: float | None = None) -> Path:
+    """Write the video (from ``start_s`` to ``end_s``, the analysed span) with every detected person
+    drawn (see :class:`AnnotatedClip`); returns ``out_path``. ``detections`` must carry
+    ``runner_id``; output taller than ``settings.max_height_px`` is downscaled.
     """
     settings = settings or RenderSettings()
-    people, facts, badges = DetectionIndex(detections), RunnerFacts.from_table(runners), LiveBadges(deviations, fps)
-    runner_ids = {i for i, r in facts.is_runner.items() if r}
-    measured = facts.side_view_ids() & runner_ids
-    overlay: Overlay | None = None
+    people = DetectionIndex(detections)
     with H264Writer.from_settings(out_path, fps, settings) as out:
-        for frame in read_frames(video_path, fps, start_s, end_s, DecodeDamage()):  # damaged packets skipped
-            overlay = overlay or Overlay.for_height(frame.image.shape[0])
-            image, poses = frame.image, people.at(frame.index)
-            is_runner = facts.runner_mask(poses)
-            overlay.blur.annotate(image, poses, _blur_ids(poses, settings.blur_faces, runner_ids))
-            overlay.skeleton.annotate(image, poses, is_runner)
-            overlay.angles.annotate(image, poses, measured)
-            overlay.labels.annotate(image, poses, is_runner)
-            overlay.badges.annotate(image, poses, badges.at(frame.index))
-            out.write(image)
+        clip = AnnotatedClip(out, people, runners, deviations, fps, settings)
+        for frame in ahead(read_frames(video_path, fps, start_s, end_s, DecodeDamage()), name="decode"):
+            clip.add(frame)  # damaged packets skipped
     return Path(out_path)
 
 
@@ -194,40 +210,49 @@ class HighlightPainter:
         return self.caption.annotate(crop.copy(), caption)
 
 
-def _write_highlights(
-    out: H264Writer, frames: Iterable[Frame], segments: list[Segment], painter: HighlightPainter
-) -> None:
-    """Write each segment in turn, every frame ``painter.slowmo`` times, in one pass over ``frames``.
+class HighlightReel:
+    """One runner's highlight reel, fed every frame of the video in order.
 
-    The segment being written goes straight to ``out``; frames of later segments that
-    overlap it are buffered (at most one window each) until it ends.
+    Each segment is written in turn, every frame ``painter.slowmo`` times; frames of later
+    segments that overlap the one being written are buffered (at most one window each)
+    until it ends.
     """
-    buffers: list[list[np.ndarray]] = [[] for _ in segments]
-    head = 0
 
-    def emit(image: np.ndarray) -> None:
-        for _ in range(painter.slowmo):
-            out.write(image)
+    def __init__(self, out: H264Writer, segments: list[Segment], painter: HighlightPainter) -> None:
+        self.out, self.segments, self.painter = out, segments, painter
+        self.buffers: list[list[np.ndarray]] = [[] for _ in segments]
+        self.head = 0
+        self.first, self.last = segments[0].start, max(s.end for s in segments)
 
-    for frame in frames:
-        crop = None
-        for k in range(head, len(segments)):
+    def _emit(self, image: np.ndarray) -> None:
+        for _ in range(self.painter.slowmo):
+            self.out.write(image)
+
+    def add(self, frame: Frame) -> None:
+        if not self.first <= frame.index <= self.last:
+            return
+        segments, crop = self.segments, None
+        for k in range(self.head, len(segments)):
             if segments[k].start <= frame.index <= segments[k].end:
-                crop = painter.crop(frame.index, frame.image) if crop is None else crop
-                image = painter.captioned(crop, segments[k].caption)
-                if k == head:
-                    emit(image)
+                crop = self.painter.crop(frame.index, frame.image) if crop is None else crop
+                image = self.painter.captioned(crop, segments[k].caption)
+                if k == self.head:
+                    self._emit(image)
                 else:
-                    buffers[k].append(image)
-        while head < len(segments) and frame.index >= segments[head].end:
-            head += 1
-            for image in buffers[head] if head < len(segments) else ():
-                emit(image)
-            if head < len(segments):
-                buffers[head].clear()
-    for k in range(head + 1, len(segments)):  # the video ended before the last segments did
-        for image in buffers[k]:
-            emit(image)
+                    self.buffers[k].append(image)
+        while self.head < len(segments) and frame.index >= segments[self.head].end:
+            self.head += 1
+            for image in self.buffers[self.head] if self.head < len(segments) else ():
+                self._emit(image)
+            if self.head < len(segments):
+                self.buffers[self.head].clear()
+
+    def finish(self) -> None:
+        """Write what is buffered of segments the video ended before."""
+        for k in range(self.head + 1, len(self.segments)):
+            for image in self.buffers[k]:
+                self._emit(image)
+            self.buffers[k].clear()
 
 
 def render_highlight(video_path: str | Path, fps: float, out_path: str | Path, detections: pa.Table, runner_id: int,
@@ -248,9 +273,45 @@ def render_highlight(video_path: str | Path, fps: float, out_path: str | Path, d
     people = DetectionIndex(detections)
     if not (people.ids == runner_id).any():
         raise ValueError(f"runner_id {runner_id} has no rows in detections")
-    painter = HighlightPainter(runner_id, people, fps, settings)
     first, last = segments[0].start, max(s.end for s in segments)
     frames = read_frames(video_path, fps, start_s=first / fps, end_s=(last + 0.5) / fps, damage=DecodeDamage())
     with H264Writer.from_settings(out_path, fps, settings, downscale=False) as out:
-        _write_highlights(out, frames, segments, painter)
+        reel = HighlightReel(out, segments, HighlightPainter(runner_id, people, fps, settings))
+        for frame in frames:
+            reel.add(frame)
+        reel.finish()
     return Path(out_path)
+
+
+def render_video_clips(video_path: str | Path, fps: float, folder: Path, detections: pa.Table, runners: pa.Table,
+                       deviations: pa.Table, settings: RenderSettings | None = None, start_s: float = 0.0,
+                       end_s: float | None = None) -> int:
+    """Write ``folder/annotated.mp4`` and ``folder/runner_<id>.mp4`` for every runner with a flagged
+    fault, all from one decode of the video (``start_s`` to ``end_s``); returns the clips written.
+
+    Decoding runs ahead in a thread of its own; each highlight crops the frame before the
+    annotated clip draws on it.
+    """
+    settings = settings or RenderSettings()
+    people = DetectionIndex(detections)
+    runner_ids = runners.filter(pc.field("is_runner")).column("track_id").to_pylist()
+    plans = {rid: highlight_segments(flagged_rows(deviations, rid), fps, settings.highlight_window_s)
+             for rid in runner_ids if (people.ids == rid).any()}
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        annotated = stack.enter_context(H264Writer.from_settings(folder / "annotated.mp4", fps, settings))
+        clip = AnnotatedClip(annotated, people, runners, deviations, fps, settings)
+        reels = [HighlightReel(stack.enter_context(H264Writer.from_settings(folder / f"runner_{rid}.mp4", fps,
+                                                                            settings, downscale=False)),
+                               segments, HighlightPainter(rid, people, fps, settings))
+                 for rid, segments in plans.items() if segments]
+        for frame in ahead(read_frames(video_path, fps, start_s, end_s, DecodeDamage()), name="decode"):
+            for reel in reels:  # before the annotated clip draws on the frame
+                reel.add(frame)
+            clip.add(frame)
+        for reel in reels:
+            reel.finish()
+        for reel in reels:
+            if reel.out.frames_written == 0:  # every segment lay outside the decoded span
+                reel.out.discard()
+    return 1 + sum(reel.out.frames_written > 0 for reel in reels)

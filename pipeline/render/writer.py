@@ -74,6 +74,7 @@ class H264Writer:
         self.crf, self.preset, self.max_height_px = crf, preset, max_height_px
         self.frames_written = 0
         self._closed = False
+        self._discarded = False
         self._source_shape: tuple[int, ...] | None = None
         self._size: tuple[int, int] | None = None
         self._tmp: Path | None = None
@@ -92,7 +93,7 @@ class H264Writer:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if exc_type is None:
+        if exc_type is None and not self._discarded:
             self.close()
         else:
             self.discard()
@@ -157,6 +158,7 @@ class H264Writer:
 
     def discard(self) -> None:
         """Abandon the clip: close the container and delete the temporary file."""
+        self._discarded = True
         if self._container is not None:
             # the file is deleted anyway; the exception that got us here is the one that matters
             with contextlib.suppress(av.error.FFmpegError):

@@ -3,8 +3,6 @@ value with its 90 % interval session by session, the thresholds, and the verdict
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +16,7 @@ from pipeline.incremental import read_video_rows
 from pipeline.outputs import compare_clip_file
 from pipeline.report.svg import interval_chart
 from pipeline.report.template import ATHLETE_PAGE
+from pipeline.sink import write_text_atomic
 
 
 def _date(row: dict) -> str:
@@ -67,13 +66,7 @@ def write_athlete_pages(out_dir: Path, assets: Path, settings: AnalysisSettings)
     links = []
     for athlete in athletes(out_dir):
         (page, count), path = athlete_page(out_dir, athlete, settings), athlete_file(assets, athlete)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            tmp.write_text(page, encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_text_atomic(page, path)
         links.append({"name": athlete, "href": quote(path.relative_to(out_dir).as_posix()),
                       "sessions": count})
     return links

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -23,7 +21,7 @@ from pipeline.report.data import Contact, Fault, Person, VideoReport, load_video
 from pipeline.report.svg import dot_chart
 from pipeline.report.template import PAGE
 from pipeline.report.thumbs import write_thumbnails
-from pipeline.sink import dataset_file
+from pipeline.sink import dataset_file, write_text_atomic
 
 REPORT_NAME = "report.html"
 ASSETS_DIR = "report_assets"
@@ -165,11 +163,4 @@ def write_report(out_dir: str | Path, settings: AnalysisSettings | None = None) 
     """
     out_dir = Path(out_dir)
     page = render_report(out_dir, settings)
-    target = out_dir / REPORT_NAME
-    tmp = out_dir / f".{REPORT_NAME}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_text_atomic(page, out_dir / REPORT_NAME)
