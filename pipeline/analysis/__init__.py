@@ -22,6 +22,6 @@ from pipeline.analysis.settings import AnalysisSettings
 
 #: Bump when a change to the analysis (or to tracking or rendering) changes what is written
 #: for the same video and settings: incremental runs then reprocess every video once.
-ANALYSIS_VERSION = "2026.12.6"
+ANALYSIS_VERSION = "2026.12.7"
 
 __all__ = ["ANALYSIS_VERSION", "AnalysisSettings", "VideoAnalysis", "analyse_detections"]

@@ -128,9 +128,12 @@ def classify_activity(
     if cadence > settings.running_max_cadence_spm:  # faster than sprinters: steps misread
         return Activity("unknown", False, met, len(cues), False)
     running_cadence = settings.running_min_cadence_spm <= cadence <= settings.running_max_cadence_spm
-    # a straight-looking knee vetoes running only at a cadence people also walk at: seen
-    # obliquely (a bend on a race track) a sprinter's knee projects nearly straight
-    knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and not running_cadence
+    # a straight-looking knee vetoes running: side-on the knee is seen at its true angle, and
+    # every runner's swing knee bends past running_max_knee_angle_deg (sprinters the most); seen
+    # obliquely (a bend on a race track) a sprinter's knee projects nearly straight, so there
+    # it vetoes only at a cadence people also walk at
+    knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and (
+        side_on or not running_cadence)
     has_flight = plausible_flight(gait) and gait.flight_fraction >= settings.min_flight_fraction
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
     # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
