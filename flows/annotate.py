@@ -39,12 +39,12 @@ from pipeline.outputs import (
     OutputLock,
     check_output_folder,
     clean_leftovers,
+    dataset_file,
     disk_error_sentence,
 )
 from pipeline.pose_model import resolve_weights
 from pipeline.process import failed_row, process_video, write_video_row
 from pipeline.progress import current_reporter
-from pipeline.sink import dataset_file
 from pipeline.stats import run_markdown, run_table, summary_markdown
 from pipeline.video import discover_videos, is_transient
 

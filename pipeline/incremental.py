@@ -29,13 +29,12 @@ import pyarrow.parquet as pq
 
 from pipeline.analysis import ANALYSIS_VERSION
 from pipeline.config import Settings
-from pipeline.sink import dataset_file
+from pipeline.outputs import dataset_file
+from pipeline.schemas import VIDEO_DATASETS
 from pipeline.video import content_id, path_id
 
 logger = logging.getLogger(__name__)
 
-#: Per-video datasets; each holds ``<video_id>.parquet``. ``videos`` is written last.
-VIDEO_DATASETS = ("detections", "runners", "contacts", "deviations", "videos")
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,10 @@ import pyarrow.parquet as pq
 from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.coach.names import Runner, active_names, confirmed_runners, read_names
-from pipeline.coach.schemas import PROGRESS, build
 from pipeline.coach.sessions import session_dates
 from pipeline.incremental import read_video_rows
-from pipeline.outputs import COMMITTED_STATUSES, progress_file
-from pipeline.sink import dataset_file, write_table_atomic
+from pipeline.outputs import COMMITTED_STATUSES, dataset_file, progress_file, write_table_atomic
+from pipeline.schemas import PROGRESS, build_table
 
 BETTER, WORSE, SAME, NOT_COMPARED = "better", "worse", "no measurable change", "not compared"
 HIGHER, LOWER = "higher", "lower"
@@ -219,4 +218,4 @@ def write_progress(out_dir: str | Path, settings: AnalysisSettings | None = None
     rows = [row for name in athletes(out_dir) for row in athlete_progress(out_dir, name, settings)]
     path = progress_file(out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_table_atomic(build(rows, PROGRESS), path)
+    return write_table_atomic(build_table(rows, PROGRESS), path)

@@ -15,8 +15,7 @@ import yaml
 from pipeline.coach.names import NamingError, Runner, add_names
 from pipeline.coach.settings import AthleteSettings
 from pipeline.incremental import read_video_rows
-from pipeline.outputs import COMMITTED_STATUSES
-from pipeline.sink import dataset_file
+from pipeline.outputs import COMMITTED_STATUSES, dataset_file
 
 
 def video_people(out_dir: str | Path, video_id: str) -> list[dict]:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.coach.names import active_names, read_names
+from pipeline.outputs import dataset_file, write_text_atomic
 from pipeline.poses import Poses
 from pipeline.render.annotators import SkeletonAnnotator
 from pipeline.render.measure import draw_measurement
@@ -21,7 +22,6 @@ from pipeline.report.data import Contact, Fault, Person, VideoReport, load_video
 from pipeline.report.svg import dot_chart
 from pipeline.report.template import PAGE
 from pipeline.report.thumbs import write_thumbnails
-from pipeline.sink import dataset_file, write_text_atomic
 
 REPORT_NAME = "report.html"
 ASSETS_DIR = "report_assets"
