@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,9 @@ def identify(path: Path, by_path: dict[str, dict[str, Any]]) -> str:
     return content_id(path)
 
 
-def plan_videos(paths: list[str | Path], out_dir: str | Path, key: RunKey, force: bool = False) -> list[PlannedVideo]:
+def plan_videos(
+    paths: Sequence[str | Path], out_dir: str | Path, key: RunKey, force: bool = False
+) -> list[PlannedVideo]:
     """Decide for every path whether it is processed, and why.
 
     Skipped: unchanged videos whose earlier row covers ``key``, and second copies of a
@@ -140,8 +143,8 @@ def plan_videos(paths: list[str | Path], out_dir: str | Path, key: RunKey, force
             plan.append(PlannedVideo(str(path), video_id, False, f"same content as {first_path[video_id]}"))
             continue
         first_path[video_id] = str(path)
-        row = rows.get(video_id)
-        reason = _stale_reason(row, key, out_dir) if row else ("changed" if str(path) in by_path else "new")
+        earlier = rows.get(video_id)
+        reason = _stale_reason(earlier, key, out_dir) if earlier else ("changed" if str(path) in by_path else "new")
         if force:
             reason = "forced"
         older = tuple(vid for vid in ids_by_path.get(str(path), []) if vid != video_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -52,11 +53,12 @@ def change(before: Measure, after: Measure, metric: str, thresholds: tuple[float
     """The verdict on ``before`` -> ``after``: BETTER / WORSE (intervals apart, judged by the fault's
     faulty side), HIGHER / LOWER for cadence, SAME when the intervals overlap, NOT_COMPARED when
     either has no value or no interval."""
-    if None in (before.value, before.low, before.high, after.value, after.low, after.high):
+    if (before.value is None or before.low is None or before.high is None
+            or after.value is None or after.low is None or after.high is None):
         return NOT_COMPARED
-    if after.low <= before.high and before.low <= after.high:  # type: ignore[operator]
+    if after.low <= before.high and before.low <= after.high:
         return SAME
-    rose = after.value > before.value  # type: ignore[operator]
+    rose = after.value > before.value
     if metric == "cadence":
         return HIGHER if rose else LOWER
     if metric == "step_asymmetry":
@@ -64,7 +66,7 @@ def change(before: Measure, after: Measure, metric: str, thresholds: tuple[float
     low, high = thresholds
     if low is not None and high is not None:  # two-sided: better is nearer the middle of the normal band
         middle = (low + high) / 2
-        return BETTER if abs(after.value - middle) < abs(before.value - middle) else WORSE  # type: ignore[operator]
+        return BETTER if abs(after.value - middle) < abs(before.value - middle) else WORSE
     faulty_high = high is not None
     return WORSE if rose == faulty_high else BETTER
 
@@ -122,7 +124,8 @@ def session_measures(out_dir: str | Path, video_id: str, track_id: int) -> dict[
                                         r["flagged"], r["reason"]) for r in deviations.to_pylist()}
     contacts = pq.read_table(dataset_file(out, "contacts", video_id), columns=["track_id", "time_s", "foot"],
                              filters=[("track_id", "=", track_id)])
-    gait = gait_measures(contacts.column("time_s").to_numpy(), contacts.column("foot").to_pylist())
+    feet = cast("list[str]", contacts.column("foot").to_pylist())  # non-null in the contacts schema
+    gait = gait_measures(contacts.column("time_s").to_numpy(), feet)
     runner = pq.read_table(dataset_file(out, "runners", video_id), columns=["track_id", "cadence_spm"],
                            filters=[("track_id", "=", track_id)]).to_pylist()
     return measures | _as_reported(gait, runner[0]["cadence_spm"] if runner else None)

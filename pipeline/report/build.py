@@ -109,7 +109,8 @@ def _thumbnails(out_dir: Path, video: VideoReport) -> dict[int, Path]:
     kept = {rid: assets / f"{video.video_id}_{rid}.jpg" for rid in runners}
     kept = {rid: t for rid, t in kept.items() if t.is_file() and t.stat().st_mtime >= since}
     top = {rid: _top_fault(p) for rid, p in runners.items() if rid not in kept}
-    found = stills(out_dir, video, {rid: f.worst_frame for rid, f in top.items() if f}) if top else {}
+    worst = {rid: f.worst_frame for rid, f in top.items() if f and f.worst_frame is not None}
+    found = stills(out_dir, video, worst) if top else {}
 
     def draw(still: np.ndarray, rid: int, transform: tuple[float, float, float]) -> None:
         keypoints, fault = found[rid][2], top.get(rid)
