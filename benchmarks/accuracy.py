@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from pipeline.accuracy import ClipOutputs, load_labels, markdown_table, score_clip, totals  # noqa: E402
 from pipeline.analysis import analyse_detections  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
+from pipeline.outputs import dataset_file, open_dataset  # noqa: E402
 from pipeline.schemas import DETECTIONS  # noqa: E402
-from pipeline.sink import dataset_file, open_dataset  # noqa: E402
 
 
 def default_label_files() -> list[Path]:

@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.incremental import VIDEO_DATASETS, RunKey, plan_videos
+from pipeline.incremental import RunKey, plan_videos
+from pipeline.outputs import dataset_file
 from pipeline.process import write_video_row
-from pipeline.schemas import VIDEOS
-from pipeline.sink import dataset_file
+from pipeline.schemas import VIDEO_DATASETS, VIDEOS
 
 
 def _record_completed(out: Path, planned, key: RunKey) -> None:

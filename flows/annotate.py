@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -39,12 +39,12 @@ from pipeline.outputs import (
     OutputLock,
     check_output_folder,
     clean_leftovers,
+    dataset_file,
     disk_error_sentence,
 )
 from pipeline.pose_model import resolve_weights
 from pipeline.process import failed_row, process_video, write_video_row
 from pipeline.progress import current_reporter
-from pipeline.sink import dataset_file
 from pipeline.stats import run_markdown, run_table, summary_markdown
 from pipeline.video import discover_videos, is_transient
 
@@ -262,19 +262,21 @@ def _process_as_tasks(todo: list[PlannedVideo], settings: Settings, out_dir: str
                                                                                                  strict=True)]
 
 
-def _process_as_child_flows(todo: list[PlannedVideo], settings: Settings, out_dir: str,
+def _process_as_child_flows(todo: list[PlannedVideo], settings: Settings, deployment: str, out_dir: str,
                             weights_path: str) -> list[dict[str, Any]]:
-    """One ``process_one_video`` flow run per video on the work pool; wait for all of them."""
+    """One ``process_one_video`` flow run per video of ``deployment`` (settings.orchestration.video_deployment)
+    on the work pool; wait for all of them."""
     import pyarrow.parquet as pq
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     logger = get_run_logger()
-    deployment = settings.orchestration.video_deployment
     runs = {}
     for item in todo:
         parameters = {"path": item.path, "out_dir": out_dir, "settings": settings, "video_id": item.video_id,
                       "supersedes": list(item.supersedes)}
-        run = run_deployment(deployment, parameters=parameters, timeout=0, as_subflow=True)
+        # A sync call in a sync flow: run_deployment dispatches to its sync form and returns the FlowRun.
+        run = cast(FlowRun, run_deployment(deployment, parameters=parameters, timeout=0, as_subflow=True))
         runs[run.id] = item
     logger.info("%d child flow runs of %s created; any worker of its pool may run them", len(runs), deployment)
     states: dict[Any, Any] = {}
@@ -334,7 +336,7 @@ def _annotate(sources: list[str], out_dir: str, settings: Settings, force: bool)
     if not todo:
         rows = []
     elif settings.orchestration.video_deployment:
-        rows = _process_as_child_flows(todo, settings, out_dir, weights_path)
+        rows = _process_as_child_flows(todo, settings, settings.orchestration.video_deployment, out_dir, weights_path)
     else:
         rows = _process_as_tasks(todo, settings, out_dir, weights_path)
     stopped = next((r["output_error"] for r in rows if r.get("output_error")), None)

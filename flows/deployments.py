@@ -13,14 +13,14 @@ worker needs FormWatch installed, not a copy of this folder at the same path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
-from prefect.deployments.runner import EntrypointType
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.exceptions import ObjectNotFound
-from prefect.schedules import Cron
+from prefect.schedules import Cron, Schedule
 
 from flows.annotate import VIDEO_DEPLOYMENT, annotate_footage, process_one_video
 from pipeline.config import ConfigError, Settings
@@ -29,7 +29,7 @@ NIGHTLY = "formwatch-nightly"
 VIDEO = VIDEO_DEPLOYMENT.split("/")[1]
 
 
-def cron_schedule(cron: str, timezone: str | None) -> Cron:
+def cron_schedule(cron: str, timezone: str | None) -> Schedule:
     """A Prefect cron schedule; a bad expression or time zone raises ConfigError with a sentence."""
     try:
         ZoneInfo(timezone or "UTC")
@@ -53,7 +53,7 @@ def _description(sources: list[str], out_dir: str) -> str:
             "(Parquet datasets, clips, report.html).")
 
 
-def serve_nightly(sources: list[str], out_dir: str, settings: Settings, schedule: Cron,
+def serve_nightly(sources: list[str], out_dir: str, settings: Settings, schedule: Schedule,
                   force: bool = False, pool: str | None = None) -> None:
     """Register ``annotate_footage/formwatch-nightly`` with the schedule and serve it until stopped.
 
@@ -93,20 +93,23 @@ def ensure_work_pool(pool: str) -> None:
 def register_video_deployment(pool: str) -> None:
     """``process-one-video/formwatch-video`` on ``pool``: the unit of work that workers share."""
     ensure_work_pool(pool)
-    process_one_video.to_deployment(
+    # Called from sync code, to_deployment dispatches to its sync form: a RunnerDeployment, not a coroutine.
+    deployment = cast(RunnerDeployment, process_one_video.to_deployment(
         name=VIDEO, work_pool_name=pool, tags=["formwatch"], entrypoint_type=EntrypointType.MODULE_PATH,
         description="One video of a FormWatch run; started by annotate_footage, picked up by any worker.",
-    ).apply()
+    ))
+    deployment.apply()
 
 
-def deploy_to_pool(sources: list[str], out_dir: str, settings: Settings, pool: str, schedule: Cron | None,
+def deploy_to_pool(sources: list[str], out_dir: str, settings: Settings, pool: str, schedule: Schedule | None,
                    force: bool = False) -> list[str]:
     """Register the nightly and the per-video deployments on ``pool``; return their names."""
     register_video_deployment(pool)
     parameters = nightly_parameters(sources, out_dir, _fan_out_to_pool(settings), force)
-    annotate_footage.to_deployment(
+    deployment = cast(RunnerDeployment, annotate_footage.to_deployment(  # the sync form, as above
         name=NIGHTLY, work_pool_name=pool, schedule=schedule, parameters=parameters, tags=["formwatch"],
         description=_description(parameters["sources"], parameters["out_dir"]),
         entrypoint_type=EntrypointType.MODULE_PATH,
-    ).apply()
+    ))
+    deployment.apply()
     return [f"{annotate_footage.name}/{NIGHTLY}", VIDEO_DEPLOYMENT]

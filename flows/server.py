@@ -136,17 +136,17 @@ class LocalServer:
                 self._process = subprocess.Popen(
                     command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     env=server_environment(self.home) | self.settings, start_new_session=True)
-            self._wait_until_healthy()
+            self._wait_until_healthy(self._process)
         except BaseException:  # a timeout, Ctrl-C or SIGTERM while starting: leave no server behind
             self.stop()
             raise
         return self
 
-    def _wait_until_healthy(self) -> None:
+    def _wait_until_healthy(self, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
         while not self._healthy():
-            if self._process.poll() is not None:
-                raise ServerError(f"The Prefect server exited with code {self._process.returncode} while starting; "
+            if process.poll() is not None:
+                raise ServerError(f"The Prefect server exited with code {process.returncode} while starting; "
                                   f"see {self.log_path}.")
             if time.monotonic() > deadline:
                 raise ServerError(f"The Prefect server did not answer within {self.startup_timeout_s:.0f} s; "

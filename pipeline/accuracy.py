@@ -30,7 +30,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -124,8 +124,10 @@ def score_contacts(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
     best: dict[str, Any] = {"contact_recall": 0.0, "contact_precision": None, "contacts_labelled": len(truth)}
     best_matched = -1
     contacts = out.contacts
-    for track_id in pc.unique(contacts["track_id"]).to_pylist() if contacts.num_rows else []:
-        rows = contacts.filter(pc.equal(contacts["track_id"], track_id)).sort_by("frame")
+    # track_id is a non-null key column of the contacts and runners tables.
+    track_ids = cast("list[int]", pc.unique(contacts["track_id"]).to_pylist()) if contacts.num_rows else []
+    for track_id in track_ids:
+        rows = contacts.filter(pc.equal(contacts["track_id"], pa.scalar(track_id))).sort_by("frame")
         frames = np.asarray(rows["frame"].to_pylist(), float)
         feet = np.asarray(rows["foot"].to_pylist())
         keep = (frames >= first) & (frames <= last) & ~_in_ranges(frames, skip)
@@ -149,7 +151,7 @@ def score_contacts(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cadence_metrics(out: ClipOutputs, track_id: int, frames: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
-    runner = out.runners.filter(pc.equal(out.runners["track_id"], track_id))
+    runner = out.runners.filter(pc.equal(out.runners["track_id"], pa.scalar(track_id)))
     if not runner.num_rows:
         return {}
     reported = runner["cadence_spm"][0].as_py()
@@ -176,7 +178,7 @@ def _measured_verdicts(deviations: pa.Table) -> dict[int, int]:
     if not deviations.num_rows:
         return counts
     valued = deviations.filter(pc.is_valid(deviations["value"]))
-    for track_id in valued["track_id"].to_pylist():
+    for track_id in cast("list[int]", valued["track_id"].to_pylist()):  # a non-null key column
         counts[track_id] = counts.get(track_id, 0) + 1
     return counts
 

@@ -9,6 +9,7 @@ merges them and validates the result once, at the entry point. A bad value raise
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,7 +130,7 @@ class ModelSettings(Section):
         if self.image_size != "auto":
             return self.image_size
         long_side = max(width, height)
-        size = min(max(long_side, min(self.upscale_to, 2 * long_side)), self.max_image_size)
+        size: float = min(max(long_side, min(self.upscale_to, 2 * long_side)), self.max_image_size)
         if tallest_person_px > 0:
             size = min(size, max(self.min_image_size, self.max_person_size * long_side / tallest_person_px))
         return max(32, -(-int(size) // 32) * 32)
@@ -290,7 +291,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 def load_settings(
     config_file: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Defaults, then the YAML file, then ``FORMWATCH_WEIGHTS``, then ``overrides`` (CLI flags).
 

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,12 @@ import pyarrow.parquet as pq
 
 from pipeline.analysis import ANALYSIS_VERSION
 from pipeline.config import Settings
-from pipeline.sink import dataset_file
+from pipeline.outputs import dataset_file
+from pipeline.schemas import VIDEO_DATASETS
 from pipeline.video import content_id, path_id
 
 logger = logging.getLogger(__name__)
 
-#: Per-video datasets; each holds ``<video_id>.parquet``. ``videos`` is written last.
-VIDEO_DATASETS = ("detections", "runners", "contacts", "deviations", "videos")
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,9 @@ def identify(path: Path, by_path: dict[str, dict[str, Any]]) -> str:
     return content_id(path)
 
 
-def plan_videos(paths: list[str | Path], out_dir: str | Path, key: RunKey, force: bool = False) -> list[PlannedVideo]:
+def plan_videos(
+    paths: Sequence[str | Path], out_dir: str | Path, key: RunKey, force: bool = False
+) -> list[PlannedVideo]:
     """Decide for every path whether it is processed, and why.
 
     Skipped: unchanged videos whose earlier row covers ``key``, and second copies of a
@@ -141,8 +143,8 @@ def plan_videos(paths: list[str | Path], out_dir: str | Path, key: RunKey, force
             plan.append(PlannedVideo(str(path), video_id, False, f"same content as {first_path[video_id]}"))
             continue
         first_path[video_id] = str(path)
-        row = rows.get(video_id)
-        reason = _stale_reason(row, key, out_dir) if row else ("changed" if str(path) in by_path else "new")
+        earlier = rows.get(video_id)
+        reason = _stale_reason(earlier, key, out_dir) if earlier else ("changed" if str(path) in by_path else "new")
         if force:
             reason = "forced"
         older = tuple(vid for vid in ids_by_path.get(str(path), []) if vid != video_id)

@@ -30,12 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from pipeline.checkpoints import checkpoint
-from pipeline.sink import dataset_file, write_table_atomic
+from pipeline.schemas import DATA_DATASETS, all_schemas
 
-#: Per-video data datasets, moved into place before the ``videos/`` row that commits them.
-DATA_DATASETS = ("detections", "runners", "contacts", "deviations")
 #: Statuses whose rows commit data files (a ``failed`` video has none).
 COMMITTED_STATUSES = ("ok", "partial")
 STAGING = ".staging"
@@ -48,6 +48,66 @@ ATHLETES, PROGRESS = "athletes", "progress"
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 Log = Callable[[str], None]
+
+
+# --- where each file lives, how it is written and read -------------------------------------------
+
+
+def dataset_file(out_dir: str | Path, table: str, video_id: str) -> Path:
+    """Where a video's rows of one output table live: ``out_dir/table/<video_id>.parquet``."""
+    return Path(out_dir) / table / f"{video_id}.parquet"
+
+
+def _temporary_beside(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+
+
+def write_table_atomic(table: pa.Table, path: Path) -> Path:
+    """Write ``table`` to ``path`` through a temporary file and an atomic rename.
+
+    Strict: the table must carry one of the output schemas exactly (the ``formwatch_table``
+    named in its metadata, :func:`pipeline.schemas.all_schemas`), so no file drifts from
+    the contract; anything else raises ValueError before a byte is written.
+    """
+    _check_contract(table)
+    return _replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_text_atomic(text: str, path: Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and an atomic rename (report pages)."""
+    return _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], object]) -> Path:
+    tmp = _temporary_beside(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _check_contract(table: pa.Table) -> None:
+    name = (table.schema.metadata or {}).get(b"formwatch_table", b"").decode()
+    expected = all_schemas().get(name)
+    if expected is None:
+        raise ValueError(f"table {name!r} is not one of the output datasets ({', '.join(all_schemas())})")
+    if not table.schema.equals(expected, check_metadata=False):
+        raise ValueError(f"table {name!r} does not match its output schema: got {table.schema.names}")
+
+
+def open_dataset(out_dir: str | Path, table: str) -> ds.Dataset:
+    """The dataset folder ``out_dir/table`` read with the schema in code.
+
+    Files written by an older FormWatch, before a column was added, read with that column
+    null instead of making the dataset's schema depend on which file comes first.
+    """
+    return ds.dataset(Path(out_dir) / table, format="parquet", schema=all_schemas()[table])
+
+
+# --- the folder: commits, leftovers, the lock ----------------------------------------------------
 
 
 class OutputError(Exception):
@@ -106,7 +166,7 @@ def _unusable_sentence(out: Path, exc: OSError) -> str:
 
 
 def names_file(out_dir: str | Path) -> Path:
-    """The names dataset: who each runner is (``athletes/names.parquet``, pipeline/coach/schemas.py)."""
+    """The names dataset: who each runner is (``athletes/names.parquet``, pipeline/schemas.py)."""
     return Path(out_dir) / ATHLETES / "names.parquet"
 
 

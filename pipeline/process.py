@@ -35,15 +35,16 @@ from pipeline.outputs import (
     COMMITTED_STATUSES,
     OutputDiskError,
     commit_video,
+    dataset_file,
     discard_staging,
     disk_error_sentence,
     remove_data,
     staging_dir,
+    write_table_atomic,
 )
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
-from pipeline.schemas import DETECTIONS, VIDEOS
-from pipeline.sink import dataset_file, to_table, write_table_atomic
+from pipeline.schemas import DETECTIONS, VIDEOS, to_table
 from pipeline.stream import ahead
 from pipeline.tracking import PoseTracker, buffer_frames
 from pipeline.video import (

@@ -8,8 +8,11 @@ schemas: a drifting column or a lossy conversion fails loudly.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
+from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
 from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
@@ -127,13 +130,390 @@ DETECTIONS = table_schema(
 
 
 
-def all_schemas() -> dict[str, pa.Schema]:
-    """Every output dataset's schema by folder name, foundation and analysis."""
-    from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS
-    from pipeline.coach.schemas import COACH_SCHEMAS
+# --- analysis: who runs, where they land, how they run (pipeline/analysis) ----------------------
 
-    return {"videos": VIDEOS, "detections": DETECTIONS, "runners": RUNNERS, "contacts": CONTACTS,
-            "deviations": DEVIATIONS, **COACH_SCHEMAS}
+_KEYS = [
+    column("video_id", pa.string(), "Video the row belongs to (videos.video_id)", nullable=False),
+    column(
+        "track_id",
+        pa.int64(),
+        "Runner id: the smallest tracker id among the stitched fragments",
+        nullable=False,
+    ),
+]
+
+RUNNERS = table_schema(
+    "runners",
+    [
+        *_KEYS,
+        column(
+            "is_runner",
+            pa.bool_(),
+            "True when the gait is running; only runners get form verdicts",
+            nullable=False,
+        ),
+        column(
+            "activity",
+            pa.string(),
+            "'running', 'walking', 'standing' (feet never leave the ground) or "
+            "'unknown' (too few steps found to judge, keypoints too jittery for the person's size, no running "
+            "cue the view can show, or a cadence above running_max_cadence_spm: steps misread)",
+            nullable=False,
+        ),
+        column(
+            "slow_motion_suspected",
+            pa.bool_(),
+            "Running-like motion at an implausibly low cadence",
+            nullable=False,
+        ),
+        column(
+            "source_track_ids",
+            pa.list_(pa.int64()),
+            "Tracker ids stitched into this runner",
+            nullable=False,
+        ),
+        column(
+            "fragments_merged",
+            pa.int32(),
+            "Fragments joined to the first one by stitching",
+            "tracks",
+            nullable=False,
+        ),
+        column(
+            "first_frame", pa.int64(), "First frame the runner is seen", "frames", nullable=False
+        ),
+        column("last_frame", pa.int64(), "Last frame the runner is seen", "frames", nullable=False),
+        column(
+            "frames_detected",
+            pa.int64(),
+            "Frames with a detection of the runner",
+            "frames",
+            nullable=False,
+        ),
+        column("seconds_visible", pa.float64(), "frames_detected / fps", "s", nullable=False),
+        column(
+            "fps_used",
+            pa.float64(),
+            "Frame rate used for time: analysis.capture_fps or the container's",
+            "frames/s",
+            nullable=False,
+        ),
+        column("steps", pa.int32(), "Initial contacts detected", "steps", nullable=False),
+        column("strides", pa.int32(), "Full gait cycles analysed", "strides", nullable=False),
+        column("cadence_spm", pa.float64(), "Steps counted over the time they span (intervals over 1.5 median "
+               "steps, gaps, left out), in real time (fps_used)", "steps/min"),
+        column(
+            "cadence_spectral_spm",
+            pa.float64(),
+            "Cadence from the dominant frequency of the ankles' "
+            "left-right difference (cross-check)",
+            "steps/min",
+        ),
+        column(
+            "step_asymmetry",
+            pa.float64(),
+            "|left - right| mean step time / mean step time",
+            "fraction",
+        ),
+        column(
+            "vertical_oscillation",
+            pa.float64(),
+            "Median mid-hip vertical range per stride",
+            "leg lengths",
+        ),
+        column(
+            "flight_fraction",
+            pa.float64(),
+            "Fraction of frames with both feet off the ground",
+            "fraction",
+        ),
+        column(
+            "knee_min_angle_deg",
+            pa.float64(),
+            "Median per stride of the smallest knee angle (side view)",
+            "deg",
+        ),
+        column(
+            "running_cues_met",
+            pa.int32(),
+            "Running cues met (flight, knee flexion, elbow bend, vertical oscillation)",
+            "cues",
+            nullable=False,
+        ),
+        column(
+            "running_cues_measured",
+            pa.int32(),
+            "Running cues that could be measured in the views seen",
+            "cues",
+            nullable=False,
+        ),
+        column(
+            "arm_swing_deg",
+            pa.float64(),
+            "Median per stride of the upper arm's fore-aft angular range (side view)",
+            "deg",
+        ),
+        column(
+            "leg_length_px",
+            pa.float64(),
+            "Leg length (hip->knee + knee->ankle, 90th percentile)",
+            "px",
+        ),
+        column(
+            "view",
+            pa.string(),
+            "Dominant camera view: side, front, back, oblique or unknown",
+            nullable=False,
+        ),
+        column(
+            "views_seen",
+            pa.list_(pa.string()),
+            "Views seen in at least 10% of the frames",
+            nullable=False,
+        ),
+        column(
+            "facing",
+            pa.string(),
+            "Side views: 'left' or 'right', the image direction the runner faces",
+        ),
+        column(
+            "mean_keypoint_confidence",
+            pa.float64(),
+            "Mean keypoint confidence over detected frames",
+            "probability",
+        ),
+        column(
+            "keypoint_coverage",
+            pa.float64(),
+            "Fraction of keypoints present over detected frames",
+            "fraction",
+        ),
+        column(
+            "swaps_repaired",
+            pa.int32(),
+            "Frames where left/right limbs were swapped back",
+            "frames",
+            nullable=False,
+        ),
+        column(
+            "alternation_errors",
+            pa.int32(),
+            "Consecutive contacts of the same foot",
+            "steps",
+            nullable=False,
+        ),
+    ],
+    "One row per person (stitched track) of a video, runner or not.",
+)
+
+CONTACTS = table_schema(
+    "contacts",
+    [
+        *_KEYS,
+        column(
+            "frame",
+            pa.int64(),
+            "Frame of the contact: the foot landing, or the hips' lowest point (see event)",
+            "frames",
+            nullable=False,
+        ),
+        column("time_s", pa.float64(), "frame / fps_used", "s", nullable=False),
+        column("foot", pa.string(), "'left' or 'right'", nullable=False),
+        column(
+            "step_index",
+            pa.int32(),
+            "Order of the contact within the runner, from 0",
+            "steps",
+            nullable=False,
+        ),
+        column("view", pa.string(), "Camera view at the contact", nullable=False),
+        column(
+            "event",
+            pa.string(),
+            "What frame marks: 'initial_contact' (the foot lands; side views, and feet seen lifting) "
+            "or 'mid_stance' (the lowest point of the hips' bounce, used from the front or back "
+            "when the feet barely show their lift); null in files older than schema version 3",
+        ),
+        column(
+            "overstride_leg_lengths",
+            pa.float64(),
+            "Landing ankle ahead of the mid-hip in the direction of travel (side view, or oblique "
+            "de-projected into the sagittal plane)",
+            "leg lengths",
+        ),
+        column(
+            "shank_angle_deg",
+            pa.float64(),
+            "Knee->ankle angle from vertical, positive with the ankle ahead (side view, or oblique de-projected)",
+            "deg",
+        ),
+    ],
+    "One row per ground contact (one per step) of a runner or other person.",
+)
+
+DEVIATIONS = table_schema(
+    "deviations",
+    [
+        *_KEYS,
+        column(
+            "deviation",
+            pa.string(),
+            f"Fault name ({', '.join(DEVIATION_NAMES)}; pipeline/analysis/registry.py)",
+            nullable=False,
+        ),
+        column(
+            "value", pa.float64(), "Median over strides (or contacts); null when not measurable"
+        ),
+        column("unit", pa.string(), "Unit of value, first_third_value and drift", nullable=False),
+        column("flagged", pa.bool_(), "Fault shown; null when not measurable"),
+        column(
+            "fraction_flagged",
+            pa.float64(),
+            "Fraction of measured strides beyond the threshold",
+            "fraction",
+        ),
+        column(
+            "strides_measured",
+            pa.int32(),
+            "Strides (or contacts) measured",
+            "strides",
+            nullable=False,
+        ),
+        column(
+            "reason",
+            pa.string(),
+            "Why value is null: not_running, view, occluded, implausible (outside the registry's "
+            "plausible range for a running body), low_confidence (90% interval wider than the fault's "
+            "resolution), too_few_strides; null when measured",
+        ),
+        column("worst_frame", pa.int64(), "Frame where the fault is worst", "frames"),
+        column(
+            "first_third_value", pa.float64(), "Median in the first third of the time on screen"
+        ),
+        column(
+            "drift", pa.float64(), "Median in the last third minus first_third_value (form drift)"
+        ),
+        column("value_low", pa.float64(), "Lower end of the 90% bootstrap interval of value (also when "
+               "value is null as low_confidence)"),
+        column("value_high", pa.float64(), "Upper end of the 90% bootstrap interval of value"),
+    ],
+    "One row per runner and fault.",
+)
+
+
+# --- the coach's loop: one file each for the whole output folder (pipeline/coach) --------------
+# Unlike the per-video datasets, each is one file for the whole output folder, rewritten
+# atomically (``pipeline.outputs.names_file`` and friends say where).
+
+NAMES = table_schema(
+    "names",
+    [
+        column("video_id", pa.string(), "Video of the runner (videos.video_id)", nullable=False),
+        column("track_id", pa.int64(), "Runner (runners.track_id) when the name was given", nullable=False),
+        column("athlete", pa.string(), "Name of the athlete", nullable=False),
+        column("source", pa.string(), "Who says so, most trusted first: 'user' (formwatch name), 'roster' (the "
+               "athletes.roster file), 'folder' (the footage's folder, athletes.names_from_folders) or "
+               "'proposal' (FormWatch's match within the same night, never confirmed by itself)", nullable=False),
+        column("confirmed", pa.bool_(), "True for user, roster and folder names; False for proposals until the "
+               "user names the runner", nullable=False),
+        column("created_at", pa.timestamp("us", tz="UTC"), "When the assignment was made", nullable=False),
+        column("undone", pa.bool_(), "True once undone (formwatch name --undo, or replaced by a rename); kept so "
+               "a roster or folder name undone is not made again", nullable=False),
+        column("first_frame", pa.int64(), "The runner's first frame when named (re-finds the runner if a "
+               "re-analysis renumbers it)", "frames"),
+        column("last_frame", pa.int64(), "The runner's last frame when named", "frames"),
+        column("distance", pa.float64(), "Proposals: appearance and body-proportion distance to the named "
+               "runner matched (0 = identical); null otherwise", "distance"),
+    ],
+    "One row per assignment of a name to a runner of a video; the active name of a runner is its most "
+    "trusted assignment not undone.",
+)
+
+SESSIONS = table_schema(
+    "sessions",
+    [
+        column("video_id", pa.string(), "Video (videos.video_id)", nullable=False),
+        column("recorded_at", pa.timestamp("us", tz="UTC"), "When the video was filmed", nullable=False),
+        column("date_source", pa.string(), "'container' (the file's recording date, creation_time) or "
+               "'file_mtime' (the file's modification time: no recording date in the container)", nullable=False),
+    ],
+    "One row per video: its session date.",
+)
+
+PROGRESS = table_schema(
+    "progress",
+    [
+        column("athlete", pa.string(), "Name of the athlete", nullable=False),
+        column("metric", pa.string(), "Fault name (deviations.deviation), 'cadence' or 'step_asymmetry'",
+               nullable=False),
+        column("session", pa.int32(), "Order of the session for this athlete, from 1 (oldest)", "sessions",
+               nullable=False),
+        column("video_id", pa.string(), "Video of the session", nullable=False),
+        column("track_id", pa.int64(), "Runner of the video who is the athlete", nullable=False),
+        column("recorded_at", pa.timestamp("us", tz="UTC"), "Session date (sessions.recorded_at)", nullable=False),
+        column("date_source", pa.string(), "'container' or 'file_mtime' (sessions.date_source)", nullable=False),
+        column("value", pa.float64(), "Median over strides or contacts (faults), steps/min (cadence), fraction "
+               "(step asymmetry); null when not measured"),
+        column("value_low", pa.float64(), "Lower end of the 90% bootstrap interval of value"),
+        column("value_high", pa.float64(), "Upper end of the 90% bootstrap interval of value"),
+        column("unit", pa.string(), "Unit of value, its interval and the thresholds", nullable=False),
+        column("flagged", pa.bool_(), "Fault shown in this session; null when not measured or not a fault"),
+        column("reason", pa.string(), "Why value is null (deviations.reason)"),
+        column("threshold_low", pa.float64(), "A value below it is faulty; null: no bound on that side"),
+        column("threshold_high", pa.float64(), "A value above it is faulty; null: no bound on that side"),
+        column("change", pa.string(), "Against the previous session: 'better', 'worse' (the two 90% intervals "
+               "do not overlap; for cadence 'higher' or 'lower'), 'no measurable change' (they overlap) or "
+               "'not compared' (first session, or a value missing)", nullable=False),
+        column("change_since_first", pa.string(), "The same verdict against the athlete's first session",
+               nullable=False),
+    ],
+    "One row per named athlete, metric and session (video): the coach's progress table.",
+)
+
+
+#: Every output dataset's schema by folder name: the one registry readers, writers and docs use.
+SCHEMAS: dict[str, pa.Schema] = {
+    "videos": VIDEOS, "detections": DETECTIONS, "runners": RUNNERS, "contacts": CONTACTS,
+    "deviations": DEVIATIONS, "names": NAMES, "sessions": SESSIONS, "progress": PROGRESS,
+}
+#: A video's data datasets, one file each, committed by its ``videos/`` row (pipeline/outputs.py).
+DATA_DATASETS = ("detections", "runners", "contacts", "deviations")
+#: Every dataset with one file per video, the commit record last; the rest are one file per folder.
+VIDEO_DATASETS = (*DATA_DATASETS, "videos")
+
+
+def all_schemas() -> dict[str, pa.Schema]:
+    """Every output dataset's schema by folder name (:data:`SCHEMAS`)."""
+    return SCHEMAS
+
+
+def to_table(columns: dict[str, Any], schema: pa.Schema) -> pa.Table:
+    """Build a table from column arrays with a strict cast to ``schema``.
+
+    Missing or unexpected columns raise ValueError; lossy conversions raise pyarrow errors.
+    """
+    names = set(schema.names)
+    if set(columns) != names:
+        missing, extra = sorted(names - set(columns)), sorted(set(columns) - names)
+        raise ValueError(f"columns do not match schema {schema.metadata.get(b'formwatch_table')!r}: "
+                         f"missing {missing}, unexpected {extra}")
+    arrays = [pa.array(columns[f.name], from_pandas=True).cast(f.type, safe=True) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def build_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Rows (dicts keyed by column name) as a table of ``schema``, by strict cast; a missing
+    column raises KeyError, a null in a non-null column ValueError."""
+    columns = {f.name: [row[f.name] for row in rows] for f in schema}
+    types = pa.schema([pa.field(f.name, f.type) for f in schema])
+    table = pa.table(columns, schema=types)
+    for f in schema:
+        if not f.nullable and table.column(f.name).null_count:
+            raise ValueError(
+                f"column {f.name!r} of {schema.metadata[b'formwatch_table'].decode()} "
+                "must not hold nulls"
+            )
+    return table.cast(schema, safe=True)
 
 
 def schema_markdown(schemas: dict[str, pa.Schema] | None = None) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 
 def setting(default: Any, description: str, unit: str | None = None, **limits: Any) -> Any:
     """A pydantic field whose unit is part of its schema, so ``formwatch config`` can show it."""
-    extra = {"unit": unit} if unit else None
+    extra: JsonDict | None = {"unit": unit} if unit else None
     return Field(default, description=description, json_schema_extra=extra, **limits)
 
 

@@ -9,7 +9,7 @@ import pyarrow.dataset as ds
 
 from pipeline.analysis.registry import FAULT_LABELS, FAULTS
 from pipeline.coach.names import active_names, read_names
-from pipeline.sink import open_dataset
+from pipeline.outputs import open_dataset
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install FormWatch with its test extras into .venv, lint, and run the whole test suite.
+# Install FormWatch with its test extras into .venv, lint, type-check, and run the whole test suite.
 # Real-footage tests read ../shared/footage and ../shared/models/yolo11n-pose.pt and skip,
 # saying why, where those are absent.
 set -euo pipefail
@@ -16,4 +16,5 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 export YOLO_CONFIG_DIR="${YOLO_CONFIG_DIR:-$PWD/.venv/ultralytics-config}"
 .venv/bin/ruff check pipeline flows tests benchmarks
+.venv/bin/mypy  # pipeline/ and flows/, configured in pyproject.toml's [tool.mypy]
 exec .venv/bin/python -m pytest "$@"

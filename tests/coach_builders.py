@@ -9,8 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipeline.analysis.registry import FAULTS
-from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
-from pipeline.schemas import VIDEOS
+from pipeline.schemas import CONTACTS, DEVIATIONS, RUNNERS, VIDEOS, build_table
 
 
 def row(schema, **values) -> dict:

@@ -18,12 +18,11 @@ import pytest
 from coach_builders import row
 
 from flows.cli import main
-from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
 from pipeline.coach.compare import aligned_frames, pick_contacts, render_compare
 from pipeline.coach.names import name_runner
 from pipeline.coach.sources import find_runner
 from pipeline.outputs import compare_clip_file
-from pipeline.schemas import DETECTIONS, VIDEOS
+from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS, VIDEOS, build_table
 
 CHROMIUM = Path("/usr/bin/chromium")
 FRAMES, FPS, SIZE = 64, 30.0, 160

@@ -30,7 +30,7 @@ def _detections(out: Path, video_id: str, colours: dict[int, list[float]]) -> No
             for t, colour in colours.items() for f in range(10)]
     assert len(rows[0]["appearance"]) == DIMENSIONS
     (out / "detections").mkdir(exist_ok=True)
-    from pipeline.analysis.schemas import build_table
+    from pipeline.schemas import build_table
 
     pq.write_table(build_table(rows, DETECTIONS), out / "detections" / f"{video_id}.parquet")
 

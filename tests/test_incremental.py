@@ -15,14 +15,13 @@ from clips import write_clip
 
 from pipeline.config import Settings, load_settings
 from pipeline.incremental import (
-    VIDEO_DATASETS,
     RunKey,
     config_hash,
     plan_videos,
 )
+from pipeline.outputs import dataset_file
 from pipeline.process import process_video, write_video_row
-from pipeline.schemas import VIDEOS
-from pipeline.sink import dataset_file
+from pipeline.schemas import VIDEO_DATASETS, VIDEOS
 from pipeline.video import VideoError, content_id, is_transient
 
 # ---------------------------------------------------------------- planning, no model

@@ -14,10 +14,10 @@ from pipeline.outputs import (
     check_output_folder,
     clean_leftovers,
     commit_video,
+    dataset_file,
     staging_dir,
 )
 from pipeline.schemas import VIDEOS
-from pipeline.sink import dataset_file
 
 SCHEMA = pa.schema([pa.field("video_id", pa.string()), pa.field("n", pa.int64())])
 

@@ -13,10 +13,9 @@ from clips import FIGURE, write_clip
 from test_render_writer import probe, top_level_boxes
 
 import pipeline.render.clips
-from pipeline.analysis.schemas import DEVIATIONS, RUNNERS, build_table
 from pipeline.render import RenderSettings, render_annotated, render_highlight, render_video_clips
 from pipeline.render.people import LiveBadges, caption_text
-from pipeline.schemas import DETECTIONS
+from pipeline.schemas import DETECTIONS, DEVIATIONS, RUNNERS, build_table
 
 RATE = Fraction(30000, 1001)
 FPS = float(RATE)

@@ -12,13 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from clips import write_clip
 
-from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.report import write_report
 from pipeline.report.build import step_interval_series
 from pipeline.report.data import Contact
 from pipeline.report.svg import dot_chart
-from pipeline.schemas import DETECTIONS, VIDEOS
+from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS, VIDEOS, build_table
 
 OK_ID, FAILED_ID = "00000000000000aa", "00000000000000bb"
 OK_NAME = "<img src=x onerror=alert(1)>.mp4"

@@ -23,7 +23,6 @@ from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS
 from pipeline.analysis.gravity import GravityClock, gravity_clock
 from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.running import Activity, classify_activity, moves_in_real_time, not_slow_motion
-from pipeline.analysis.schemas import CONTACTS, DEVIATIONS, RUNNERS, build_table
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.signals import clean_track, stepping_span
 from pipeline.analysis.stitching import stitch_tracks
@@ -39,7 +38,7 @@ from pipeline.analysis.view import (
     smoothed_shoulder_ratio,
     views_seen,
 )
-from pipeline.schemas import DETECTIONS
+from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS, build_table
 
 
 @dataclass(frozen=True)

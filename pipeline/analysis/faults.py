@@ -281,8 +281,8 @@ def event_fault(
 ) -> Deviation:
     """A fault from one value per event (ground contact, mid-stance) at track rows ``rows``."""
     if len(rows) == 0:
-        reason = ctx.inactive_reason if not ctx.is_runner else "too_few_strides"
-        return Deviation(measure.name, measure.unit, reason=reason)
+        return Deviation(measure.name, measure.unit,
+                         reason=ctx.inactive_reason if not ctx.is_runner else "too_few_strides")
     reason = _gate(ctx, measure, rows, values, settings)
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)

@@ -22,6 +22,7 @@ than the feet do; the contact is then dated at the trough (``event`` 'mid_stance
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,7 +118,7 @@ def _power(part: np.ndarray, size: int) -> np.ndarray:
 
 
 def spectral_period(
-    stride_signals: list[np.ndarray], step_signals: list[np.ndarray] = (), min_period: float = 4.0
+    stride_signals: Sequence[np.ndarray], step_signals: Sequence[np.ndarray] = (), min_period: float = 4.0
 ) -> float:
     """Dominant stride period in frames from (T,) signals that repeat once per stride (the
     ankles' left-right differences) and signals that repeat once per step (the mid-hip's
@@ -158,7 +159,8 @@ def _block_starts(length: int, block: int) -> list[int]:
 def _block_trend(values: np.ndarray, block: int, at_max: bool) -> np.ndarray:
     """(T,) straight lines through one point per block of ``values``: the block's maximum at
     its row (``at_max``), else the block's median at its centre; NaN if all NaN."""
-    points, levels = [], []
+    points: list[float] = []
+    levels: list[float] = []
     starts = _block_starts(len(values), block)
     for start, stop in zip(starts, [*starts[1:], len(values)], strict=True):
         chunk = values[start:stop]
@@ -297,7 +299,7 @@ def step_asymmetry(times: np.ndarray, foot: np.ndarray) -> float:
 
 
 def per_stride(
-    values: np.ndarray, strides: np.ndarray, reduce, min_valid: float = 0.5
+    values: np.ndarray, strides: np.ndarray, reduce: Callable[[np.ndarray], float], min_valid: float = 0.5
 ) -> np.ndarray:
     """(S,) ``reduce`` of a (T,) signal over each stride; NaN where under ``min_valid`` finite."""
     out = np.full(len(strides), np.nan)

@@ -231,7 +231,7 @@ def _carried(
     gap = b.start - a.end
     pair = (a.track_id, b.track_id)
     across = scene.motion(a.end, b.start, pair) if scene is not None else None
-    if across is None:
+    if scene is None or across is None:
         return a.end_center + a.end_velocity * gap, b.start_center - b.start_velocity * gap, None
     zoom, shift = across
     window = max(int(round(0.5 * fps)), 1)

@@ -7,6 +7,7 @@ detected are rows of NaN, so index arithmetic is time arithmetic (index / fps se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -123,6 +124,7 @@ def _appearance(table: pa.Table, rows: np.ndarray, t: int) -> np.ndarray | None:
         return None
     size = column.type.list_size
     values = column.fill_null([float("nan")] * size) if column.null_count else column
+    values = cast(pa.FixedSizeListArray, values)  # the detections schema's fixed-size list of float32
     out = np.full((t, size), np.nan, np.float32)
     out[rows] = values.flatten().to_numpy(zero_copy_only=False).reshape(-1, size)
     return out

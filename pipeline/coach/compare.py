@@ -24,14 +24,13 @@ from pipeline.analysis.registry import FAULTS, fault
 from pipeline.coach.names import NamingError
 from pipeline.coach.progress import Session, athlete_sessions
 from pipeline.incremental import read_video_rows
-from pipeline.outputs import compare_clip_file
+from pipeline.outputs import compare_clip_file, dataset_file
 from pipeline.render.annotators import CaptionAnnotator, Chips
 from pipeline.render.clips import HighlightPainter
 from pipeline.render.measure import DRAWN, draw_measurement
 from pipeline.render.people import DetectionIndex, format_value
 from pipeline.render.settings import RenderSettings
 from pipeline.render.writer import H264Writer
-from pipeline.sink import dataset_file
 from pipeline.video import DecodeDamage, read_frames
 
 #: Ground contacts shown per half: two strides.

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.coach.schemas import NAMES, build
-from pipeline.outputs import NAMES_LOCK_NAME, OutputLock, names_file
-from pipeline.sink import write_table_atomic
+from pipeline.outputs import NAMES_LOCK_NAME, OutputLock, names_file, write_table_atomic
+from pipeline.schemas import NAMES, build_table
 
 #: Sources of a name, most trusted first.
 SOURCES = ("user", "roster", "folder", "proposal")
@@ -55,7 +54,7 @@ def read_names(out_dir: str | Path) -> list[dict]:
 def _write(out_dir: str | Path, rows: list[dict]) -> None:
     path = names_file(out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_table_atomic(build(rows, NAMES), path)
+    write_table_atomic(build_table(rows, NAMES), path)
 
 
 def _row(runner: Runner, athlete: str, source: str, now: datetime | None, distance: float | None = None) -> dict:

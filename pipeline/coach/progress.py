@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -21,11 +22,10 @@ import pyarrow.parquet as pq
 from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.coach.names import Runner, active_names, confirmed_runners, read_names
-from pipeline.coach.schemas import PROGRESS, build
 from pipeline.coach.sessions import session_dates
 from pipeline.incremental import read_video_rows
-from pipeline.outputs import COMMITTED_STATUSES, progress_file
-from pipeline.sink import dataset_file, write_table_atomic
+from pipeline.outputs import COMMITTED_STATUSES, dataset_file, progress_file, write_table_atomic
+from pipeline.schemas import PROGRESS, build_table
 
 BETTER, WORSE, SAME, NOT_COMPARED = "better", "worse", "no measurable change", "not compared"
 HIGHER, LOWER = "higher", "lower"
@@ -53,11 +53,12 @@ def change(before: Measure, after: Measure, metric: str, thresholds: tuple[float
     """The verdict on ``before`` -> ``after``: BETTER / WORSE (intervals apart, judged by the fault's
     faulty side), HIGHER / LOWER for cadence, SAME when the intervals overlap, NOT_COMPARED when
     either has no value or no interval."""
-    if None in (before.value, before.low, before.high, after.value, after.low, after.high):
+    if (before.value is None or before.low is None or before.high is None
+            or after.value is None or after.low is None or after.high is None):
         return NOT_COMPARED
-    if after.low <= before.high and before.low <= after.high:  # type: ignore[operator]
+    if after.low <= before.high and before.low <= after.high:
         return SAME
-    rose = after.value > before.value  # type: ignore[operator]
+    rose = after.value > before.value
     if metric == "cadence":
         return HIGHER if rose else LOWER
     if metric == "step_asymmetry":
@@ -65,7 +66,7 @@ def change(before: Measure, after: Measure, metric: str, thresholds: tuple[float
     low, high = thresholds
     if low is not None and high is not None:  # two-sided: better is nearer the middle of the normal band
         middle = (low + high) / 2
-        return BETTER if abs(after.value - middle) < abs(before.value - middle) else WORSE  # type: ignore[operator]
+        return BETTER if abs(after.value - middle) < abs(before.value - middle) else WORSE
     faulty_high = high is not None
     return WORSE if rose == faulty_high else BETTER
 
@@ -123,7 +124,8 @@ def session_measures(out_dir: str | Path, video_id: str, track_id: int) -> dict[
                                         r["flagged"], r["reason"]) for r in deviations.to_pylist()}
     contacts = pq.read_table(dataset_file(out, "contacts", video_id), columns=["track_id", "time_s", "foot"],
                              filters=[("track_id", "=", track_id)])
-    gait = gait_measures(contacts.column("time_s").to_numpy(), contacts.column("foot").to_pylist())
+    feet = cast("list[str]", contacts.column("foot").to_pylist())  # non-null in the contacts schema
+    gait = gait_measures(contacts.column("time_s").to_numpy(), feet)
     runner = pq.read_table(dataset_file(out, "runners", video_id), columns=["track_id", "cadence_spm"],
                            filters=[("track_id", "=", track_id)]).to_pylist()
     return measures | _as_reported(gait, runner[0]["cadence_spm"] if runner else None)
@@ -219,4 +221,4 @@ def write_progress(out_dir: str | Path, settings: AnalysisSettings | None = None
     rows = [row for name in athletes(out_dir) for row in athlete_progress(out_dir, name, settings)]
     path = progress_file(out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_table_atomic(build(rows, PROGRESS), path)
+    return write_table_atomic(build_table(rows, PROGRESS), path)

@@ -25,7 +25,7 @@ from pipeline.coach.names import Key, Runner, active_names, read_names
 from pipeline.coach.sessions import session_dates
 from pipeline.coach.settings import AthleteSettings
 from pipeline.coach.sources import as_runner, video_people
-from pipeline.sink import dataset_file
+from pipeline.outputs import dataset_file
 
 _TORSO = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 _LEG = ("hip", "knee", "ankle")

@@ -14,9 +14,8 @@ from pathlib import Path
 import av
 import pyarrow.parquet as pq
 
-from pipeline.coach.schemas import SESSIONS, build
-from pipeline.outputs import sessions_file
-from pipeline.sink import write_table_atomic
+from pipeline.outputs import sessions_file, write_table_atomic
+from pipeline.schemas import SESSIONS, build_table
 
 logger = logging.getLogger(__name__)
 
@@ -61,5 +60,5 @@ def session_dates(out_dir: str | Path, video_rows: dict[str, dict]) -> dict[str,
     if missing:
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = [{"video_id": v, "recorded_at": d, "date_source": s} for v, (d, s) in sorted(cached.items())]
-        write_table_atomic(build(rows, SESSIONS), path)
+        write_table_atomic(build_table(rows, SESSIONS), path)
     return {v: cached[v] for v in video_rows}

@@ -15,8 +15,7 @@ import yaml
 from pipeline.coach.names import NamingError, Runner, add_names
 from pipeline.coach.settings import AthleteSettings
 from pipeline.incremental import read_video_rows
-from pipeline.outputs import COMMITTED_STATUSES
-from pipeline.sink import dataset_file
+from pipeline.outputs import COMMITTED_STATUSES, dataset_file
 
 
 def video_people(out_dir: str | Path, video_id: str) -> list[dict]:
@@ -94,7 +93,7 @@ def read_roster(path: str | Path) -> list[dict]:
 def roster_names(out_dir: str | Path, path: str | Path, video_rows: dict[str, dict],
                  ratio: float) -> list[tuple[Runner, str, str, float | None]]:
     """Roster rows to add: one per entry whose video is processed and whose runner is found."""
-    found = []
+    found: list[tuple[Runner, str, str, float | None]] = []
     for entry in read_roster(path):
         try:
             video_id = find_video(str(entry["video"]), video_rows)
@@ -113,7 +112,7 @@ def roster_names(out_dir: str | Path, path: str | Path, video_rows: dict[str, di
 def folder_names(out_dir: str | Path, sources: list[str | Path], video_rows: dict[str, dict],
                  ratio: float) -> list[tuple[Runner, str, str, float | None]]:
     """Folder rows to add: the main runner of each video found below a source folder."""
-    found = []
+    found: list[tuple[Runner, str, str, float | None]] = []
     for video_id, row in video_rows.items():
         athlete = folder_athlete(row["path"], sources)
         runner = main_runner(video_id, video_people(out_dir, video_id), ratio) if athlete else None

@@ -190,9 +190,9 @@ def _overlap(rect: np.ndarray, boxes: Sequence[np.ndarray]) -> float:
     """Total area in px² of ``rect`` (x1, y1, x2, y2) covered by each of ``boxes`` (summed)."""
     if not len(boxes):
         return 0.0
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    w = np.clip(np.minimum(rect[2], boxes[:, 2]) - np.maximum(rect[0], boxes[:, 0]), 0, None)
-    h = np.clip(np.minimum(rect[3], boxes[:, 3]) - np.maximum(rect[1], boxes[:, 1]), 0, None)
+    xyxy = np.asarray(boxes, np.float64).reshape(-1, 4)
+    w = np.clip(np.minimum(rect[2], xyxy[:, 2]) - np.maximum(rect[0], xyxy[:, 0]), 0, None)
+    h = np.clip(np.minimum(rect[3], xyxy[:, 3]) - np.maximum(rect[1], xyxy[:, 1]), 0, None)
     return float(np.sum(w * h))
 
 

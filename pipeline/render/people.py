@@ -4,6 +4,7 @@ and which fault badges show when."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +26,8 @@ def _require(table: pa.Table, name: str, columns: list[str]) -> None:
 
 
 def _numpy(table: pa.Table, column: str, fill: float = np.nan) -> np.ndarray:
-    return table.column(column).fill_null(fill).to_numpy().astype(np.float32)
+    values = table.column(column)
+    return values.fill_null(pa.scalar(fill, type=values.type)).to_numpy().astype(np.float32)
 
 
 class DetectionIndex:
@@ -41,7 +43,7 @@ class DetectionIndex:
         _require(detections, "detections", columns + [f"{k}_{a}" for k in KEYPOINT_NAMES for a in ("x", "y")])
         frames = detections.column("frame").to_numpy()
         order = np.argsort(frames, kind="stable")
-        table = detections.take(pa.array(order))
+        table = detections.take(order)
         self.frames = frames[order].astype(np.int64)
         self.ids = table.column("runner_id").to_numpy().astype(np.int64)
         self.xyxy = np.stack([_numpy(table, c) for c in columns[2:6]], axis=1)
@@ -78,9 +80,10 @@ class RunnerFacts:
     @classmethod
     def from_table(cls, runners: pa.Table) -> RunnerFacts:
         _require(runners, "runners", ["track_id", "is_runner", "view"])
-        ids = runners.column("track_id").to_pylist()
-        return cls(dict(zip(ids, runners.column("is_runner").to_pylist(), strict=True)),
-                   dict(zip(ids, runners.column("view").to_pylist(), strict=True)))
+        # All three columns are non-null in the runners schema.
+        ids = cast("list[int]", runners.column("track_id").to_pylist())
+        return cls(dict(zip(ids, cast("list[bool]", runners.column("is_runner").to_pylist()), strict=True)),
+                   dict(zip(ids, cast("list[str]", runners.column("view").to_pylist()), strict=True)))
 
     def runner_mask(self, poses: Poses) -> np.ndarray:
         """(N,) bool: which people of ``poses`` are runners (unknown ids are not)."""

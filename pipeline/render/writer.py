@@ -130,11 +130,13 @@ class H264Writer:
             self._open(image)
         elif image.shape != self._source_shape:
             raise ValueError(f"image shape {image.shape} differs from the first frame's {self._source_shape}")
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(fit_frame(image, self._size)), format="bgr24")
+        container, stream, size = self._container, self._stream, self._size
+        assert container is not None and stream is not None and size is not None  # all set by _open
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(fit_frame(image, size)), format="bgr24")
         frame.pts = self.frames_written
-        frame.time_base = self._stream.codec_context.time_base
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+        frame.time_base = stream.codec_context.time_base
+        for packet in stream.encode(frame):
+            container.mux(packet)
         self.frames_written += 1
 
     def close(self) -> Path:
@@ -144,15 +146,17 @@ class H264Writer:
             return self.path
         if self._container is None:
             raise ValueError(f"no frame was written to {self.path}; nothing to encode")
+        stream, tmp = self._stream, self._tmp
+        assert stream is not None and tmp is not None  # set with the container by _open
         try:
-            for packet in self._stream.encode():
+            for packet in stream.encode():
                 self._container.mux(packet)
             self._container.close()
         except BaseException:
             self.discard()
             raise
         self._container = None
-        os.replace(self._tmp, self.path)
+        os.replace(tmp, self.path)
         self._tmp, self._closed = None, True
         return self.path
 

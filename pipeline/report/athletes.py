@@ -13,10 +13,9 @@ from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.coach.progress import GAIT_METRICS, NOT_COMPARED, athlete_progress, athletes
 from pipeline.incremental import read_video_rows
-from pipeline.outputs import compare_clip_file
+from pipeline.outputs import compare_clip_file, write_text_atomic
 from pipeline.report.svg import interval_chart
 from pipeline.report.template import ATHLETE_PAGE
-from pipeline.sink import write_text_atomic
 
 
 def _date(row: dict) -> str:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.coach.names import active_names, read_names
+from pipeline.outputs import dataset_file, write_text_atomic
 from pipeline.poses import Poses
 from pipeline.render.annotators import SkeletonAnnotator
 from pipeline.render.measure import draw_measurement
@@ -21,7 +22,6 @@ from pipeline.report.data import Contact, Fault, Person, VideoReport, load_video
 from pipeline.report.svg import dot_chart
 from pipeline.report.template import PAGE
 from pipeline.report.thumbs import write_thumbnails
-from pipeline.sink import dataset_file, write_text_atomic
 
 REPORT_NAME = "report.html"
 ASSETS_DIR = "report_assets"
@@ -109,7 +109,8 @@ def _thumbnails(out_dir: Path, video: VideoReport) -> dict[int, Path]:
     kept = {rid: assets / f"{video.video_id}_{rid}.jpg" for rid in runners}
     kept = {rid: t for rid, t in kept.items() if t.is_file() and t.stat().st_mtime >= since}
     top = {rid: _top_fault(p) for rid, p in runners.items() if rid not in kept}
-    found = stills(out_dir, video, {rid: f.worst_frame for rid, f in top.items() if f}) if top else {}
+    worst = {rid: f.worst_frame for rid, f in top.items() if f and f.worst_frame is not None}
+    found = stills(out_dir, video, worst) if top else {}
 
     def draw(still: np.ndarray, rid: int, transform: tuple[float, float, float]) -> None:
         keypoints, fault = found[rid][2], top.get(rid)

@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from pipeline.analysis.registry import FAULT_LABELS, FAULTS
+from pipeline.outputs import open_dataset
 from pipeline.poses import KEYPOINT_NAMES
-from pipeline.sink import open_dataset
 
 
 @dataclass(frozen=True)

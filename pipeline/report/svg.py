@@ -89,7 +89,7 @@ def interval_chart(labels: list[str], values: list[float | None], lows: list[flo
     """An SVG of one value per session (``labels``, e.g. dates, left to right) with its interval as a
     whisker, red where ``flagged``, and dashed lines at the (low, high) thresholds, all in ``unit``.
     Sessions without a value are left as gaps. Raises ValueError when no session has a value."""
-    seen = [i for i, v in enumerate(values) if v is not None]
+    seen = {i: v for i, v in enumerate(values) if v is not None}
     if not seen:
         raise ValueError("interval_chart needs at least one value")
     ys = [y for i in seen for y in (values[i], lows[i], highs[i]) if y is not None]
@@ -117,12 +117,12 @@ def interval_chart(labels: list[str], values: list[float | None], lows: list[flo
         if t is not None:
             parts.append(f'<line class="threshold" x1="{_PAD_LEFT}" x2="{_PAD_LEFT + plot_w}" y1="{py(t):.1f}" '
                          f'y2="{py(t):.1f}" stroke="{_BAD}" stroke-dasharray="5 4"/>')
-    points = " ".join(f"{px(i):.1f},{py(values[i]):.1f}" for i in seen)  # type: ignore[arg-type]
+    points = " ".join(f"{px(i):.1f},{py(v):.1f}" for i, v in seen.items())
     parts.append(f'<polyline points="{points}" fill="none" stroke="{_LINE}"/>')
-    for i in seen:
-        value, colour = values[i], _BAD if flagged[i] else _OK
-        if lows[i] is not None and highs[i] is not None:
-            parts.append(f'<line x1="{px(i):.1f}" x2="{px(i):.1f}" y1="{py(lows[i]):.1f}" y2="{py(highs[i]):.1f}" '
+    for i, value in seen.items():
+        low, high, colour = lows[i], highs[i], _BAD if flagged[i] else _OK
+        if low is not None and high is not None:
+            parts.append(f'<line x1="{px(i):.1f}" x2="{px(i):.1f}" y1="{py(low):.1f}" y2="{py(high):.1f}" '
                          f'stroke="{colour}" stroke-width="2"/>')
         tip = f"{escape(labels[i])}: {value:.3g} {escape(unit)}"
         parts.append(f'<circle cx="{px(i):.1f}" cy="{py(value):.1f}" r="3.5" fill="{colour}"><title>{tip}</title>'

@@ -59,8 +59,8 @@ def write_thumbnails(
         log.info("report: %s is gone; runner thumbnails skipped", video_path)
         return {}
     wanted: dict[int, list[int]] = {}
-    for runner_id, (frame, _) in boxes.items():
-        wanted.setdefault(frame, []).append(runner_id)
+    for runner_id, (frame_index, _) in boxes.items():
+        wanted.setdefault(frame_index, []).append(runner_id)
     written: dict[int, Path] = {}
     first, last = min(wanted), max(wanted)
     try:

@@ -6,9 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import pipeline.sink
-from pipeline.schemas import DETECTIONS, VIDEOS, all_schemas
-from pipeline.sink import to_table, write_table_atomic
+import pipeline.outputs
+from pipeline.outputs import write_table_atomic
+from pipeline.schemas import DETECTIONS, VIDEOS, all_schemas, to_table
 
 
 def test_every_column_states_its_meaning_and_schema_is_versioned():
@@ -37,17 +37,17 @@ def test_strict_cast_refuses_lossy_and_missing_columns():
 def test_atomic_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     target = tmp_path / "videos" / "v.parquet"
     row = VIDEOS.empty_table()
-    real = pipeline.sink.pq.write_table
+    real = pipeline.outputs.pq.write_table
 
     def crash_mid_write(table, where, **kwargs):
         Path(where).write_bytes(b"PAR1 half a file")
         raise RuntimeError("crash mid-write")
 
-    monkeypatch.setattr(pipeline.sink.pq, "write_table", crash_mid_write)
+    monkeypatch.setattr(pipeline.outputs.pq, "write_table", crash_mid_write)
     with pytest.raises(RuntimeError):
         write_table_atomic(row, target)
     assert list((tmp_path / "videos").iterdir()) == []
-    monkeypatch.setattr(pipeline.sink.pq, "write_table", real)
+    monkeypatch.setattr(pipeline.outputs.pq, "write_table", real)
     write_table_atomic(row, target)
     assert pq.read_table(target).schema.equals(VIDEOS, check_metadata=False)
     assert [p.name for p in (tmp_path / "videos").iterdir()] == ["v.parquet"]
@@ -72,7 +72,7 @@ def test_schema_page_matches_the_code():
 
 
 def test_datasets_written_before_a_column_was_added_still_read(tmp_path: Path):
-    from pipeline.sink import open_dataset
+    from pipeline.outputs import open_dataset
 
     old_schema = pa.schema([f for f in VIDEOS if f.name not in ("config_hash", "weights_sha256")])
     row = {name: [None] for name in old_schema.names}
