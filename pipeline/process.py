@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -208,7 +208,7 @@ def analyse_video(info: VideoInfo, video_id: str, settings: Settings, detections
         raw_ids = pa.array(list(result.id_map), pa.int64())
         runner_ids = pa.array(list(result.id_map.values()), pa.int64())
         mapped = pc.take(runner_ids, pc.index_in(detections["track_id"], value_set=raw_ids))
-        runner_id = pc.coalesce(mapped, detections["track_id"])
+        runner_id = cast(pa.ChunkedArray, pc.coalesce(mapped, detections["track_id"]))
         detections = detections.set_column(detections.schema.get_field_index("runner_id"),
                                            DETECTIONS.field("runner_id"), runner_id)
     return Analysed(detections, result)

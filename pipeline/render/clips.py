@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -294,7 +295,7 @@ def render_video_clips(video_path: str | Path, fps: float, folder: Path, detecti
     """
     settings = settings or RenderSettings()
     people = DetectionIndex(detections)
-    runner_ids = runners.filter(pc.field("is_runner")).column("track_id").to_pylist()
+    runner_ids = cast(list[int], runners.filter(pc.field("is_runner")).column("track_id").to_pylist())  # non-null
     plans = {rid: highlight_segments(flagged_rows(deviations, rid), fps, settings.highlight_window_s)
              for rid in runner_ids if (people.ids == rid).any()}
     folder.mkdir(parents=True, exist_ok=True)
