@@ -124,7 +124,7 @@ def test_kills_at_every_point_then_a_plain_rerun_match_an_uninterrupted_run(setu
     footage, config, home, reference = setup
     out = tmp_path / "out"
     # point -> what the kill leaves: (videos/ rows, detections/ files, a staging folder)
-    points = {"inference": (0, 0, True),  # the first video mid-inference, its slot held, its raw file open
+    points = {"inference": (0, 0, False),  # the first video mid-inference, its slot held, nothing on disk yet
               "commit:2": (1, 2, True),  # the first video committed, the second's detections moved, the rest not
               "row": (1, 2, True)}  # the second video's files all in place, its videos/ row not written
     for point, left in points.items():
