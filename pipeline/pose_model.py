@@ -12,6 +12,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, get_args
 
@@ -255,6 +256,13 @@ class OpenVinoPose:
         self._core = openvino.Core()
         self._xml = next(Path(export_dir).glob("*.xml"))
         self._compiled: dict[tuple[int, int], Any] = {}
+        self._lock = threading.Lock()  # one inference request per shape: one caller at a time
+
+    @classmethod
+    @functools.lru_cache(maxsize=4)
+    def cached(cls, export_dir: Path) -> OpenVinoPose:
+        """The engine of ``export_dir``, made once per process, so every video reuses its compiled shapes."""
+        return cls(export_dir)
 
     def _request(self, shape: tuple[int, int]) -> Any:
         if shape not in self._compiled:
@@ -266,9 +274,10 @@ class OpenVinoPose:
 
     def __call__(self, image: np.ndarray, size: int, confidence: float, iou: float) -> np.ndarray:
         blob, (gain_x, gain_y, left, top) = letterbox(image, size)
-        request = self._request((blob.shape[2], blob.shape[3]))
-        request.infer({0: blob})
-        out = request.get_output_tensor(0).data[0].T  # (candidates, 4 + 1 + 3K): cx, cy, w, h, conf, keypoints
+        with self._lock:
+            request = self._request((blob.shape[2], blob.shape[3]))
+            request.infer({0: blob})
+            out = request.get_output_tensor(0).data[0].T.copy()  # (candidates, 4 + 1 + 3K): cx, cy, w, h, conf, kpts
         out = out[out[:, 4] > confidence]
         if not len(out):
             return np.zeros((0, out.shape[1]), np.float32)
@@ -296,7 +305,7 @@ class PoseEstimator:
         self.device = select_device(settings.device)
         self.backend = select_backend(settings.backend, self.device)
         if self.backend == "openvino":
-            self._engine: OpenVinoPose | None = OpenVinoPose(openvino_export(weights_path))
+            self._engine: OpenVinoPose | None = OpenVinoPose.cached(openvino_export(weights_path))
         else:
             self._engine, self._model = None, _load(str(weights_path))
         self._tallest_px = 0.0  # tallest person box of the frame before, frame pixels

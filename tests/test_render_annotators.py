@@ -189,3 +189,19 @@ def test_overstride_is_drawn_from_the_hip_to_the_leading_ankle():
     assert not draw_measurement(image, keypoints, "elbow_angle")
     keypoints[15] = np.nan
     assert not draw_measurement(np.zeros_like(image), keypoints, "overstride")
+
+
+@pytest.mark.parametrize("half", [6.0, 40.0, 200.0])
+def test_a_blurred_face_keeps_no_detail_whatever_its_size(half):
+    """A face region's fine detail (a 2-px checkerboard) is gone at any face size, a flat region
+    stays flat, and the region keeps its size, whether blurred directly or through a smaller copy."""
+    from pipeline.render.annotators import _blur
+
+    side = int(2 * half)
+    yy, xx = np.mgrid[:side, :side]
+    checker = np.where((yy // 2 + xx // 2) % 2, 255, 0).astype(np.uint8)[..., None].repeat(3, axis=2)
+    blurred = _blur(checker, half)
+    assert blurred.shape == checker.shape
+    assert blurred.astype(float).std() < 0.1 * checker.astype(float).std()
+    flat = np.full((side, side, 3), 90, np.uint8)
+    assert np.abs(_blur(flat, half).astype(int) - 90).max() <= 1

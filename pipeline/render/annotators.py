@@ -100,16 +100,18 @@ class SkeletonAnnotator:
         """Draw each person's skeleton; ``is_runner`` (N,) bool, None: everyone is a runner."""
         _check_frame(frame)
         runner = _runner_mask(poses, is_runner)
+        seen = np.isfinite(poses.keypoints).all(axis=2)  # (N, K)
+        pixels = np.rint(np.clip(np.nan_to_num(poses.keypoints), -_FAR, _FAR)).astype(np.int64).tolist()
         for i in range(len(poses)):
-            kp = poses.keypoints[i]
+            kp, ok = pixels[i], seen[i]
             colour = colour_for(poses.track_id[i]) if runner[i] else self.faint_colour
             thickness = self.thickness if runner[i] else max(1, self.thickness // 2)
             for a, b in SKELETON:
-                if np.isfinite(kp[[a, b]]).all():
-                    cv2.line(frame, _pt(kp[a]), _pt(kp[b]), colour, thickness, cv2.LINE_AA)
+                if ok[a] and ok[b]:
+                    cv2.line(frame, kp[a], kp[b], colour, thickness, cv2.LINE_AA)
             if runner[i]:
-                for point in kp[np.isfinite(kp).all(axis=1)]:
-                    cv2.circle(frame, _pt(point), self.radius, colour, cv2.FILLED, cv2.LINE_AA)
+                for k in np.flatnonzero(ok):
+                    cv2.circle(frame, kp[k], self.radius, colour, cv2.FILLED, cv2.LINE_AA)
         return frame
 
 
@@ -294,10 +296,26 @@ class FaceBlurAnnotator:
             right, bottom = min(int(np.ceil(x2)), width), min(int(np.ceil(y2)), height)
             if right - left < 2 or bottom - top < 2:
                 continue
-            half = (x2 - x1) / 2
-            kernel = 2 * int(half) + 1
-            frame[top:bottom, left:right] = cv2.GaussianBlur(frame[top:bottom, left:right], (kernel, kernel), half / 2)
+            frame[top:bottom, left:right] = _blur(frame[top:bottom, left:right], (x2 - x1) / 2)
         return frame
+
+
+#: Faces are blurred at this many px across their half-size, then scaled back: the same look as a
+#: full-size Gaussian of sigma half/2, at a cost that does not grow with the face (a face filling a
+#: highlight crop took 10 ms a frame at full size).
+_BLUR_HALF_PX = 8
+
+
+def _blur(region: np.ndarray, half: float) -> np.ndarray:
+    """``region`` Gaussian-blurred with sigma ``half`` / 2 px (a kernel of the face's size)."""
+    height, width = region.shape[:2]
+    shrink = max(1.0, half / _BLUR_HALF_PX)
+    small = region if shrink == 1.0 else cv2.resize(
+        region, (max(1, round(width / shrink)), max(1, round(height / shrink))), interpolation=cv2.INTER_AREA)
+    small_half = half / shrink
+    kernel = 2 * int(small_half) + 1
+    blurred = cv2.GaussianBlur(small, (kernel, kernel), small_half / 2)
+    return blurred if shrink == 1.0 else cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 class CaptionAnnotator:

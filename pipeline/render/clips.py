@@ -214,9 +214,10 @@ class HighlightPainter:
 class HighlightReel:
     """One runner's highlight reel, fed every frame of the video in order.
 
-    Each segment is written in turn, every frame ``painter.slowmo`` times; frames of later
-    segments that overlap the one being written are buffered (at most one window each)
-    until it ends.
+    Each segment is written in turn; frames of later segments that overlap the one being
+    written are buffered (at most one window each) until it ends. ``out`` plays at the video's
+    fps / ``painter.slowmo`` (see :func:`highlight_writer`), so each picture is encoded once
+    and still shows that many times longer.
     """
 
     def __init__(self, out: H264Writer, segments: list[Segment], painter: HighlightPainter) -> None:
@@ -226,8 +227,7 @@ class HighlightReel:
         self.first, self.last = segments[0].start, max(s.end for s in segments)
 
     def _emit(self, image: np.ndarray) -> None:
-        for _ in range(self.painter.slowmo):
-            self.out.write(image)
+        self.out.write(image)
 
     def add(self, frame: Frame) -> None:
         if not self.first <= frame.index <= self.last:
@@ -256,14 +256,20 @@ class HighlightReel:
             self.buffers[k].clear()
 
 
+def highlight_writer(out_path: str | Path, fps: float, settings: RenderSettings) -> H264Writer:
+    """The writer of a highlight reel: full size, playing at ``fps`` / ``settings.slowmo_factor``,
+    so every picture lasts that many frames of the video (slow motion, each picture encoded once)."""
+    return H264Writer.from_settings(out_path, fps / settings.slowmo_factor, settings, downscale=False)
+
+
 def render_highlight(video_path: str | Path, fps: float, out_path: str | Path, detections: pa.Table, runner_id: int,
                      deviations: pa.Table, settings: RenderSettings | None = None) -> Path | None:
     """Write one runner's highlight reel; returns ``out_path``, or None when the runner has no
     flagged deviation with a worst_frame (nothing is written then).
 
     For each flagged fault, in order of time: worst_frame +- ``settings.highlight_window_s``,
-    each frame repeated ``settings.slowmo_factor`` times (played at ``fps``, so that much
-    slower), cropped to a square that follows the runner (see :class:`CropPath`), resized to
+    played ``settings.slowmo_factor`` times slower (at fps / slowmo_factor), cropped to a
+    square that follows the runner (see :class:`CropPath`), resized to
     ``settings.highlight_size_px``, with a caption naming the fault, its value and how often
     it was flagged. Faces of everyone else are blurred by default (``settings.blur_faces``).
     """
@@ -276,7 +282,7 @@ def render_highlight(video_path: str | Path, fps: float, out_path: str | Path, d
         raise ValueError(f"runner_id {runner_id} has no rows in detections")
     first, last = segments[0].start, max(s.end for s in segments)
     frames = read_frames(video_path, fps, start_s=first / fps, end_s=(last + 0.5) / fps, damage=DecodeDamage())
-    with H264Writer.from_settings(out_path, fps, settings, downscale=False) as out:
+    with highlight_writer(out_path, fps, settings) as out:
         reel = HighlightReel(out, segments, HighlightPainter(runner_id, people, fps, settings))
         for frame in frames:
             reel.add(frame)
@@ -302,8 +308,7 @@ def render_video_clips(video_path: str | Path, fps: float, folder: Path, detecti
     with contextlib.ExitStack() as stack:
         annotated = stack.enter_context(H264Writer.from_settings(folder / "annotated.mp4", fps, settings))
         clip = AnnotatedClip(annotated, people, runners, deviations, fps, settings)
-        reels = [HighlightReel(stack.enter_context(H264Writer.from_settings(folder / f"runner_{rid}.mp4", fps,
-                                                                            settings, downscale=False)),
+        reels = [HighlightReel(stack.enter_context(highlight_writer(folder / f"runner_{rid}.mp4", fps, settings)),
                                segments, HighlightPainter(rid, people, fps, settings))
                  for rid, segments in plans.items() if segments]
         for frame in ahead(read_frames(video_path, fps, start_s, end_s, DecodeDamage()), name="decode"):

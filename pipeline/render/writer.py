@@ -116,6 +116,10 @@ class H264Writer:
         )
         stream.width, stream.height = self._size
         stream.pix_fmt = "yuv420p"
+        # x264 on every core, a frame per thread: about twice the speed of PyAV's default slice
+        # threading here (464x832, veryfast: 3.6 against 6.9 ms a frame on 2 cores)
+        stream.codec_context.thread_count = 0
+        stream.codec_context.thread_type = "FRAME"
         stream.codec_context.time_base = 1 / self.rate
         stream.time_base = 1 / self.rate
         self._stream = stream
