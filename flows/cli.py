@@ -244,6 +244,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     check_output_folder(args.out)
+    if settings.orchestration.task_runner == "thread":  # the videos are processed in this process
+        from pipeline.pose_model import warm_up
+
+        warm_up(settings.model, Path(settings.model.weights))  # while Prefect's server starts
     from pipeline.progress import ProgressReporter, RichProgressReporter, use_reporter
 
     show = sys.stderr.isatty() and not args.no_progress

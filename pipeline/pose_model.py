@@ -7,6 +7,7 @@ whichever backend (PyTorch or an OpenVINO export of the same weights) ran the mo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
@@ -292,6 +293,32 @@ class OpenVinoPose:
         return np.concatenate([boxes, out[:, 4:5], keypoints.reshape(len(out), -1)], axis=1)
 
 
+#: One model load at a time: a load warmed up in the background and the first video's wait for each other.
+_LOAD_LOCK = threading.Lock()
+
+
+def warm_up(settings: ModelSettings, weights_path: Path) -> threading.Thread:
+    """Load the pose model and the tracker's code in a background thread; returns the thread.
+
+    For a command that is about to wait on something else (Prefect's embedded server starts in
+    a process of its own): the imports, the export-cache check and the model load then happen
+    while it waits, and the first video finds them done. A failure here is left for the first
+    video to meet and report.
+    """
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            PoseEstimator(settings, weights_path)
+            import pipeline.process  # noqa: F401 - the rest of the per-video path
+            import pipeline.tracking
+
+            pipeline.tracking.PoseTracker.load_code()
+
+    thread = threading.Thread(target=load, name="formwatch-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 class PoseEstimator:
     """Runs the pose model on one upright BGR frame and returns ``Poses`` (untracked).
 
@@ -304,10 +331,11 @@ class PoseEstimator:
         self.weights_path = weights_path
         self.device = select_device(settings.device)
         self.backend = select_backend(settings.backend, self.device)
-        if self.backend == "openvino":
-            self._engine: OpenVinoPose | None = OpenVinoPose.cached(openvino_export(weights_path))
-        else:
-            self._engine, self._model = None, _load(str(weights_path))
+        with _LOAD_LOCK:
+            if self.backend == "openvino":
+                self._engine: OpenVinoPose | None = OpenVinoPose.cached(openvino_export(weights_path))
+            else:
+                self._engine, self._model = None, _load(str(weights_path))
         self._tallest_px = 0.0  # tallest person box of the frame before, frame pixels
 
     def __call__(self, image: np.ndarray) -> Poses:
