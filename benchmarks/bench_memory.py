@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--clip", default=str(DEFAULT_CLIP))
     parser.add_argument("--seconds", type=float, default=5.0, help="T: the short run's seconds of video; the long "
                         "run processes 4T")
-    parser.add_argument("--backend", default="torch", choices=["torch", "openvino", "auto"],
+    parser.add_argument("--backend", default="auto", choices=["torch", "openvino", "auto"],
                         help="model.backend")
     parser.add_argument("--imgsz", default="640", help="model.image_size: px (a multiple of 32) or auto")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

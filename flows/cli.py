@@ -245,9 +245,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     check_output_folder(args.out)
     if settings.orchestration.task_runner == "thread":  # the videos are processed in this process
-        from pipeline.pose_model import warm_up
-
-        warm_up(settings.model, Path(settings.model.weights))  # while Prefect's server starts
+        _head_start(args, settings)  # while Prefect's embedded server starts
     from pipeline.progress import ProgressReporter, RichProgressReporter, use_reporter
 
     show = sys.stderr.isatty() and not args.no_progress
@@ -261,6 +259,31 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(result, BaseException):
         raise result  # a bug: Prefect has logged it; let the traceback show where
     return _report_run(args, result)
+
+
+def _head_start(args: argparse.Namespace, settings: Settings) -> None:
+    """Put the first video to process through the pose model before the flow asks for it (see
+    :func:`pipeline.process.head_start`), or at least load the model, while Prefect's server starts."""
+    import functools
+
+    from flows.runners import inference_slot
+    from pipeline.incremental import plan_videos, run_key
+    from pipeline.pose_model import warm_up
+    from pipeline.process import head_start
+    from pipeline.video import discover_videos
+
+    weights = Path(settings.model.weights)
+    try:
+        paths = discover_videos(args.sources, settings.video.extensions).videos
+        first = next((item for item in plan_videos(paths, args.out, run_key(settings, weights), args.force)
+                      if item.process), None)
+    except OSError:  # the flow meets and reports whatever this is
+        first = None
+    if first is None:
+        warm_up(settings.model, weights)
+        return
+    slot = functools.partial(inference_slot, settings.orchestration.inference_slots)
+    head_start(first.path, settings, weights, slot)
 
 
 def _run_flow(args: argparse.Namespace, settings: Settings) -> Any:

@@ -12,9 +12,11 @@ of all its files together (:mod:`pipeline.outputs`).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -295,13 +297,16 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
     video_id = row["video_id"]
     stage = staging_dir(out_dir, video_id)
     discard_staging(out_dir, video_id)
+    head = _take_head_start(video_id, settings, weights_path)  # waits for it, if one was started; may raise
     info = probe_video(path)
     row.update(fps=info.fps, frames_declared=info.frames_declared, width=info.width, height=info.height,
                rotation_deg=info.rotation_deg, duration_s=info.duration_s)
-    asked = time.perf_counter()
-    with inference_slot():
-        row["slot_wait_s"] = time.perf_counter() - asked
-        tracked = track_video(info, video_id, settings, weights_path, progress)
+    tracked = head
+    if tracked is None:
+        asked = time.perf_counter()
+        with inference_slot():
+            row["slot_wait_s"] = time.perf_counter() - asked
+            tracked = track_video(info, video_id, settings, weights_path, progress)
     stats = tracked.stats
     analysed = analyse_video(info, video_id, settings, tracked.detections)
     del tracked
@@ -326,6 +331,48 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
     )
     if stats.read_to_end and start_s == 0.0:
         row["duration_s"] = (stats.frames + damage.frames_lost) / info.fps
+
+
+_HEAD_STARTS: dict[tuple[str, str], Future[Tracked]] = {}
+_HEAD_STARTS_LOCK = threading.Lock()
+
+
+def _head_start_key(video_id: str, settings: Settings, weights_path: Path) -> tuple[str, str]:
+    return video_id, f"{Path(weights_path).resolve()}|{settings.model_dump_json()}"
+
+
+def head_start(path: str | Path, settings: Settings, weights_path: Path,
+               inference_slot: Callable[[], AbstractContextManager[Any]] = nullcontext) -> Future[Tracked]:
+    """Start detecting and tracking one video in a background thread, before its task runs.
+
+    For a command that first waits on something else (Prefect's embedded server takes ~8 s to
+    start on 2 cores): the video's frames go through the pose model meanwhile, under an
+    inference slot like any other, and :func:`process_video` of the same video, settings and
+    weights in this process takes the result (or its error) instead of tracking again. Nothing
+    is written: the task still does everything else, so a run that stops before it (the output
+    folder busy) leaves nothing behind.
+    """
+    video_id = content_id(path)
+    future: Future[Tracked] = Future()
+
+    def run() -> None:
+        try:
+            info = probe_video(Path(path).resolve())
+            with inference_slot():
+                future.set_result(track_video(info, video_id, settings, weights_path))
+        except BaseException as exc:  # noqa: BLE001 - handed to process_video, which reports it
+            future.set_exception(exc)
+
+    with _HEAD_STARTS_LOCK:
+        _HEAD_STARTS[_head_start_key(video_id, settings, weights_path)] = future
+    threading.Thread(target=run, name="formwatch-head-start", daemon=True).start()
+    return future
+
+
+def _take_head_start(video_id: str, settings: Settings, weights_path: Path) -> Tracked | None:
+    with _HEAD_STARTS_LOCK:
+        future = _HEAD_STARTS.pop(_head_start_key(video_id, settings, weights_path), None)
+    return None if future is None else future.result()
 
 
 def _commit(row: dict[str, Any], out_dir: Path, started: float) -> dict[str, Any]:

@@ -10,7 +10,9 @@ grow with the length of the video. Frame indices count the frames that actually 
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +111,17 @@ def find_videos(sources: Iterable[str | Path], extensions: Iterable[str]) -> lis
 
 
 def content_id(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
-    """A stable id for a file's content: the first 16 hex digits of its SHA-256."""
+    """A stable id for a file's content: the first 16 hex digits of its SHA-256.
+
+    Remembered for the process by path, size and modification time, so a file planned twice
+    in one command (the head start and the flow) is read once.
+    """
+    stat = os.stat(path)
+    return _content_id(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, chunk_bytes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _content_id(path: str, _size: int, _mtime_ns: int, chunk_bytes: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_bytes):

@@ -421,6 +421,21 @@ def reach_contacts(
     return np.asarray(rows, np.float64), feet
 
 
+#: A step interval keeps the rhythm when within this fraction of half the stride period: running
+#: steps vary by a few per cent from one to the next, left-right asymmetry stays under ~10 %
+#: even when injured, so an interval 30 % off is a missed or an extra step.
+RHYTHM_TOLERANCE = 0.3
+
+
+def rhythmic_steps(rows: np.ndarray, period: float) -> int:
+    """How many intervals between consecutive contacts ``rows`` last half a stride ``period``
+    (within ``RHYTHM_TOLERANCE``): the steps a detector found that keep the gait's rhythm."""
+    if not np.isfinite(period) or len(rows) < 2:
+        return 0
+    step = period / 2
+    return int(np.sum(np.abs(np.diff(rows) / step - 1.0) <= RHYTHM_TOLERANCE))
+
+
 def distinct_steps(rows: np.ndarray, feet: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
     """Drop contacts less than 0.35 stride after the previous one (either foot). A step is half a
     stride and running steps differ left to right by well under 30 %, so two landings closer
@@ -572,14 +587,12 @@ def analyse_gait(
         period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
         lead_rows, lead_feet = reach_contacts(reach, period, settings)
         foot_rows, foot_feet = distinct_steps(*reach_contacts_per_foot(reach, period, settings), period)
-        # the detector that finds the most steps wins: running in place barely reaches (heights
-        # win), and a far leg hidden behind the near one has no leading-foot peak (per foot wins)
-        if len(lead_rows) >= max(len(rows), len(foot_rows)):
-            rows, feet = lead_rows, lead_feet
-        elif len(foot_rows) >= len(rows):
-            rows, feet = foot_rows, foot_feet
-        else:
-            period = height_period
+        # the detector whose steps keep the rhythm best wins: running in place barely reaches
+        # (heights win), a far leg hidden behind the near one has no leading-foot peak (per foot
+        # wins), and a misread frame that adds a step breaks two intervals instead of adding one
+        candidates = [(lead_rows, lead_feet, period), (foot_rows, foot_feet, period), (rows, feet, height_period)]
+        # (equal rhythm: the most steps, then the first)
+        rows, feet, period = max(candidates, key=lambda c: (rhythmic_steps(c[0], c[2]), len(c[0])))
     feet = alternate_feet(feet == LEFT, rows, period)
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
     times = rows / fps
