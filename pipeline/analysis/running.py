@@ -125,9 +125,13 @@ def classify_activity(
     factor = clock.factor if clock is not None else float("nan")
     slowed = bool(factor >= settings.slow_motion_min_factor)
     cadence = gait.cadence_spm * (factor if slowed else 1.0)
-    if cadence > settings.running_max_cadence_spm:  # faster than sprinters: steps misread
+    # the count of steps is uncertain by one: 35 steps at 302 spm is a sprinter counted one step long
+    intervals = max(gait.steps - 1, 1)
+    cadence_low, cadence_high = cadence * (intervals - 1) / intervals, cadence * (intervals + 1) / intervals
+    if cadence_low > settings.running_max_cadence_spm:  # faster than sprinters: steps misread
         return Activity("unknown", False, met, len(cues), False)
-    running_cadence = settings.running_min_cadence_spm <= cadence <= settings.running_max_cadence_spm
+    running_cadence = (cadence_high >= settings.running_min_cadence_spm
+                       and cadence_low <= settings.running_max_cadence_spm)
     # a straight-looking knee vetoes running: side-on the knee is seen at its true angle, and
     # every runner's swing knee bends past running_max_knee_angle_deg (sprinters the most); seen
     # obliquely (a bend on a race track) a sprinter's knee projects nearly straight, so there
