@@ -24,7 +24,7 @@ from pipeline.config import load_settings
 #: the report's ``write_thumbnails`` (one decode for all the video's runners, when it has runners).
 NEW_VIDEO_OPENS = 4
 
-#: Real clips whose first 3 s hold a runner (so the report makes thumbnails and, for some, the
+#: Real clips whose first 6 s hold a runner (so the report makes thumbnails and, for some, the
 #: clips a highlight reel): the two of the earlier nights, then the new one.
 REAL_CLIPS = ("single_front_in_place_indoor.mp4", "road_runner_front_view_tracking_cuts_overlay.mp4",
               "single_side_beach_cuts.mp4")
@@ -49,8 +49,8 @@ class OpenSpy:
         return opens
 
 
-def _settings(weights: Path, end_s: float | None):
-    return load_settings(overrides={"model": {"weights": str(weights), "image_size": 320},
+def _settings(weights: Path, end_s: float | None, image_size: int):
+    return load_settings(overrides={"model": {"weights": str(weights), "image_size": image_size},
                                     "video": {"end_s": end_s}, "render": {"clips": True},
                                     "orchestration": {"retry_delay_s": 0.0}}, environ={})
 
@@ -65,15 +65,17 @@ def _real(folder: Path, k: int) -> Path:
     return link
 
 
-@pytest.mark.parametrize(("make", "end_s"), [(_synthetic, None), (_real, 3.0)], ids=["synthetic", "real"])
+# the real clips at 640 px for 6 s: the beach runner is measured there and gets a highlight reel
+@pytest.mark.parametrize(("make", "end_s", "image_size"), [(_synthetic, None, 320), (_real, 6.0, 640)],
+                         ids=["synthetic", "real"])
 def test_a_nightly_run_opens_only_the_new_video(tmp_path: Path, weights: Path, prefect_harness,
-                                                monkeypatch: pytest.MonkeyPatch, make, end_s):
+                                                monkeypatch: pytest.MonkeyPatch, make, end_s, image_size):
     from flows.annotate import annotate_footage
 
     folder, out = tmp_path / "footage", tmp_path / "out"
     folder.mkdir()
     old = [make(folder, 0).resolve(), make(folder, 1).resolve()]
-    settings = _settings(weights, end_s)
+    settings = _settings(weights, end_s, image_size)
     spy = OpenSpy(monkeypatch)
 
     first = annotate_footage([str(folder)], str(out), settings)
