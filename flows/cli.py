@@ -263,12 +263,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _head_start(args: argparse.Namespace, settings: Settings) -> None:
     """Put the first video to process through the pose model before the flow asks for it (see
-    :func:`pipeline.process.head_start`), or at least load the model, while Prefect's server starts."""
+    :func:`pipeline.process.head_start`), while Prefect's server starts; nothing when every video
+    is up to date (no model is loaded for a run that skips everything)."""
     import functools
 
     from flows.runners import inference_slot
     from pipeline.incremental import plan_videos, run_key
-    from pipeline.pose_model import warm_up
     from pipeline.process import head_start
     from pipeline.video import discover_videos
 
@@ -280,7 +280,6 @@ def _head_start(args: argparse.Namespace, settings: Settings) -> None:
     except OSError:  # the flow meets and reports whatever this is
         first = None
     if first is None:
-        warm_up(settings.model, weights)
         return
     slot = functools.partial(inference_slot, settings.orchestration.inference_slots)
     head_start(first.path, settings, weights, slot)

@@ -1,13 +1,13 @@
 """The pose model: finding the weights offline, loading them once, running one frame.
 
-This is the only module that imports Ultralytics' model code; its output is converted
-to :class:`~pipeline.poses.Poses` by ``Poses.from_ultralytics`` and nothing else leaves,
-whichever backend (PyTorch or an OpenVINO export of the same weights) ran the model.
+This is the only module that imports Ultralytics' model code. Whichever backend ran the model
+(PyTorch through Ultralytics, or FormWatch's own run of the OpenVINO export of the same
+weights), its output becomes :class:`~pipeline.poses.Poses` through ``Poses.from_rows`` and
+nothing else leaves.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.util
 import os
@@ -286,37 +286,15 @@ class OpenVinoPose:
         keep = non_max_suppression(boxes, out[:, 4], iou)
         boxes, out = boxes[keep], out[keep]
         h, w = image.shape[:2]
-        keypoints = out[:, 5:].reshape(len(out), -1, 3).copy()
+        keypoints = out[:, 5:].reshape(len(out), -1, 3)  # out[keep] is already a copy
         for xy, gain, offset, limit in ((0, gain_x, left, w), (1, gain_y, top, h)):
             boxes[:, xy::2] = np.clip((boxes[:, xy::2] - offset) / gain, 0, limit)
             keypoints[:, :, xy] = np.clip((keypoints[:, :, xy] - offset) / gain, 0, limit)
         return np.concatenate([boxes, out[:, 4:5], keypoints.reshape(len(out), -1)], axis=1)
 
 
-#: One model load at a time: a load warmed up in the background and the first video's wait for each other.
+#: One model load at a time: videos processed at once (or a head start and its video) share one load.
 _LOAD_LOCK = threading.Lock()
-
-
-def warm_up(settings: ModelSettings, weights_path: Path) -> threading.Thread:
-    """Load the pose model and the tracker's code in a background thread; returns the thread.
-
-    For a command that is about to wait on something else (Prefect's embedded server starts in
-    a process of its own): the imports, the export-cache check and the model load then happen
-    while it waits, and the first video finds them done. A failure here is left for the first
-    video to meet and report.
-    """
-
-    def load() -> None:
-        with contextlib.suppress(Exception):
-            PoseEstimator(settings, weights_path)
-            import pipeline.process  # noqa: F401 - the rest of the per-video path
-            import pipeline.tracking
-
-            pipeline.tracking.PoseTracker.load_code()
-
-    thread = threading.Thread(target=load, name="formwatch-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 class PoseEstimator:

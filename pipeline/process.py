@@ -297,11 +297,10 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
     video_id = row["video_id"]
     stage = staging_dir(out_dir, video_id)
     discard_staging(out_dir, video_id)
-    head = _take_head_start(video_id, settings, weights_path)  # waits for it, if one was started; may raise
+    tracked = _take_head_start(video_id, settings, weights_path)  # waits for it, if one was started; may raise
     info = probe_video(path)
     row.update(fps=info.fps, frames_declared=info.frames_declared, width=info.width, height=info.height,
                rotation_deg=info.rotation_deg, duration_s=info.duration_s)
-    tracked = head
     if tracked is None:
         asked = time.perf_counter()
         with inference_slot():
@@ -309,7 +308,6 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
             tracked = track_video(info, video_id, settings, weights_path, progress)
     stats = tracked.stats
     analysed = analyse_video(info, video_id, settings, tracked.detections)
-    del tracked
     write_video_tables(stage, video_id, analysed)
     analysis = analysed.result
     runners = analysis.runners

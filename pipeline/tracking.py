@@ -47,12 +47,6 @@ class PoseTracker:
         self.fps = fps
         self._tracker = BOTSORT(args) if settings.tracker == "botsort" else BYTETracker(args)
 
-    @staticmethod
-    def load_code() -> None:
-        """Import the trackers' code (Ultralytics, with PyTorch): seconds the first time in a process."""
-        from ultralytics.trackers.bot_sort import BOTSORT  # noqa: F401
-        from ultralytics.trackers.byte_tracker import BYTETracker  # noqa: F401
-
     @property
     def max_frames_lost(self) -> int:
         return int(self._tracker.max_frames_lost)

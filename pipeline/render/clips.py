@@ -226,9 +226,6 @@ class HighlightReel:
         self.head = 0
         self.first, self.last = segments[0].start, max(s.end for s in segments)
 
-    def _emit(self, image: np.ndarray) -> None:
-        self.out.write(image)
-
     def add(self, frame: Frame) -> None:
         if not self.first <= frame.index <= self.last:
             return
@@ -238,13 +235,13 @@ class HighlightReel:
                 crop = self.painter.crop(frame.index, frame.image) if crop is None else crop
                 image = self.painter.captioned(crop, segments[k].caption)
                 if k == self.head:
-                    self._emit(image)
+                    self.out.write(image)
                 else:
                     self.buffers[k].append(image)
         while self.head < len(segments) and frame.index >= segments[self.head].end:
             self.head += 1
             for image in self.buffers[self.head] if self.head < len(segments) else ():
-                self._emit(image)
+                self.out.write(image)
             if self.head < len(segments):
                 self.buffers[self.head].clear()
 
@@ -252,7 +249,7 @@ class HighlightReel:
         """Write what is buffered of segments the video ended before."""
         for k in range(self.head + 1, len(self.segments)):
             for image in self.buffers[k]:
-                self._emit(image)
+                self.out.write(image)
             self.buffers[k].clear()
 
 
