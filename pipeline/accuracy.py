@@ -11,7 +11,8 @@ Metrics, per clip:
 
 - people: ``runners_hand`` (labelled runners seen running at least 2 s: a shot's ``runners``
   less its ``runners_brief``), ``runners_found`` (ids called running whose frames lie mostly in
-  a labelled shot, at most the hand count per shot), ``runner_recall``, ``false_runners`` (ids
+  a labelled shot, at most the hand count per shot; in a shot with brief runners only ids
+  lasting at least 1.8 s count, a shorter one may be a brief runner), ``runner_recall``, ``false_runners`` (ids
   called running beyond the shot's ``runners``, brief ones included: a second id for one
   runner counts here too), ``ids_per_runner``, ``verdict_coverage`` (runners with at least
   ``MIN_VERDICTS`` measured fault values, over the hand count).
@@ -40,6 +41,11 @@ import pyarrow.compute as pc
 TOLERANCE_FRAMES = 2
 #: A runner counts as measured with this many fault verdicts that have a value.
 MIN_VERDICTS = 3
+#: The issue's runners are on screen at least this long (seconds); shorter ones are ``runners_brief``.
+MIN_SEEN_S = 2.0
+#: In a shot with brief runners, an id lasting under this share of ``MIN_SEEN_S`` may be one of
+#: them (a track starts and ends a few frames inside the runner's time at >= 60 px).
+LONG_ID_FRACTION = 0.9
 
 
 def load_labels(paths: Iterable[str | Path]) -> dict[str, dict[str, Any]]:
@@ -196,13 +202,18 @@ def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
             > 0.5 * (r["last_frame"] - r["first_frame"] + 1)
         ]
         n_all = int(shot["runners"])  # a runner seen running under 2 s may or may not be found
-        n_hand = n_all - int(shot.get("runners_brief", 0))
+        brief = int(shot.get("runners_brief", 0))
+        n_hand = n_all - brief
         hand += n_hand
         ids += len(in_shot)
         runners_all += n_all
-        found += min(len(in_shot), n_hand)
+        # where brief runners were counted, an id too short to be a 2 s runner may be one of
+        # them: it counts neither as found nor (within the shot's count) as false
+        counted = [r for r in in_shot if not brief
+                   or (r["last_frame"] - r["first_frame"] + 1) / out.fps >= LONG_ID_FRACTION * MIN_SEEN_S]
+        found += min(len(counted), n_hand)
         false += max(0, len(in_shot) - n_all)
-        with_verdicts = sum(verdicts.get(r["track_id"], 0) >= MIN_VERDICTS for r in in_shot)
+        with_verdicts = sum(verdicts.get(r["track_id"], 0) >= MIN_VERDICTS for r in counted)
         measured += min(with_verdicts, n_hand)
     return {
         "runners_hand": hand,

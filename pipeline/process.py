@@ -1,6 +1,6 @@
 """One video in, its files out, in one pass over its frames:
 
-    decode -> pose model -> tracker and clothing   (three threads, bounded queues)
+    decode -> pose model -> cuts, tracker and clothing   (three threads, bounded queues)
       -> detections in memory -> analysis (stitch, classify, measure)
       -> detections, runners, contacts, deviations: each file written once, whole
       -> clips: the annotated video and every highlight from one more decode
@@ -47,6 +47,7 @@ from pipeline.outputs import (
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
 from pipeline.schemas import DETECTIONS, VIDEOS, to_table
+from pipeline.shots import ShotDetector
 from pipeline.stream import ahead
 from pipeline.tracking import PoseTracker, buffer_frames
 from pipeline.video import (
@@ -83,6 +84,7 @@ class TrackingStats:
     detections: int
     read_to_end: bool
     damage: DecodeDamage
+    shot_starts: tuple[int, ...] = ()
 
 
 class _DetectionBuffer:
@@ -147,12 +149,15 @@ def track_video(
     """Detect and track every person of the analysed span; return their rows in memory.
 
     Three stages overlap, each in its own thread behind a bounded queue (:func:`ahead`):
-    decoding, the pose model, and the tracker with the clothing descriptors. Rows are packed
+    decoding, the pose model, and the tracker with the clothing descriptors. At a hard cut
+    (:mod:`pipeline.shots`) the tracker starts afresh, so no id runs across two shots; the
+    first frame of each later shot is in ``stats.shot_starts``. Rows are packed
     into Arrow tables every ``_FLUSH_ROWS`` rows (a few bytes a keypoint, not Python objects);
     tracks shorter than ``tracking.min_track_duration_s`` are dropped at the end.
     """
     estimator = PoseEstimator(settings.model, weights_path)
     tracker = PoseTracker(settings.tracking, info.fps)
+    shots, shot_starts = ShotDetector(), []
     start_s, end_s = settings.video.start_s, settings.video.end_s
     expected = _expected_frames(info, start_s, end_s)
     buffer = _DetectionBuffer(video_id, info.fps)
@@ -164,6 +169,9 @@ def track_video(
     decoded = ahead(read_frames(info.path, info.fps, start_s, end_s, damage), FRAMES_AHEAD, "decode")
     detected = ahead(((frame, estimator(frame.image)) for frame in decoded), FRAMES_AHEAD, "pose")
     for frame, people in detected:
+        if shots.update(frame.image) and frames:
+            tracker.new_shot()
+            shot_starts.append(frame.index)
         poses = tracker.update(people, frame.image)
         buffer.add(frame.index, poses, describe(frame.image, poses))
         frames_per_track.update(poses.track_id.tolist())
@@ -184,7 +192,8 @@ def track_video(
     table = pa.concat_tables(chunks)
     table = table.filter(pc.is_in(table["track_id"], value_set=pa.array(kept, pa.int64())))
     read_to_end = end_s is None or (last_index + 1) / info.fps < end_s
-    stats = TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), table.num_rows, read_to_end, damage)
+    stats = TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), table.num_rows, read_to_end, damage,
+                          tuple(shot_starts))
     return Tracked(table, stats)
 
 
@@ -202,10 +211,12 @@ class Analysed:
     result: VideoAnalysis
 
 
-def analyse_video(info: VideoInfo, video_id: str, settings: Settings, detections: pa.Table) -> Analysed:
-    """Stitch, classify and measure every person of ``detections`` (one video's rows, in memory)."""
+def analyse_video(info: VideoInfo, video_id: str, settings: Settings, detections: pa.Table,
+                  shot_starts: tuple[int, ...] = ()) -> Analysed:
+    """Stitch (within each shot), classify and measure every person of ``detections`` (one
+    video's rows, in memory)."""
     analysis_settings = settings.analysis.for_video(Path(info.path).name, video_id)
-    result = analyse_detections(detections, info.fps, info.width, info.height, analysis_settings)
+    result = analyse_detections(detections, info.fps, info.width, info.height, analysis_settings, shot_starts)
     if result.id_map:
         raw_ids = pa.array(list(result.id_map), pa.int64())
         runner_ids = pa.array(list(result.id_map.values()), pa.int64())
@@ -307,7 +318,7 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
             row["slot_wait_s"] = time.perf_counter() - asked
             tracked = track_video(info, video_id, settings, weights_path, progress)
     stats = tracked.stats
-    analysed = analyse_video(info, video_id, settings, tracked.detections)
+    analysed = analyse_video(info, video_id, settings, tracked.detections, stats.shot_starts)
     write_video_tables(stage, video_id, analysed)
     analysis = analysed.result
     runners = analysis.runners
@@ -324,7 +335,8 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
     row.update(
         status="partial" if damage.frames_lost else "ok", error=_damage_sentence(path, damage, stats.frames),
         frames=stats.frames, frames_lost=damage.frames_lost, tracks=stats.tracks,
-        tracks_dropped=stats.tracks_dropped, detections=stats.detections, analysed_start_s=start_s,
+        tracks_dropped=stats.tracks_dropped, detections=stats.detections, shot_starts=list(stats.shot_starts),
+        analysed_start_s=start_s,
         analysed_end_s=start_s + (stats.frames + damage.frames_lost) / info.fps,
     )
     if stats.read_to_end and start_s == 0.0:

@@ -16,7 +16,7 @@ from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
 from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def column(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
@@ -55,6 +55,9 @@ VIDEOS = table_schema(
                "else the container's duration", "s"),
         column("analysed_start_s", pa.float64(), "Start of the analysed span", "s"),
         column("analysed_end_s", pa.float64(), "End of the analysed span", "s"),
+        column("shot_starts", pa.list_(pa.int64()), "First frame of each continuous shot after the first (a hard "
+               "cut just before it; tracks and stitching never cross one); empty for one shot; null in files "
+               "before schema 5", "frames"),
         column("tracks", pa.int32(), "Person tracks kept", "tracks"),
         column("tracks_dropped", pa.int32(), "Tracks dropped as shorter than tracking.min_track_duration_s", "tracks"),
         column("tracks_merged", pa.int32(), "Track fragments stitched onto another fragment of the same person",
@@ -393,9 +396,10 @@ DEVIATIONS = table_schema(
         column(
             "drift", pa.float64(), "Median in the last third minus first_third_value (form drift)"
         ),
-        column("value_low", pa.float64(), "Lower end of the 90% bootstrap interval of value (also when "
-               "value is null as low_confidence)"),
-        column("value_high", pa.float64(), "Upper end of the 90% bootstrap interval of value"),
+        column("value_low", pa.float64(), "Lower end of the 90% interval of value: a bootstrap over the strides, "
+               "widened to a t-interval on the fault's measured stride-to-stride spread where strides are few "
+               "(also when value is null as low_confidence)"),
+        column("value_high", pa.float64(), "Upper end of the 90% interval of value"),
     ],
     "One row per runner and fault.",
 )
@@ -454,8 +458,9 @@ PROGRESS = table_schema(
         column("date_source", pa.string(), "'container' or 'file_mtime' (sessions.date_source)", nullable=False),
         column("value", pa.float64(), "Median over strides or contacts (faults), steps/min (cadence), fraction "
                "(step asymmetry); null when not measured"),
-        column("value_low", pa.float64(), "Lower end of the 90% bootstrap interval of value"),
-        column("value_high", pa.float64(), "Upper end of the 90% bootstrap interval of value"),
+        column("value_low", pa.float64(), "Lower end of the 90% interval of value (deviations' for faults, a "
+               "bootstrap over the steps for cadence and step asymmetry)"),
+        column("value_high", pa.float64(), "Upper end of the 90% interval of value"),
         column("unit", pa.string(), "Unit of value, its interval and the thresholds", nullable=False),
         column("flagged", pa.bool_(), "Fault shown in this session; null when not measured or not a fault"),
         column("reason", pa.string(), "Why value is null (deviations.reason)"),

@@ -51,6 +51,15 @@ class PoseTracker:
     def max_frames_lost(self) -> int:
         return int(self._tracker.max_frames_lost)
 
+    def new_shot(self) -> None:
+        """Forget every track at a hard cut (:mod:`pipeline.shots`): nobody carries an id into
+        the next shot by overlapping boxes. Ids keep counting up, so no id is reused."""
+        tracker = self._tracker
+        tracker.tracked_stracks, tracker.lost_stracks, tracker.removed_stracks = [], [], []
+        gmc = getattr(tracker, "gmc", None)
+        if gmc is not None:  # BoT-SORT's camera-motion estimate would compare across the cut
+            gmc.reset_params()
+
     def update(self, poses: Poses, image: np.ndarray) -> Poses:
         from ultralytics.engine.results import Boxes
 

@@ -71,6 +71,19 @@ def test_a_clip_scores_what_its_labels_support() -> None:
     assert totals([score_clip(out, LABEL)])["runner_recall"] == 1.0
 
 
+def test_where_brief_runners_were_counted_only_long_ids_are_found() -> None:
+    """3 runners, 2 of them seen under 2 s: one 3-s id is the runner found; the two 0.7-s ids
+    may be the brief ones (neither found nor false), and their verdicts do not count."""
+    out = _outputs(contacts=[], runners=[{"track_id": 1, "first_frame": 0, "last_frame": 89},
+                                         {"track_id": 2, "first_frame": 0, "last_frame": 19},
+                                         {"track_id": 3, "first_frame": 50, "last_frame": 69}],
+                   deviations=[{"track_id": 2, "value": 1.0}] * 3)
+    label = {"people": {"shots": [{"frames": [0, 99], "runners": 3, "runners_brief": 2, "non_runners": 0}]}}
+    m = score_clip(out, label).metrics
+    assert (m["runners_hand"], m["runners_found"], m["false_runners"]) == (1, 1, 0)
+    assert m["verdict_coverage"] == 0.0
+
+
 def test_labels_merge_by_clip_and_unknown_sections_fail(tmp_path) -> None:
     a, b, bad = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "bad.json"
     a.write_text(json.dumps({"contacts": {"x.mp4": {"n": 1}}}))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from analysis_builders import RunnerSpec, analyse_spec, deviation
+from scipy import stats
 
 from pipeline.analysis import AnalysisSettings
-from pipeline.analysis.faults import bootstrap_interval
-from pipeline.analysis.registry import DEVIATIONS, FAULTS
+from pipeline.analysis.faults import fraction_lower_bound, median_interval, prior_half_width
+from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES
 
 SIDES = ("side_right", "side_left")
 FRONTAL = ("front", "back")
@@ -134,10 +135,17 @@ def test_low_confidence_keypoints_give_reason_low_confidence() -> None:
     assert (row["value"], row["reason"]) == (None, "low_confidence")
 
 
-def test_a_short_clip_has_too_few_strides() -> None:
-    analysis, _ = analyse_spec(RunnerSpec(duration_s=1.6))
-    assert analysis.runners.column("is_runner").to_pylist() == [True]
-    row = deviation(analysis, "elbow_angle")
+def test_a_clip_of_one_stride_is_judged_with_a_wide_interval() -> None:
+    """One stride (1 s at 180 spm) gives a verdict, its interval several times a 9 s clip's;
+    half a second (one step, no stride) gives none."""
+    one, _ = analyse_spec(RunnerSpec(duration_s=1.0))
+    many, _ = analyse_spec(RunnerSpec(duration_s=9.0))
+    assert one.runners.column("strides").to_pylist() == [1]
+    wide, narrow = deviation(one, "elbow_angle"), deviation(many, "elbow_angle")
+    assert wide["value"] == pytest.approx(90.0, abs=1.0) and wide["strides_measured"] == 1
+    assert wide["value_high"] - wide["value_low"] > 5 * (narrow["value_high"] - narrow["value_low"])
+    short, _ = analyse_spec(RunnerSpec(duration_s=0.5))
+    row = deviation(short, "elbow_angle")
     assert (row["value"], row["reason"]) == (None, "too_few_strides")
 
 
@@ -181,14 +189,45 @@ def test_a_small_runner_is_judged_when_its_keypoints_are_steady() -> None:
         assert row["value_low"] <= row["value"] <= row["value_high"]
 
 
-def test_the_bootstrap_interval_holds_the_median_and_widens_with_spread() -> None:
+def test_one_stride_gets_the_prior_t_interval() -> None:
+    """One sample: Student's t on PRIOR_STRIDES dof times the fault's stride_sd, widened by
+    sqrt(pi/2) for a median (2.920 x 3.6 deg x 1.2533 = 13.2 deg for looking down)."""
+    spec = FAULTS["looking_down"]
+    t = stats.t.ppf(0.95, PRIOR_STRIDES)
+    assert t == pytest.approx(2.920, abs=1e-3)
+    assert prior_half_width(np.array([20.0]), spec) == pytest.approx(t * spec.stride_sd * np.sqrt(np.pi / 2))
+    assert prior_half_width(np.array([20.0]), spec) == pytest.approx(13.18, abs=0.01)
+
+
+def test_many_strides_are_judged_by_their_own_spread() -> None:
+    """Forty strides of SD 10 deg: the pooled variance is (2 x 3.6^2 + 39 x 100) / 41, so the
+    half-width is t(41) x sqrt(var x pi/2 / 40) = 1.683 x 1.938 = 3.26 deg."""
+    spec = FAULTS["looking_down"]
+    values = 20.0 + 10.0 * stats.norm.ppf((np.arange(40) + 0.5) / 40)
+    values = 20.0 + (values - 20.0) * 10.0 / np.std(values, ddof=1)
+    pooled = (PRIOR_STRIDES * spec.stride_sd**2 + 39 * 100.0) / (PRIOR_STRIDES + 39)
+    expected = stats.t.ppf(0.95, PRIOR_STRIDES + 39) * np.sqrt(pooled * np.pi / 2 / 40)
+    assert prior_half_width(values, spec) == pytest.approx(expected)
+    assert prior_half_width(values, spec) == pytest.approx(3.26, abs=0.01)
+
+
+def test_the_interval_holds_the_median_is_seeded_and_never_narrower_than_the_prior() -> None:
+    spec = FAULTS["elbow_angle"]
     steady = np.full(9, 100.0)
-    assert bootstrap_interval(steady, lambda v: v - 110.0) == (100.0, 100.0, 0.0, 0.0)
+    half = prior_half_width(steady, spec)
+    assert median_interval(steady, spec) == pytest.approx((100.0 - half, 100.0 + half))  # bootstrap: no width
     spread = np.array([70.0, 80.0, 90.0, 100.0, 110.0, 120.0, 130.0])
-    low, high, f_low, f_high = bootstrap_interval(spread, lambda v: v - 110.0)
-    assert low < 100.0 < high and high - low > 20.0
-    assert 0.0 <= f_low < 2 / 7 < f_high <= 1.0
-    assert bootstrap_interval(spread, lambda v: v - 110.0) == (low, high, f_low, f_high)  # seeded
+    low, high = median_interval(spread, spec, seed=3)
+    assert low < 100.0 < high and high - low >= 2 * prior_half_width(spread, spec) - 1e-9
+    assert median_interval(spread, spec, seed=3) == (low, high)
+
+
+def test_the_fraction_of_faulty_strides_has_an_exact_lower_bound() -> None:
+    """Clopper-Pearson at 90 % two-sided: 1 of 1 -> 0.05, 10 of 10 -> 0.05^(1/10) = 0.741."""
+    assert fraction_lower_bound(0, 5) == 0.0
+    assert fraction_lower_bound(1, 1) == pytest.approx(0.05)
+    assert fraction_lower_bound(10, 10) == pytest.approx(0.05 ** 0.1)
+    assert fraction_lower_bound(3, 10) < 0.3 < fraction_lower_bound(8, 10)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

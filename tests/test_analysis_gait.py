@@ -7,7 +7,7 @@ import pytest
 from analysis_builders import RunnerSpec, analyse_spec
 
 from pipeline.analysis import AnalysisSettings
-from pipeline.analysis.gait import _cadence_from_steps, bounce_steps, leg_scale, stance_feet
+from pipeline.analysis.gait import _cadence_from_steps, _stride_rows, bounce_steps, leg_scale, stance_feet
 from pipeline.analysis.signals import lowpass
 
 
@@ -258,3 +258,22 @@ def test_feet_alternate_within_a_run_of_steps() -> None:
     votes = np.array([True, False, False, False, True, False, True, True])  # one swap at 20
     feet = alternate_feet(votes, rows, period=20.0)
     assert feet.tolist() == [LEFT, RIGHT, LEFT, RIGHT, LEFT, RIGHT, LEFT, RIGHT]
+
+
+STRIDES = {
+    "every step seen": ([0, 10, 20, 30, 40], 20.0, [(0, 20), (20, 40)]),
+    "a missed step is not half a stride": ([0, 10, 20, 40, 50, 60], 20.0, [(0, 20), (40, 60)]),
+    "one stride of two steps": ([5, 15, 25], 20.0, [(5, 25)]),
+    # two contacts, half a period apart: the cycle is the period from the first (if the track lasts)
+    "a single step": ([5, 15], 20.0, [(5, 25)]),
+    "a single step at the end": ([85, 95], 20.0, []),
+    # a bounce spectrum locked on the step (period 10 for steps of 10): the steps' rhythm wins
+    "period of the step": ([0, 10, 20, 30, 40], 10.0, [(0, 20), (20, 40)]),
+    "steps without rhythm": ([0, 9, 72], 13.8, []),
+}
+
+
+@pytest.mark.parametrize(("contacts", "period", "strides"), STRIDES.values(), ids=STRIDES.keys())
+def test_strides_are_whole_gait_cycles(contacts: list[int], period: float, strides: list) -> None:
+    rows = _stride_rows(np.array(contacts, np.int64), period, n_rows=100)
+    assert [tuple(r) for r in rows.tolist()] == strides

@@ -50,6 +50,14 @@ def test_different_people_are_not_joined(change: dict) -> None:
     assert analysis.runners.num_rows == 2
 
 
+def test_fragments_are_never_joined_across_a_cut() -> None:
+    """The same two fragments that join above stay apart when a hard cut falls in the gap."""
+    table = build_table(FIRST, RunnerSpec(track_id=7, gaps=((0, 95),), **BASE))
+    for starts, expected in (((), {3: 3, 7: 3}), ((90,), {3: 3, 7: 7}), ((200,), {3: 3, 7: 3})):
+        analysis = analyse_detections(table, 30.0, 1280, 720, AnalysisSettings(), shot_starts=starts)
+        assert dict(analysis.id_map) == expected, starts
+
+
 def test_fragments_that_overlap_in_time_are_never_joined() -> None:
     analysis = _analyse(FIRST, RunnerSpec(track_id=7, gaps=((0, 70),), **BASE))
     assert analysis.tracks_merged == 0

@@ -28,7 +28,8 @@ def labels() -> dict:
     return load_labels([shared, ROOT / "labels" / "footage_labels.json"])
 
 
-def _score(clip: str, labels: dict, out: Path, weights: Path, end_s: float | None, size: int | str):
+def _process(clip: str, labels: dict, out: Path, weights: Path, end_s: float | None, size: int | str):
+    """(the clip's videos/ row, its scores)."""
     settings = load_settings(environ={}, overrides={
         "video": {"end_s": end_s}, "model": {"weights": str(weights), "image_size": size},
         "render": {"clips": False}})
@@ -37,7 +38,11 @@ def _score(clip: str, labels: dict, out: Path, weights: Path, end_s: float | Non
     tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
     outputs = ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
                           slow_motion_factor=row["slow_motion_factor"], frames=(0, row["frames"] - 1), **tables)
-    return score_clip(outputs, labels[clip]).metrics
+    return row, score_clip(outputs, labels[clip]).metrics
+
+
+def _score(clip: str, labels: dict, out: Path, weights: Path, end_s: float | None, size: int | str):
+    return _process(clip, labels, out, weights, end_s, size)[1]
 
 
 def test_treadmill_side_view_contacts_and_cadence(labels, weights, tmp_path):
@@ -55,3 +60,13 @@ def test_beach_side_view_contacts(labels, weights, tmp_path):
     assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.6, m
     assert m["cadence_error"] <= 0.05, m
     assert m["slow_motion_flagged"] is False
+
+
+def test_hard_cuts_give_one_id_per_shot(labels, weights, tmp_path):
+    """The same runner in 5 shots cut together (4 hard cuts, labelled by eye at 76, 150, 226 and
+    301): the cuts are found from the picture, the tracker and the stitching never cross one,
+    so each shot has its own id, running, at that shot's cadence."""
+    row, m = _process("road_runner_front_view_tracking_cuts_overlay.mp4", labels, tmp_path, weights, None, "auto")
+    assert row["shot_starts"] == [76, 150, 226, 301]
+    assert (m["runners_found"], m["runners_hand"], m["false_runners"], m["ids_per_runner"]) == (5, 5, 0, 1.0), m
+    assert m["verdict_coverage"] >= 0.6, m

@@ -66,3 +66,14 @@ def test_a_runner_hidden_longer_than_the_buffer_gets_a_new_id():
         tracker.update(Poses.empty(), FRAME)
     later = [tracker.update(_people(box), FRAME).track_id.tolist() for _ in range(3)][-1]
     assert later and later != first
+
+
+def test_no_id_crosses_a_cut():
+    """At a hard cut every track is forgotten: the same box in the next shot gets a new id, and
+    ids keep counting up (none is reused)."""
+    tracker = PoseTracker(TrackingSettings(tracker="botsort", global_motion="none"), 30.0)
+    box = (100, 100, 150, 250)
+    before = [tracker.update(_people(box), FRAME).track_id.tolist() for _ in range(5)][-1]
+    tracker.new_shot()
+    after = [tracker.update(_people(box), FRAME).track_id.tolist() for _ in range(5)][-1]
+    assert before and after and after[0] > before[0]

@@ -173,7 +173,8 @@ def _check_inputs(detections: pa.Table, fps: float, width: int, height: int) -> 
 
 
 def analyse_detections(
-    detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings
+    detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings,
+    shot_starts: tuple[int, ...] | list[int] = (),
 ) -> VideoAnalysis:
     """Runners, contacts and deviations of one video's DETECTIONS table.
 
@@ -183,15 +184,19 @@ def analyse_detections(
             Without one, a clip that gravity shows is slowed down k times is analysed again at
             ``fps * k`` (``use_slow_motion_factor``), so cadences and times are real.
         width, height: frame size in pixels (people leaving the frame are not extrapolated past it).
+        shot_starts: first frame of each shot after the first (the ``videos`` column): fragments
+            are never stitched across a hard cut.
     """
     _check_inputs(detections, fps, width, height)
-    first = _analyse(detections, fps, width, height, settings)
+    shot_starts = tuple(int(f) for f in shot_starts)
+    first = _analyse(detections, fps, width, height, settings, shot_starts)
     if settings.capture_fps:
         return dataclasses.replace(first, capture_fps=float(settings.capture_fps), capture_fps_source="user")
     factor = first.slow_motion_factor
     if not (settings.use_slow_motion_factor and math.isfinite(factor)):
         return first
-    real = _analyse(detections, fps, width, height, settings.model_copy(update={"capture_fps": fps * factor}))
+    real = _analyse(detections, fps, width, height, settings.model_copy(update={"capture_fps": fps * factor}),
+                    shot_starts)
     slow_ids = pc.filter(first.runners["track_id"], first.runners["slow_motion_suspected"])
     runners = real.runners.set_column(
         real.runners.schema.get_field_index("slow_motion_suspected"), RUNNERS.field("slow_motion_suspected"),
@@ -202,13 +207,14 @@ def analyse_detections(
 
 
 def _analyse(
-    detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings
+    detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings,
+    shot_starts: tuple[int, ...] = (),
 ) -> VideoAnalysis:
     """One pass of the analysis with time at ``settings.capture_fps or fps``."""
     fps_used = float(settings.capture_fps or fps)
     video_id = detections.column("video_id")[0].as_py() if detections.num_rows else ""
     fragments = tracks_from_table(detections)
-    stitched = stitch_tracks(fragments, fps_used, (width, height), settings)
+    stitched = stitch_tracks(fragments, fps_used, (width, height), settings, shot_starts)
     results = _real_time_check(
         [analyse_runner(t, fps_used, settings) for t in tracks_from_table(detections, dict(stitched.id_map))],
         settings,

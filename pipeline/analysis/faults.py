@@ -2,7 +2,7 @@
 
 The faults themselves (views, keypoints, thresholds, plausible ranges) are the registry in
 :mod:`pipeline.analysis.registry`. Every fault gives one :class:`Deviation` per runner: the
-median over strides (or over ground contacts) with its 90 % bootstrap interval, the fraction
+median over strides (or over ground contacts) with its 90 % confidence interval, the fraction
 of strides beyond the threshold, how many strides were measured, the worst frame, and the
 drift from the first to the last third of the time on screen. When a fault cannot be measured
 its value is null and ``reason`` says why: ``not_running``, ``view``, ``occluded``,
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from pipeline.analysis.gait import Gait
 from pipeline.analysis.geometry import (
@@ -30,9 +31,8 @@ from pipeline.analysis.geometry import (
     angle_from_vertical,
     elbow_angle,
     nanmean_points,
-    torso_length,
 )
-from pipeline.analysis.registry import DEVIATIONS, FAULTS, FaultSpec
+from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
 from pipeline.analysis.view import SIDE, deproject_sagittal
@@ -111,8 +111,8 @@ def measure(spec: FaultSpec, settings: AnalysisSettings) -> Measure:
 class Deviation:
     """One row of the deviations table (without video and track ids).
 
-    ``value_low``/``value_high`` bound the 90 % confidence interval of ``value`` (a bootstrap
-    over strides or contacts); they are kept when the interval is too wide to judge.
+    ``value_low``/``value_high`` bound the 90 % confidence interval of ``value`` (see
+    :func:`median_interval`); they are kept when the interval is too wide to judge.
     """
 
     deviation: str
@@ -134,17 +134,43 @@ BOOTSTRAP_SAMPLES = 500
 CONFIDENCE = 0.90
 
 
-def bootstrap_interval(samples: np.ndarray, excess: Callable[[np.ndarray], np.ndarray],
-                       seed: int = 0) -> tuple[float, float, float, float]:
-    """(low, high) 90 % interval of the median of N samples and (low, high) of the fraction of
-    samples with excess > 0, from ``BOOTSTRAP_SAMPLES`` resamples with replacement (seeded, so a
-    re-run gives the same interval)."""
+def prior_half_width(values: np.ndarray, spec: FaultSpec) -> float:
+    """Half-width of the 90 % interval of the median of N samples, on a prior of the fault's
+    typical stride-to-stride spread.
+
+    The runner's variance is the pooled ``(ν0·σ0² + (n−1)·s²) / (ν0 + n − 1)`` of the registry's
+    ``stride_sd`` σ0 (weight ``PRIOR_STRIDES`` ν0) and the samples' own variance s², the
+    conjugate normal estimate; the interval is Student's t on ``ν0 + n − 1`` degrees of freedom,
+    widened by sqrt(π/2) for a median rather than a mean. One stride gives a wide interval (t
+    on 2 dof), ten strides one that the runner's own spread decides.
+    """
+    n = len(values)
+    own = float(np.var(values, ddof=1)) if n > 1 else 0.0
+    dof = PRIOR_STRIDES + n - 1
+    variance = (PRIOR_STRIDES * spec.stride_sd**2 + (n - 1) * own) / dof
+    t = float(special.stdtrit(dof, 0.5 + CONFIDENCE / 2))  # Student's t quantile
+    return t * float(np.sqrt(variance * np.pi / 2 / n))
+
+
+def fraction_lower_bound(flagged: int, n: int) -> float:
+    """One-sided lower bound of the fraction of faulty strides at the two-sided ``CONFIDENCE``
+    level (Clopper-Pearson, exact for few strides: one faulty stride of one gives 0.05)."""
+    if flagged == 0:
+        return 0.0
+    return float(special.betaincinv(flagged, n - flagged + 1, (1 - CONFIDENCE) / 2))  # beta quantile
+
+
+def median_interval(values: np.ndarray, spec: FaultSpec, seed: int = 0) -> tuple[float, float]:
+    """90 % interval of the median of ``values``: the union of a bootstrap over them and the
+    median ± :func:`prior_half_width`, whichever is wider on each side (a bootstrap over a
+    few strides is too narrow; the prior's t-interval assumes a symmetric spread)."""
     rng = np.random.default_rng(seed)
-    draws = samples[rng.integers(0, len(samples), size=(BOOTSTRAP_SAMPLES, len(samples)))]
+    draws = values[rng.integers(0, len(values), size=(BOOTSTRAP_SAMPLES, len(values)))]
     tail = 100 * (1 - CONFIDENCE) / 2
-    medians = np.percentile(np.median(draws, axis=1), [tail, 100 - tail])
-    fractions = np.percentile((excess(draws) > 0).mean(axis=1), [tail, 100 - tail])
-    return float(medians[0]), float(medians[1]), float(fractions[0]), float(fractions[1])
+    low, high = np.percentile(np.median(draws, axis=1), [tail, 100 - tail])
+    median = float(np.median(values))
+    half = prior_half_width(values, spec)
+    return min(float(low), median - half), max(float(high), median + half)
 
 
 def _gate(
@@ -204,26 +230,29 @@ def summarise(
 ) -> Deviation:
     """Verdict from N per-stride (or per-contact) samples at track rows ``rows``.
 
-    The value is the median; its 90 % interval comes from a bootstrap over the samples. A
-    fault is flagged only when more than ``flag_fraction`` of the samples are faulty *and*
-    that holds across the interval (the whole interval of the median is beyond the threshold,
-    or, for faults judged by the fraction of strides, the interval of that fraction is above
-    it). An interval wider than the fault's ``resolution`` is too uncertain to judge: the value
-    is null with reason 'low_confidence'. ``worst_rows``/``worst_values`` are the candidate
-    frames for the worst moment.
+    The value is the median; its 90 % interval is :func:`median_interval` (a bootstrap over
+    the samples, widened to a t-interval on the fault's measured stride-to-stride spread where
+    few strides are seen). A fault is flagged only when more than ``flag_fraction`` of the
+    samples are faulty *and* that holds across the interval (the whole interval of the median
+    is beyond the threshold, or, for faults judged by the fraction of strides, the exact lower
+    bound of that fraction is above it). An interval wider than the fault's ``resolution`` is
+    too uncertain to judge: the value is null with reason 'low_confidence'; so is one stride's
+    value where the fault's spread allows it to be judged from one.
+    ``worst_rows``/``worst_values`` are the candidate frames for the worst moment.
     """
     measured = np.isfinite(samples)
     count = int(measured.sum())
     if count < settings.min_strides:
         return Deviation(measure.name, measure.unit, strides_measured=count, reason="too_few_strides")
     values = samples[measured]
-    low, high, fraction_low, _ = bootstrap_interval(values, measure.excess, seed=ctx.track.track_id)
+    low, high = median_interval(values, measure.spec, seed=ctx.track.track_id)
     if (high - low) / 2 > measure.spec.resolution:
         return Deviation(measure.name, measure.unit, strides_measured=count, reason="low_confidence",
                          value_low=low, value_high=high)
-    fraction = float((measure.excess(values) > 0).mean())
+    faulty = measure.excess(values) > 0
+    fraction = float(faulty.mean())
     if measure.spec.flag_fraction:
-        beyond = fraction_low > measure.flag_fraction
+        beyond = fraction_lower_bound(int(faulty.sum()), count) > measure.flag_fraction
     else:
         beyond = bool(np.all(measure.excess(np.array([low, high])) > 0))
     excess = measure.excess(worst_values)
@@ -251,9 +280,15 @@ def frame_fault(
     settings: AnalysisSettings,
 ) -> Deviation:
     """A fault from a (T,) per-frame signal, reduced per stride (the spec's ``reduce``) over
-    its supported, plausible frames."""
+    its supported, plausible frames. The gate reads the frames of the strides (the running),
+    not a sprinter's seconds in the blocks or a walk before the start."""
     rows = np.arange(len(values))
-    reason = _gate(ctx, measure, rows, values, settings)
+    in_strides = np.zeros(len(values), bool)
+    for start, stop in ctx.gait.strides:
+        in_strides[start:stop] = True
+    if in_strides.any():
+        rows = rows[in_strides]
+    reason = _gate(ctx, measure, rows, values[rows], settings)
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
     reduce = np.max if measure.spec.reduce == "max" else np.median
@@ -263,10 +298,7 @@ def frame_fault(
         chunk = masked[start:stop]
         if np.isfinite(chunk).sum() >= 0.5 * len(chunk):
             samples[s] = reduce(chunk[np.isfinite(chunk)])
-    in_strides = np.zeros(len(values), bool)
-    for start, stop in ctx.gait.strides:
-        in_strides[start:stop] = True
-    candidates = rows[in_strides & np.isfinite(masked)]
+    candidates = np.flatnonzero(in_strides & np.isfinite(masked))
     return summarise(
         ctx, measure, samples, ctx.gait.strides[:, 0], candidates, masked[candidates], settings
     )
@@ -338,9 +370,14 @@ def trunk_lean(kp: np.ndarray, direction: float) -> np.ndarray:
 
 
 def shoulder_drop(kp: np.ndarray) -> np.ndarray:
-    """Vertical ear-shoulder distance / torso length (small: shrugged)."""
-    ear_y = nanmean_points(kp, EARS)[:, 1]
-    return (nanmean_points(kp, SHOULDERS)[:, 1] - ear_y) / torso_length(kp)
+    """Ear height above the shoulder line / torso length (small: shrugged), the height taken
+    along the trunk (mid-hip -> mid-shoulder): the vertical distance of ``FORM_CUES.md`` for an
+    upright runner, and still the shrug, not the lean, for a sprinter leaning 45 deg out of
+    the blocks (where the vertical distance shrinks with the lean's cosine)."""
+    shoulders, hips = nanmean_points(kp, SHOULDERS), nanmean_points(kp, HIPS)
+    trunk = shoulders - hips
+    above = nanmean_points(kp, EARS) - shoulders
+    return np.einsum("ij,ij->i", above, trunk) / np.einsum("ij,ij->i", trunk, trunk)
 
 
 # --- contact events ------------------------------------------------------------------------

@@ -258,13 +258,42 @@ def detect_contacts(
     return np.asarray(contacts, dtype=np.float64)
 
 
-def _stride_rows(index: np.ndarray, period: float) -> np.ndarray:
-    """(S, 2) [start, stop) rows of non-overlapping gait cycles from sorted contact rows."""
-    rows = [
-        (index[i], index[i + 2])
-        for i in range(0, len(index) - 2, 2)
-        if not np.isfinite(period) or index[i + 2] - index[i] < 1.6 * period
-    ]
+def _stride_rows(index: np.ndarray, period: float, n_rows: int) -> np.ndarray:
+    """(S, 2) [start, stop) rows of non-overlapping gait cycles from sorted contact rows.
+
+    The cycle's length is the measured stride period when it agrees with the steps (their
+    median is half of it, within 30 %: steps alternate feet and differ left to right by well
+    under 30 %), else twice the median step: a hip-bounce or foot-height spectrum can lock onto
+    the step, not the stride. A cycle runs from a contact to the contact two steps on, when
+    that comes within 1.6 cycle lengths and each step lasts 0.2-0.8 cycles (a step is half a
+    cycle: a shorter one is one step seen twice, a longer one hides a missed contact). Where it
+    does not (a step missed, the runner leaving the shot, a clip of a single
+    stride), the cycle is one cycle length from the contact, provided the other foot lands
+    half a cycle later (within 30 %) and the track lasts that long: a gait cycle is one period long by definition,
+    whichever contacts were seen.
+    """
+    steps = np.diff(index)
+    cycle = float(period) if np.isfinite(period) and period > 0 else float("nan")
+    if len(steps) and not (np.isfinite(cycle) and abs(2 * float(np.median(steps)) / cycle - 1) <= 0.3):
+        cycle = 2 * float(np.median(steps))
+    if not np.isfinite(cycle):  # one contact, no period: no cycle to measure
+        return np.zeros((0, 2), np.int64)
+    rows: list[tuple[int, int]] = []
+    i = 0
+    while i < len(index):
+        start = int(index[i])
+        pair = steps[i:i + 2]
+        if len(pair) == 2 and pair.sum() < 1.6 * cycle and pair.min() >= 0.2 * cycle and pair.max() <= 0.8 * cycle:
+            rows.append((start, int(index[i + 2])))
+            i += 2
+            continue
+        if i + 1 < len(index) and abs(2 * steps[i] / cycle - 1) <= 0.3 and start + cycle <= n_rows:
+            stop = start + int(round(cycle))
+            rows.append((start, stop))
+            while i < len(index) and index[i] < stop:
+                i += 1
+            continue
+        i += 1
     return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
 
 
@@ -465,7 +494,8 @@ def side_view_limbs(
     """Limb motion in side-view frames, degrees, each the median over strides (the whole track
     when there is no complete stride) of: the smallest interior knee angle, the largest
     fore-aft range of an upper arm's angle, and the median elbow angle."""
-    if len(strides) == 0:  # under a whole stride (slow motion, a short clip): the track is one span
+    if len(strides) < 2:  # a stride or less (slow motion, a short clip): the track is one span,
+        # which holds that stride and more chances to see the swing knee at its deepest
         strides = np.array([[0, len(keypoints)]], np.int64)
     kp = np.where(side_mask[:, None, None], keypoints, np.nan)
     knee = np.fmin(
@@ -596,7 +626,7 @@ def analyse_gait(
     feet = alternate_feet(feet == LEFT, rows, period)
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
     times = rows / fps
-    strides = _stride_rows(index, period)
+    strides = _stride_rows(index, period, len(keypoints))
     knee, arm_swing, elbow = side_view_limbs(keypoints, strides, side_mask)
     lifts = bool(np.nanmax(swing, initial=0.0) >= settings.min_foot_lift_leg_lengths)
     return Gait(

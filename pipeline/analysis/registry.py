@@ -13,6 +13,13 @@ null with reason ``implausible``. Each range carries its source.
 beyond it the value is null with reason ``low_confidence``. It is half the width of the
 fault's normal band (or, for one-sided thresholds, of the band between a typical runner's
 value and the threshold), so a verdict can always tell a normal value from a faulty one.
+
+``stride_sd`` is how much one runner's per-stride (or per-contact) samples of the fault
+typically vary: the median within-runner robust SD over the shared clips' runners seen for at
+least 3 samples, measured by ``benchmarks/stride_spread.py`` (road_runner_front held out).
+Together with :data:`PRIOR_STRIDES` it is the prior of a verdict's interval, so that a runner
+seen for one or two strides gets an honest interval (wide: a t-interval on few degrees of
+freedom) instead of a bootstrap over one sample, which has no width at all.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class FaultSpec:
         plausible: (min, max) values possible for a running human, in ``unit``.
         plausible_source: where that range comes from.
         resolution: largest 90 % confidence half-width still judged, in ``unit``.
+        stride_sd: typical stride-to-stride SD of one runner's samples, in ``unit`` (measured).
         flag_fraction: AnalysisSettings name of the fraction of strides that must be faulty,
             when not the common ``min_flagged_fraction``.
         sagittal: measured in the body's sagittal plane: from the side, and from oblique views
@@ -76,6 +84,7 @@ class FaultSpec:
     plausible: tuple[float, float]
     plausible_source: str
     resolution: float
+    stride_sd: float
     reduce: str = "median"
     flag_fraction: str | None = None
     cue: str = ""
@@ -89,42 +98,44 @@ class FaultSpec:
 _SPECS = (
     FaultSpec("looking_down", "Looking down", "deg", (SIDE,), _FACE, STRIDE, None, "looking_down_deg",
               (-60.0, 75.0), f"{_ROM}: neck flexion to about 50 deg plus the ear-nose line's own ~15 deg tilt",
-              resolution=10.0),
+              resolution=10.0, stride_sd=3.6),
     FaultSpec("neck_flexion", "Head forward", "deg", (SIDE,), (*EARS, *_TRUNK), STRIDE, None, "neck_flexion_max_deg",
-              (-60.0, 60.0), f"{_ROM}: cervical flexion about 45-50 deg, extension about 60 deg", resolution=6.0),
+              (-60.0, 60.0), f"{_ROM}: cervical flexion about 45-50 deg, extension about 60 deg", resolution=6.0,
+              stride_sd=6.5),
     FaultSpec("elbow_angle", "Elbow angle", "deg", (SIDE,), _ARM, STRIDE, "elbow_angle_min_deg",
               "elbow_angle_max_deg", (30.0, 180.0),
               f"{_ROM}: elbow flexion to about 145-150 deg (interior angle 30 deg), extension to straight",
-              resolution=20.0),
+              resolution=20.0, stride_sd=4.3),
     FaultSpec("arm_crossing", "Arms crossing", "shoulder widths", FRONTAL, (*_ARM, *HIPS), STRIDE, None,
               "arm_crossing_shoulder_widths", (-2.0, 1.2),
               f"{_ROM}: horizontal adduction about 130 deg puts a wrist at most about one shoulder width past "
-              "the midline", resolution=0.15, reduce="max", flag_fraction="arm_crossing_stride_fraction"),
+              "the midline", resolution=0.15, stride_sd=0.069, reduce="max",
+              flag_fraction="arm_crossing_stride_fraction"),
     FaultSpec("elbow_flare", "Elbow flare", "shoulder widths", FRONTAL, _ARM, STRIDE, None,
               "elbow_flare_shoulder_widths", (-0.6, 1.0),
               f"{_ROM}: the upper arm (about 0.8 shoulder widths) abducted to 90 deg puts the elbow about one "
-              "shoulder width outside the shoulder", resolution=0.15, reduce="max"),
+              "shoulder width outside the shoulder", resolution=0.15, stride_sd=0.053, reduce="max"),
     FaultSpec("trunk_lean", "Trunk lean", "deg", (SIDE,), _TRUNK, STRIDE, "trunk_lean_min_deg",
               "trunk_lean_max_deg", (-30.0, 60.0),
               f"{_RUN}: distance running 0-15 deg forward, a sprint start's first steps up to about 45-50 deg",
-              resolution=7.5),
+              resolution=7.5, stride_sd=1.75),
     FaultSpec("shrugged_shoulders", "Shrugged shoulders", "torso lengths", (SIDE, FRONT, BACK, OBLIQUE),
               (*EARS, *_TRUNK), STRIDE, "shrug_min_ratio", None, (0.05, 0.9),
               "body proportions (Drillis & Contini 1966): the ear sits about 0.35-0.5 torso lengths above "
               "the shoulder line; a full shrug raises the shoulders by about 0.1 torso lengths",
-              resolution=0.08),
+              resolution=0.08, stride_sd=0.016),
     FaultSpec("overstride", "Overstride", "leg lengths", (SIDE,), _LEG, CONTACT, None, "overstride_leg_lengths",
               (-0.4, 0.8),
               f"{_RUN}: at contact the hip is flexed at most about 45 deg with the knee near straight, which "
-              "puts the ankle at most about 0.7 leg lengths ahead of the hip", resolution=0.1),
+              "puts the ankle at most about 0.7 leg lengths ahead of the hip", resolution=0.1, stride_sd=0.117),
     FaultSpec("shank_angle", "Shank angle at contact", "deg", (SIDE,), _LEG, CONTACT, None, "shank_angle_max_deg",
               (-40.0, 40.0),
               f"{_RUN}: shank 0-15 deg at contact in distance running, up to about -30 deg (ankle behind the "
-              "knee) in a sprint's first steps", resolution=7.5),
+              "knee) in a sprint's first steps", resolution=7.5, stride_sd=7.6),
     FaultSpec("pose_method_lean", "Pose Method lean", "deg", (SIDE,), (*_LEG, *SHOULDERS), MID_STANCE,
               "pose_lean_min_deg", "pose_lean_max_deg", (-20.0, 50.0),
               f"{_RUN}: whole-body lean at mid-stance a few degrees in distance running, up to about 45 deg "
-              "in a sprint's first steps", resolution=5.0),
+              "in a sprint's first steps", resolution=5.0, stride_sd=3.0),
 )
 
 # The coach's words per fault: (cue, drill). Cues are FORM_CUES.md's five cues and the Pose
@@ -161,6 +172,10 @@ _COACHING: dict[str, tuple[str, str]] = {
 FAULTS: dict[str, FaultSpec] = {
     spec.name: replace(spec, cue=_COACHING[spec.name][0], drill=_COACHING[spec.name][1]) for spec in _SPECS
 }
+#: Weight of ``stride_sd`` in a verdict's interval, in strides: the runners' stride-to-stride
+#: variances scatter like a chi-square on about 2.5 degrees of freedom (median over the ten
+#: faults, 0.9-5.7, ``benchmarks/stride_spread.py``); rounded down, so the prior counts for less.
+PRIOR_STRIDES = 2
 #: Fault names in output order (one deviations row per runner each).
 DEVIATIONS: tuple[str, ...] = tuple(FAULTS)
 #: How each fault is named to a coach.

@@ -250,8 +250,11 @@ class AnalysisSettings(Section):
         ge=0.0,
     )
     min_strides: int = setting(
-        3,
-        "Fewest strides a metric needs; below it the value is null with reason 'too_few_strides'.",
+        1,
+        "Fewest strides (or contacts) a metric needs; below it the value is null with reason "
+        "'too_few_strides'. Few strides need no gate of their own: their verdict's interval is "
+        "wide (a t-interval on the fault's measured stride-to-stride spread), and too wide an "
+        "interval is 'low_confidence'.",
         unit="strides",
         ge=1,
     )

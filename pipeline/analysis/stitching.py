@@ -36,6 +36,7 @@ from pipeline.analysis.geometry import (
 )
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
+from pipeline.shots import shot_of
 
 _SEGMENTS = (
     *zip(HIPS, KNEES, strict=True),
@@ -292,7 +293,8 @@ def look_difference(a: Fragment, b: Fragment) -> float:
 
 
 def stitch_tracks(
-    tracks: list[TrackSeries], fps: float, frame_size: tuple[int, int], settings: AnalysisSettings
+    tracks: list[TrackSeries], fps: float, frame_size: tuple[int, int], settings: AnalysisSettings,
+    shot_starts: tuple[int, ...] = (),
 ) -> Stitching:
     """Join fragments greedily, cheapest first, each to at most one successor and predecessor.
 
@@ -300,14 +302,18 @@ def stitch_tracks(
         tracks: the raw fragments (one per tracker id).
         fps: real frames per second (gap limit in seconds).
         frame_size: (width, height) px; extrapolation stops at the frame border.
+        shot_starts: first frame of each shot after the first (:mod:`pipeline.shots`): two
+            fragments in different shots are never joined (motion does not carry across a cut).
     """
     seen = [t for t in tracks if t.present.any()]
     fragments = [fragment_of(t, fps) for t in seen]
     scene = SceneMotion(seen)
+    shot = {f.track_id: tuple(shot_of(np.array([f.start, f.end]), shot_starts)) for f in fragments}
     candidates = []
     for a in fragments:
         for b in fragments:
-            cost = join_cost(a, b, fps, frame_size, settings, scene) if a is not b else None
+            same_shot = shot[a.track_id][1] == shot[b.track_id][0]
+            cost = join_cost(a, b, fps, frame_size, settings, scene) if a is not b and same_shot else None
             if cost is not None:
                 candidates.append((cost, a.track_id, b.track_id))
     successor: dict[int, int] = {}

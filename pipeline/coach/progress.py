@@ -2,8 +2,8 @@
 
 A session is one video in which a runner is the athlete by a confirmed name (a proposal never
 counts). Per fault, a session's value is the ``deviations/`` row's median with its 90 %
-bootstrap interval ``[value_low, value_high]``; cadence and step asymmetry get theirs here,
-from the ``contacts/`` step times, by the same bootstrap. Two sessions differ only when their
+interval ``[value_low, value_high]``; cadence and step asymmetry get theirs here, from the
+``contacts/`` step times, by a bootstrap. Two sessions differ only when their
 intervals do not overlap: then the change is ``better`` or ``worse`` in the direction of the
 fault's threshold (the registry's ``low``/``high`` settings say which side is faulty), and
 otherwise ``no measurable change``.
