@@ -16,16 +16,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from prefect import get_run_logger
-from prefect.exceptions import MissingContextError
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from typing import TYPE_CHECKING
 
 from pipeline.config import OrchestrationSettings
+
+if TYPE_CHECKING:
+    from prefect.task_runners import TaskRunner
 
 
 def make_task_runner(settings: OrchestrationSettings) -> TaskRunner:
     """A fresh task runner for the per-video fan-out of one flow run (use it as a context manager)."""
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
     if settings.task_runner == "thread":
         return ThreadPoolTaskRunner(max_workers=settings.workers)
     if settings.task_runner == "process":
@@ -49,6 +51,11 @@ def slot_folder(host: str | None = None) -> Path:
 
 
 def _log(message: str) -> None:
+    # Prefect is imported here, not with the module: the CLI takes an inference slot for its
+    # head start before Prefect (a second of imports) has loaded
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
     try:
         get_run_logger().info(message)
     except MissingContextError:

@@ -145,6 +145,7 @@ def track_video(
     settings: Settings,
     weights_path: Path,
     progress: ProgressCallback | None = None,
+    first_frame: threading.Event | None = None,
 ) -> Tracked:
     """Detect and track every person of the analysed span; return their rows in memory.
 
@@ -179,6 +180,8 @@ def track_video(
         last_index = frame.index
         if frames == 1:
             checkpoint("inference")
+            if first_frame is not None:
+                first_frame.set()
         if buffer.rows >= _FLUSH_ROWS:
             chunks.append(buffer.take())
         if progress:
@@ -352,7 +355,8 @@ def _head_start_key(video_id: str, settings: Settings, weights_path: Path) -> tu
 
 
 def head_start(path: str | Path, settings: Settings, weights_path: Path,
-               inference_slot: Callable[[], AbstractContextManager[Any]] = nullcontext) -> Future[Tracked]:
+               inference_slot: Callable[[], AbstractContextManager[Any]] = nullcontext,
+               first_frame: threading.Event | None = None) -> Future[Tracked]:
     """Start detecting and tracking one video in a background thread, before its task runs.
 
     For a command that first waits on something else (Prefect's embedded server takes ~8 s to
@@ -360,7 +364,8 @@ def head_start(path: str | Path, settings: Settings, weights_path: Path,
     inference slot like any other, and :func:`process_video` of the same video, settings and
     weights in this process takes the result (or its error) instead of tracking again. Nothing
     is written: the task still does everything else, so a run that stops before it (the output
-    folder busy) leaves nothing behind.
+    folder busy) leaves nothing behind. ``first_frame`` is set once the first frame has been
+    through the pose model (or the head start has failed).
     """
     video_id = content_id(path)
     future: Future[Tracked] = Future()
@@ -369,9 +374,12 @@ def head_start(path: str | Path, settings: Settings, weights_path: Path,
         try:
             info = probe_video(Path(path).resolve())
             with inference_slot():
-                future.set_result(track_video(info, video_id, settings, weights_path))
+                future.set_result(track_video(info, video_id, settings, weights_path, first_frame=first_frame))
         except BaseException as exc:  # noqa: BLE001 - handed to process_video, which reports it
             future.set_exception(exc)
+        finally:
+            if first_frame is not None:
+                first_frame.set()
 
     with _HEAD_STARTS_LOCK:
         _HEAD_STARTS[_head_start_key(video_id, settings, weights_path)] = future

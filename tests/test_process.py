@@ -59,3 +59,34 @@ def test_a_head_start_that_fails_gives_the_video_its_failed_row(tmp_path: Path, 
     head_start(not_video, settings, weights)
     row = process_video(not_video, settings, tmp_path / "out", weights)
     assert row["status"] == "failed" and "notes.mp4" in row["error"]
+
+
+def test_a_head_start_says_when_its_first_frame_is_through_the_model(tmp_path: Path, weights: Path):
+    """The CLI starts Prefect only after this event (or a timeout): set at the first frame, and
+    also when the head start fails, so nothing waits for a frame that never comes."""
+    import threading
+
+    clip = write_clip(tmp_path / "a.mp4", frames=8, image=person_photo())
+    seen = threading.Event()
+    future = head_start(clip, _settings(weights), weights, first_frame=seen)
+    assert seen.wait(60)
+    future.result()
+    broken = tmp_path / "notes.mp4"
+    broken.write_text("not a video")
+    failed = threading.Event()
+    head_start(broken, _settings(weights), weights, first_frame=failed)
+    assert failed.wait(60)
+    process_video(broken, _settings(weights), tmp_path / "out", weights)  # takes the failed head start
+
+
+def test_the_head_start_path_imports_neither_prefect_nor_the_clip_makers():
+    """The head start runs while the CLI has not imported Prefect: the inference slot and the
+    settings must not pull it (or the renderer) in."""
+    import subprocess
+    import sys
+
+    code = ("import sys, flows.runners, pipeline.config, pipeline.process; "
+            "print(sorted(m for m in ('prefect', 'pipeline.render.clips') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
