@@ -49,7 +49,7 @@ def clip_outputs(out: Path, reanalyse: bool, config: str | None, clips: set[str]
             detections = pq.read_table(dataset_file(out, "detections", video_id), schema=DETECTIONS)
             analysis = analyse_detections(
                 detections, row["fps"], row["width"], row["height"], settings.analysis.for_video(clip, video_id),
-                row.get("shot_starts") or (),  # null in outputs before schema 5
+                row.get("shot_starts") or (), row.get("frames_per_picture") or 1.0,  # null in outputs before schema 5
             )
             tables = {name: getattr(analysis, name) for name in ("runners", "contacts", "deviations")}
             slow, factor = analysis.slow_motion_suspected, analysis.slow_motion_factor

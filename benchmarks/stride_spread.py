@@ -73,7 +73,8 @@ def collect(outs: list[Path], min_strides: int) -> dict[str, dict[str, list[floa
                 clip = Path(row["path"]).name
                 detections = pq.read_table(dataset_file(out, "detections", row["video_id"]), schema=DETECTIONS)
                 analyse_detections(detections, row["fps"], row["width"], row["height"],
-                                   settings.analysis.for_video(clip, row["video_id"]), row.get("shot_starts") or ())
+                                   settings.analysis.for_video(clip, row["video_id"]), row.get("shot_starts") or (),
+                                   row.get("frames_per_picture") or 1.0)
     finally:
         faults.summarise, faults._gate = real, real_gate
     spreads: dict[str, dict[str, list[float]]] = collections.defaultdict(lambda: collections.defaultdict(list))

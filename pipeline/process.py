@@ -47,7 +47,7 @@ from pipeline.outputs import (
 from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
 from pipeline.schemas import DETECTIONS, VIDEOS, to_table
-from pipeline.shots import ShotDetector
+from pipeline.shots import ShotDetector, frames_per_picture
 from pipeline.stream import ahead
 from pipeline.tracking import PoseTracker, buffer_frames
 from pipeline.video import (
@@ -85,6 +85,7 @@ class TrackingStats:
     read_to_end: bool
     damage: DecodeDamage
     shot_starts: tuple[int, ...] = ()
+    frames_per_picture: float = 1.0
 
 
 class _DetectionBuffer:
@@ -196,7 +197,7 @@ def track_video(
     table = table.filter(pc.is_in(table["track_id"], value_set=pa.array(kept, pa.int64())))
     read_to_end = end_s is None or (last_index + 1) / info.fps < end_s
     stats = TrackingStats(frames, len(kept), len(frames_per_track) - len(kept), table.num_rows, read_to_end, damage,
-                          tuple(shot_starts))
+                          tuple(shot_starts), frames_per_picture(shots.layout_changes))
     return Tracked(table, stats)
 
 
@@ -215,11 +216,12 @@ class Analysed:
 
 
 def analyse_video(info: VideoInfo, video_id: str, settings: Settings, detections: pa.Table,
-                  shot_starts: tuple[int, ...] = ()) -> Analysed:
+                  shot_starts: tuple[int, ...] = (), frames_per_picture: float = 1.0) -> Analysed:
     """Stitch (within each shot), classify and measure every person of ``detections`` (one
     video's rows, in memory)."""
     analysis_settings = settings.analysis.for_video(Path(info.path).name, video_id)
-    result = analyse_detections(detections, info.fps, info.width, info.height, analysis_settings, shot_starts)
+    result = analyse_detections(detections, info.fps, info.width, info.height, analysis_settings, shot_starts,
+                                frames_per_picture)
     if result.id_map:
         raw_ids = pa.array(list(result.id_map), pa.int64())
         runner_ids = pa.array(list(result.id_map.values()), pa.int64())
@@ -321,7 +323,8 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
             row["slot_wait_s"] = time.perf_counter() - asked
             tracked = track_video(info, video_id, settings, weights_path, progress)
     stats = tracked.stats
-    analysed = analyse_video(info, video_id, settings, tracked.detections, stats.shot_starts)
+    analysed = analyse_video(info, video_id, settings, tracked.detections, stats.shot_starts,
+                             stats.frames_per_picture)
     write_video_tables(stage, video_id, analysed)
     analysis = analysed.result
     runners = analysis.runners
@@ -339,6 +342,7 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
         status="partial" if damage.frames_lost else "ok", error=_damage_sentence(path, damage, stats.frames),
         frames=stats.frames, frames_lost=damage.frames_lost, tracks=stats.tracks,
         tracks_dropped=stats.tracks_dropped, detections=stats.detections, shot_starts=list(stats.shot_starts),
+        frames_per_picture=stats.frames_per_picture,
         analysed_start_s=start_s,
         analysed_end_s=start_s + (stats.frames + damage.frames_lost) / info.fps,
     )

@@ -58,6 +58,9 @@ VIDEOS = table_schema(
         column("shot_starts", pa.list_(pa.int64()), "First frame of each continuous shot after the first (a hard "
                "cut just before it; tracks and stitching never cross one); empty for one shot; null in files "
                "before schema 5", "frames"),
+        column("frames_per_picture", pa.float64(), "Frames each picture is shown for when the footage holds every "
+               "picture for k frames (slow motion made by an editor, or a low frame rate converted up), else 1; "
+               "null in files before schema 5", "frames"),
         column("tracks", pa.int32(), "Person tracks kept", "tracks"),
         column("tracks_dropped", pa.int32(), "Tracks dropped as shorter than tracking.min_track_duration_s", "tracks"),
         column("tracks_merged", pa.int32(), "Track fragments stitched onto another fragment of the same person",
@@ -67,11 +70,14 @@ VIDEOS = table_schema(
         column("slow_motion_suspected", pa.bool_(), "A runner's gait shows the footage is slowed down (its flight "
                "falls slower than gravity, or it runs at an implausibly low cadence)"),
         column("slow_motion_factor", pa.float64(), "How many times slower than real time the footage is, from "
-               "the runners' fall at 9.81 m/s^2 in flight; null when not slowed or not measurable", "x"),
+               "the runners' fall at 9.81 m/s^2 in flight, or from pictures held for several frames "
+               "(capture_fps_source); null when not slowed or not measurable", "x"),
         column("capture_fps", pa.float64(), "Capture frame rate used for time in the analysis when it differs "
                "from fps (see capture_fps_source); null otherwise", "frames/s"),
         column("capture_fps_source", pa.string(), "Where capture_fps comes from: 'user' (analysis.capture_fps "
-               "settings, always wins), 'gravity' (fps x slow_motion_factor) or 'container' (capture_fps null)"),
+               "settings, always wins), 'gravity' (fps x slow_motion_factor), 'held_frames' (fps x frames_per_picture, "
+               "where gravity cannot tell and everyone steps too slowly for real time) or 'container' "
+               "(capture_fps null)"),
         column("detections", pa.int64(), "Rows written to detections/", "rows"),
         column("clips", pa.int32(), "MP4 clips written under clips/<video_id>/ (annotated.mp4 and "
                "runner_<track_id>.mp4 highlights); 0 with render.clips off", "files"),

@@ -1,4 +1,6 @@
-"""Hard cuts: where one continuous shot of a video ends and the next begins.
+"""What editing did to the footage: hard cuts, and pictures held for several frames.
+
+Hard cuts: where one continuous shot of a video ends and the next begins.
 
 Edited footage (a broadcast switching cameras, a club's montage, a kids' race with cuts) puts
 the same or different people in a new place from one frame to the next. Nobody moves that
@@ -15,6 +17,14 @@ the previous one passes both thresholds (:data:`MIN_COLOUR_CHANGE`, :data:`MIN_L
 and is at least :data:`MIN_JUMP` times the shot's typical change, so a shaky or fast-panned
 camera does not cut on every frame. ``benchmarks/shot_cuts.py`` measures the two changes at
 the hand-labelled cuts and across every other frame of the shared clips.
+
+Held pictures: an editor slowing a clip k times without inventing frames shows each picture
+for k frames, so k - 1 of every k frames repeat the last one (the layout change drops to the
+encoder's noise) at the same place in every run of k. :func:`frames_per_picture` is that k, or
+1 for ordinary footage (and for 25 fps footage converted to 30, one repeat in six, which is not
+regular at any k). A speed ramp that holds only part of a clip is not read. It says nothing on its
+own about real time (a 15 fps camera converted to 30 holds pictures too): the analysis takes
+it as slow motion only where the people's gait agrees (:mod:`pipeline.analysis.analyse`).
 """
 
 from __future__ import annotations
@@ -41,6 +51,17 @@ MIN_COLOUR_CHANGE = 0.1
 MIN_JUMP = 4.0
 #: Frames of recent changes that make a shot's typical change.
 HISTORY = 15
+#: Holds looked for: each picture shown 2 to this many frames.
+MAX_HOLD = 10
+#: A hold of k frames shows one large change every k frames, at the same place in each run of
+#: k: folded at k, the median change at that place over the median at any other place. Held
+#: x3 copies of two shared clips (the beach and sprint-start runners) read 228 and 47; the 16
+#: shared clips themselves read at most 1.3 at any k from 2 to 8 (the track pan's 25 -> 30 fps
+#: repeats, one in six, 1.2).
+MIN_HOLD_CONTRAST = 5.0
+#: Fewest runs of k frames a hold is read from: folded over four, noise alone can line up
+#: (nine frames of a 3-frame hold read as a 2-frame one).
+MIN_HOLD_RUNS = 8
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
@@ -69,13 +90,17 @@ class ShotDetector:
     def __init__(self) -> None:
         self._previous: np.ndarray | None = None
         self._recent: deque[float] = deque(maxlen=HISTORY)
+        #: each frame's layout change from the one before (the first frame's is NaN)
+        self.layout_changes: list[float] = []
 
     def update(self, image: np.ndarray) -> bool:
         thumb = thumbnail(image)
         previous, self._previous = self._previous, thumb
         if previous is None or previous.shape != thumb.shape:
+            self.layout_changes.append(float("nan"))
             return False
         colour, layout = changes(previous, thumb)
+        self.layout_changes.append(layout)
         typical = float(np.median(self._recent)) if self._recent else 0.0
         cut = colour >= MIN_COLOUR_CHANGE and layout >= MIN_LAYOUT_CHANGE and layout >= MIN_JUMP * typical
         if cut:
@@ -88,3 +113,21 @@ class ShotDetector:
 def shot_of(frames: np.ndarray, shot_starts: np.ndarray | list[int] | tuple[int, ...]) -> np.ndarray:
     """(N,) shot number (0 for the first) of each frame index, given each later shot's first frame."""
     return np.searchsorted(np.asarray(shot_starts, np.int64), np.asarray(frames, np.int64), side="right")
+
+
+def frames_per_picture(layout_changes: list[float] | np.ndarray) -> float:
+    """Frames each picture is held for, k >= 2 when pictures repeat every k frames (see the
+    module's notes), else 1.0: the smallest k whose folded contrast reaches
+    ``MIN_HOLD_CONTRAST``. Needs ``MIN_HOLD_RUNS`` runs of k frames."""
+    values = np.asarray(layout_changes, dtype=float)
+    values = values[np.isfinite(values)]
+    for k in range(2, MAX_HOLD + 1):
+        runs = len(values) // k
+        if runs < MIN_HOLD_RUNS:
+            break
+        folded = np.median(values[: runs * k].reshape(runs, k), axis=0)
+        top = int(np.argmax(folded))
+        rest = float(np.max(np.delete(folded, top)))
+        if folded[top] >= MIN_HOLD_CONTRAST * rest and folded[top] > 0:
+            return float(k)
+    return 1.0

@@ -277,3 +277,39 @@ STRIDES = {
 def test_strides_are_whole_gait_cycles(contacts: list[int], period: float, strides: list) -> None:
     rows = _stride_rows(np.array(contacts, np.int64), period, n_rows=100)
     assert [tuple(r) for r in rows.tolist()] == strides
+
+
+def test_held_pictures_give_the_factor_where_gravity_agrees_or_the_gait_is_too_slow() -> None:
+    """Pictures held 10 frames: gravity reads the 10x clip as slowed (within 25 %), the holds
+    count exactly. A 15 fps camera written at 30 fps holds pictures twice, but its runner steps
+    at 180 a minute in video time: real time, not slow motion."""
+    from analysis_builders import build_runner
+
+    from pipeline.analysis import analyse_detections
+
+    table, _ = build_runner(SLOW_MOTION)
+    held = analyse_detections(table, 24.0, 1280, 720, AnalysisSettings(), frames_per_picture=10.0)
+    assert (held.slow_motion_factor, held.capture_fps_source, held.capture_fps) == (10.0, "held_frames", 240.0)
+    assert _runner(held)["cadence_spm"] == pytest.approx(180.0, rel=0.02)
+    real_time, _ = build_runner(RunnerSpec())
+    upconverted = analyse_detections(real_time, 30.0, 1280, 720, AnalysisSettings(), frames_per_picture=2.0)
+    assert not upconverted.slow_motion_suspected and upconverted.capture_fps_source == "container"
+    assert _runner(upconverted)["cadence_spm"] == pytest.approx(180.0, rel=0.02)
+
+
+def test_held_pictures_time_a_runner_gravity_cannot_time() -> None:
+    """A front-view runner filmed at 90 fps, shown at 30 with each picture held 3 frames:
+    gravity reads nothing from the front, and without the holds she is a walker at 60 steps a
+    minute; everyone stepping too slowly for real time makes the holds the factor: 180, running."""
+    from analysis_builders import build_runner
+
+    from pipeline.analysis import analyse_detections
+
+    table, _ = build_runner(RunnerSpec(view="front", fps=90.0, duration_s=4.0))
+    plain = analyse_detections(table, 30.0, 1280, 720, AnalysisSettings())
+    assert (_runner(plain)["activity"], plain.capture_fps_source) == ("walking", "container")
+    held = analyse_detections(table, 30.0, 1280, 720, AnalysisSettings(), frames_per_picture=3.0)
+    assert (held.slow_motion_factor, held.capture_fps_source) == (3.0, "held_frames")
+    runner = _runner(held)
+    assert runner["activity"] == "running" and runner["slow_motion_suspected"]
+    assert runner["cadence_spm"] == pytest.approx(180.0, rel=0.02)

@@ -70,3 +70,20 @@ def test_hard_cuts_give_one_id_per_shot(labels, weights, tmp_path):
     assert row["shot_starts"] == [76, 150, 226, 301]
     assert (m["runners_found"], m["runners_hand"], m["false_runners"], m["ids_per_runner"]) == (5, 5, 0, 1.0), m
     assert m["verdict_coverage"] >= 0.6, m
+
+
+def test_slow_motion_made_by_holding_pictures_is_flagged_with_its_factor(weights, tmp_path):
+    """The real-time sprint start from the blocks (hand count ~257 steps/min), each picture held
+    for 3 frames as an editor slows a clip: gravity cannot time the accelerating sprinter, the
+    held pictures do, and the cadence comes out in real time."""
+    from clips import write_held
+
+    clip = write_held(footage("track_sprint_start_side_blocks_a1.mp4"), tmp_path / "held.mp4", hold=3,
+                      start=130, frames=72)  # out of the blocks, 2.4 s of real time
+    settings = load_settings(environ={}, overrides={"model": {"weights": str(weights)}, "render": {"clips": False}})
+    row = process_video(clip, settings, tmp_path / "out", weights)
+    assert (row["frames_per_picture"], row["slow_motion_suspected"]) == (3.0, True), row
+    assert (row["slow_motion_factor"], row["capture_fps_source"]) == (3.0, "held_frames"), row
+    runners = ds.dataset(tmp_path / "out" / "runners").to_table().to_pylist()
+    sprinter = max(runners, key=lambda r: r["steps"] or 0)
+    assert sprinter["is_runner"] and sprinter["cadence_spm"] == pytest.approx(257, rel=0.1), sprinter

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.shots import MIN_COLOUR_CHANGE, MIN_LAYOUT_CHANGE, ShotDetector, changes, shot_of, thumbnail
+from pipeline.shots import (
+    MIN_COLOUR_CHANGE,
+    MIN_LAYOUT_CHANGE,
+    ShotDetector,
+    changes,
+    frames_per_picture,
+    shot_of,
+    thumbnail,
+)
 
 
 def _scene(seed: int, width: int = 640, height: int = 360) -> np.ndarray:
@@ -50,3 +58,26 @@ def test_the_first_frame_is_not_a_cut() -> None:
 def test_frames_fall_in_the_shot_that_starts_at_or_before_them(frames, shots) -> None:
     starts = [76, 150] if len(frames) > 1 else []
     assert shot_of(np.array(frames), starts).tolist() == shots
+
+
+def _changes(hold: int, pictures: int = 60, seed: int = 0, every: int = 0) -> np.ndarray:
+    """Layout changes of a clip whose pictures are each shown ``hold`` frames (encoder noise on
+    the repeats), or with one repeat every ``every`` frames (a frame-rate conversion)."""
+    rng = np.random.default_rng(seed)
+    moving = rng.uniform(0.02, 0.06, size=pictures * hold)
+    noise = rng.uniform(0.0, 0.003, size=pictures * hold)
+    index = np.arange(pictures * hold)
+    repeat = (index % hold != 0) if hold > 1 else (index % every == every - 1) if every else np.zeros_like(index, bool)
+    return np.where(repeat, noise, moving)
+
+
+@pytest.mark.parametrize(("hold", "every", "expected"), [(1, 0, 1.0), (2, 0, 2.0), (3, 0, 3.0), (5, 0, 5.0),
+                                                         (1, 6, 1.0)])
+def test_pictures_held_k_frames_read_k(hold: int, every: int, expected: float) -> None:
+    assert frames_per_picture(_changes(hold, every=every)) == expected
+
+
+def test_a_still_picture_or_a_short_clip_holds_nothing() -> None:
+    assert frames_per_picture(np.zeros(100)) == 1.0
+    assert frames_per_picture(_changes(3, pictures=7)) == 1.0  # under MIN_HOLD_RUNS runs of 3
+    assert frames_per_picture([]) == 1.0

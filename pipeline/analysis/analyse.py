@@ -22,7 +22,13 @@ from pipeline.analysis.gait import FOOT_NAMES, analyse_gait, leg_scale, spectral
 from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS
 from pipeline.analysis.gravity import GravityClock, gravity_clock
 from pipeline.analysis.registry import FAULTS
-from pipeline.analysis.running import Activity, classify_activity, moves_in_real_time, not_slow_motion
+from pipeline.analysis.running import (
+    MIN_STEPS,
+    Activity,
+    classify_activity,
+    moves_in_real_time,
+    not_slow_motion,
+)
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.signals import clean_track, stepping_span
 from pipeline.analysis.stitching import stitch_tracks
@@ -51,11 +57,12 @@ class VideoAnalysis:
         tracks_merged: fragments joined onto another (tracks in - runners out).
         slow_motion_suspected: any runner's gait shows the footage is slowed down.
         slow_motion_factor: how many times slower than real time, from gravity (the slow-motion
-            runners' factors weighed by their steadiness, :func:`video_slow_motion_factor`); NaN
-            when not slowed or not measurable.
+            runners' factors weighed by their steadiness, :func:`video_slow_motion_factor`), or
+            from pictures held for k frames where gravity cannot tell; NaN when not slowed or
+            not measurable.
         capture_fps: the frame rate used for time: the user's capture_fps, else the container's
             times slow_motion_factor when ``settings.use_slow_motion_factor``, else the container's.
-        capture_fps_source: 'user', 'gravity' or 'container'.
+        capture_fps_source: 'user', 'gravity', 'held_frames' or 'container'.
     """
 
     runners: pa.Table
@@ -175,6 +182,7 @@ def _check_inputs(detections: pa.Table, fps: float, width: int, height: int) -> 
 def analyse_detections(
     detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings,
     shot_starts: tuple[int, ...] | list[int] = (),
+    frames_per_picture: float = 1.0,
 ) -> VideoAnalysis:
     """Runners, contacts and deviations of one video's DETECTIONS table.
 
@@ -186,24 +194,47 @@ def analyse_detections(
         width, height: frame size in pixels (people leaving the frame are not extrapolated past it).
         shot_starts: first frame of each shot after the first (the ``videos`` column): fragments
             are never stitched across a hard cut.
+        frames_per_picture: k when every picture is held for k frames (:mod:`pipeline.shots`):
+            the slow-down factor where gravity says the clip is slowed (it counts exactly what
+            gravity estimates: on the held sprint start gravity read 1.8 for 3), or where gravity
+            cannot tell and the gait agrees: everyone seen stepping (at least ``MIN_STEPS``
+            contacts) steps slower than anyone runs in real time (``slow_motion_max_cadence_spm``).
+            A camera recording at 15 fps into a 30 fps file holds pictures too, but its people
+            step at human cadences.
     """
     _check_inputs(detections, fps, width, height)
     shot_starts = tuple(int(f) for f in shot_starts)
     first = _analyse(detections, fps, width, height, settings, shot_starts)
     if settings.capture_fps:
         return dataclasses.replace(first, capture_fps=float(settings.capture_fps), capture_fps_source="user")
-    factor = first.slow_motion_factor
+    factor, source = first.slow_motion_factor, "gravity"
+    slow_ids: pa.Array | pa.ChunkedArray = pc.filter(first.runners["track_id"], first.runners["slow_motion_suspected"])
+    if frames_per_picture >= 2:
+        if math.isfinite(factor):  # gravity says slowed; the held pictures count by how much exactly
+            factor, source = float(frames_per_picture), "held_frames"
+        elif (slowed := _stepping_too_slowly(first.runners, settings)) is not None:
+            factor, source, slow_ids = float(frames_per_picture), "held_frames", slowed
     if not (settings.use_slow_motion_factor and math.isfinite(factor)):
         return first
     real = _analyse(detections, fps, width, height, settings.model_copy(update={"capture_fps": fps * factor}),
                     shot_starts)
-    slow_ids = pc.filter(first.runners["track_id"], first.runners["slow_motion_suspected"])
     runners = real.runners.set_column(
         real.runners.schema.get_field_index("slow_motion_suspected"), RUNNERS.field("slow_motion_suspected"),
         pc.is_in(real.runners["track_id"], value_set=slow_ids),
     )
     return dataclasses.replace(real, runners=runners, slow_motion_suspected=True, slow_motion_factor=factor,
-                               capture_fps=fps * factor, capture_fps_source="gravity")
+                               capture_fps=fps * factor, capture_fps_source=source)
+
+
+def _stepping_too_slowly(runners: pa.Table, settings: AnalysisSettings) -> pa.Array | None:
+    """Track ids of everyone seen stepping (``MIN_STEPS`` contacts or more) when all of them
+    step slower than ``slow_motion_max_cadence_spm`` in video time; None when anyone steps at a
+    human cadence or nobody is seen stepping."""
+    rows = [r for r in runners.select(["track_id", "steps", "cadence_spm"]).to_pylist()
+            if (r["steps"] or 0) >= MIN_STEPS and r["cadence_spm"] is not None]
+    if not rows or max(r["cadence_spm"] for r in rows) >= settings.slow_motion_max_cadence_spm:
+        return None
+    return pa.array([r["track_id"] for r in rows], pa.int64())
 
 
 def _analyse(
