@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -40,17 +41,27 @@ def write_clip(
     the last (a slow pan); otherwise frames are a gradient with the frame number drawn on.
     """
     width, height = size
+    base = cv2.resize(image, (width, height)) if image is not None else None
+
+    def picture(i: int) -> np.ndarray:
+        if base is not None:
+            return np.roll(base, 2 * i, axis=1)
+        drawn = np.zeros((height, width, 3), np.uint8)
+        drawn[:, :, 1] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
+        cv2.putText(drawn, str(i), (10, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 2)
+        return drawn
+
+    return _encode(path, fps, (picture(i) for i in range(frames)))
+
+
+def _encode(path: Path, fps: Fraction, pictures: Iterable[np.ndarray]) -> Path:
+    """Write BGR ``pictures`` (all one size) as an H.264 MP4 at ``fps``."""
     container = av.open(str(path), "w")
     stream = container.add_stream("libx264", rate=fps)
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    base = cv2.resize(image, (width, height)) if image is not None else None
-    for i in range(frames):
-        if base is not None:
-            picture = np.roll(base, 2 * i, axis=1)
-        else:
-            picture = np.zeros((height, width, 3), np.uint8)
-            picture[:, :, 1] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
-            cv2.putText(picture, str(i), (10, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 2)
+    for i, picture in enumerate(pictures):
+        if i == 0:
+            stream.height, stream.width = picture.shape[:2]
+            stream.pix_fmt = "yuv420p"
         for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
             container.mux(packet)
     for packet in stream.encode():
@@ -95,15 +106,4 @@ def write_held(source: Path, path: Path, hold: int, start: int = 0, frames: int 
                 pictures.append(frame.to_ndarray(format="bgr24"))
             if frames is not None and len(pictures) >= frames:
                 break
-    height, width = pictures[0].shape[:2]
-    container = av.open(str(path), "w")
-    stream = container.add_stream("libx264", rate=rate)
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    for picture in pictures:
-        for _ in range(hold):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
-                container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
-    container.close()
-    return path
+    return _encode(path, rate, (picture for picture in pictures for _ in range(hold)))

@@ -101,29 +101,29 @@ _SPECS = (
               resolution=10.0, stride_sd=3.6),
     FaultSpec("neck_flexion", "Head forward", "deg", (SIDE,), (*EARS, *_TRUNK), STRIDE, None, "neck_flexion_max_deg",
               (-60.0, 60.0), f"{_ROM}: cervical flexion about 45-50 deg, extension about 60 deg", resolution=6.0,
-              stride_sd=6.5),
+              stride_sd=5.6),
     FaultSpec("elbow_angle", "Elbow angle", "deg", (SIDE,), _ARM, STRIDE, "elbow_angle_min_deg",
               "elbow_angle_max_deg", (30.0, 180.0),
               f"{_ROM}: elbow flexion to about 145-150 deg (interior angle 30 deg), extension to straight",
-              resolution=20.0, stride_sd=4.3),
+              resolution=20.0, stride_sd=4.0),
     FaultSpec("arm_crossing", "Arms crossing", "shoulder widths", FRONTAL, (*_ARM, *HIPS), STRIDE, None,
               "arm_crossing_shoulder_widths", (-2.0, 1.2),
               f"{_ROM}: horizontal adduction about 130 deg puts a wrist at most about one shoulder width past "
-              "the midline", resolution=0.15, stride_sd=0.069, reduce="max",
+              "the midline", resolution=0.15, stride_sd=0.06, reduce="max",
               flag_fraction="arm_crossing_stride_fraction"),
     FaultSpec("elbow_flare", "Elbow flare", "shoulder widths", FRONTAL, _ARM, STRIDE, None,
               "elbow_flare_shoulder_widths", (-0.6, 1.0),
               f"{_ROM}: the upper arm (about 0.8 shoulder widths) abducted to 90 deg puts the elbow about one "
-              "shoulder width outside the shoulder", resolution=0.15, stride_sd=0.053, reduce="max"),
+              "shoulder width outside the shoulder", resolution=0.15, stride_sd=0.065, reduce="max"),
     FaultSpec("trunk_lean", "Trunk lean", "deg", (SIDE,), _TRUNK, STRIDE, "trunk_lean_min_deg",
               "trunk_lean_max_deg", (-30.0, 60.0),
               f"{_RUN}: distance running 0-15 deg forward, a sprint start's first steps up to about 45-50 deg",
-              resolution=7.5, stride_sd=1.75),
+              resolution=7.5, stride_sd=3.8),
     FaultSpec("shrugged_shoulders", "Shrugged shoulders", "torso lengths", (SIDE, FRONT, BACK, OBLIQUE),
               (*EARS, *_TRUNK), STRIDE, "shrug_min_ratio", None, (0.05, 0.9),
               "body proportions (Drillis & Contini 1966): the ear sits about 0.35-0.5 torso lengths above "
               "the shoulder line; a full shrug raises the shoulders by about 0.1 torso lengths",
-              resolution=0.08, stride_sd=0.016),
+              resolution=0.08, stride_sd=0.013),
     FaultSpec("overstride", "Overstride", "leg lengths", (SIDE,), _LEG, CONTACT, None, "overstride_leg_lengths",
               (-0.4, 0.8),
               f"{_RUN}: at contact the hip is flexed at most about 45 deg with the knee near straight, which "
@@ -173,8 +173,9 @@ FAULTS: dict[str, FaultSpec] = {
     spec.name: replace(spec, cue=_COACHING[spec.name][0], drill=_COACHING[spec.name][1]) for spec in _SPECS
 }
 #: Weight of ``stride_sd`` in a verdict's interval, in strides: the runners' stride-to-stride
-#: variances scatter like a chi-square on about 2.5 degrees of freedom (median over the ten
-#: faults, 0.9-5.7, ``benchmarks/stride_spread.py``); rounded down, so the prior counts for less.
+#: variances scatter like a chi-square on about 1.7 degrees of freedom (median over the ten
+#: faults, 0.5-5.7, ``benchmarks/stride_spread.py`` on this version's strides; 2.5 on the
+#: previous version's, with fewer runners): 2, between the two.
 PRIOR_STRIDES = 2
 #: Fault names in output order (one deviations row per runner each).
 DEVIATIONS: tuple[str, ...] = tuple(FAULTS)
