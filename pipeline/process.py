@@ -78,6 +78,10 @@ def formwatch_version() -> str:
 
 @dataclass(frozen=True)
 class TrackingStats:
+    """What one pass over a video's frames counted: frames, tracks kept and dropped, rows, whether
+    it read to the end, decode damage, and what editing did (:mod:`pipeline.shots`): the first
+    frame of each shot after the first, and the frames each picture is held for."""
+
     frames: int
     tracks: int
     tracks_dropped: int

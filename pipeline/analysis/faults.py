@@ -236,9 +236,10 @@ def summarise(
     samples are faulty *and* that holds across the interval (the whole interval of the median
     is beyond the threshold, or, for faults judged by the fraction of strides, the exact lower
     bound of that fraction is above it). An interval wider than the fault's ``resolution`` is
-    too uncertain to judge: the value is null with reason 'low_confidence'; so is one stride's
-    value where the fault's spread allows it to be judged from one.
-    ``worst_rows``/``worst_values`` are the candidate frames for the worst moment.
+    too uncertain to judge: the value is null with reason 'low_confidence'. So a single stride
+    is judged only for faults whose stride-to-stride spread is small next to their resolution
+    (elbow angle, shrugging), never by a bootstrap with no width. ``worst_rows``/``worst_values``
+    are the candidate frames for the worst moment.
     """
     measured = np.isfinite(samples)
     count = int(measured.sum())
