@@ -339,9 +339,11 @@ CONTACTS = table_schema(
         column(
             "event",
             pa.string(),
-            "What frame marks: 'initial_contact' (the foot lands; side views, and feet seen lifting) "
-            "or 'mid_stance' (the lowest point of the hips' bounce, used from the front or back "
-            "when the feet barely show their lift); null in files older than schema version 3",
+            "What frame marks: 'initial_contact' (the foot lands; side views, and feet seen lifting), "
+            "'initial_contact_estimated' (a runner seen from the front or back whose feet barely show "
+            "their lift: the lowest point of the hips' bounce less half a stance, 0.17 of a stride) "
+            "or 'mid_stance' (that lowest point itself, for walkers and anyone not running); null in "
+            "files older than schema version 3",
         ),
         column(
             "overstride_leg_lengths",

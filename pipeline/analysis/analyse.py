@@ -18,7 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.analysis.faults import Deviation, RunnerContext, contact_geometry, measure_faults
-from pipeline.analysis.gait import FOOT_NAMES, analyse_gait, leg_scale, spectral_period
+from pipeline.analysis.gait import (
+    FOOT_NAMES,
+    INITIAL_CONTACT_ESTIMATED,
+    MID_STANCE,
+    STANCE_TO_MID,
+    analyse_gait,
+    cycle_frames,
+    leg_scale,
+    spectral_period,
+)
 from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS
 from pipeline.analysis.gravity import GravityClock, gravity_clock
 from pipeline.analysis.registry import FAULTS
@@ -352,13 +361,21 @@ def _runner_row(
 
 
 def _contact_rows(video_id: str, r: RunnerAnalysis, fps: float) -> list[dict[str, Any]]:
+    """One row per step. A runner's steps found from the hips' bounce are dated at the landing
+    before the trough, half a stance earlier (``STANCE_TO_MID`` of a cycle); a walker's trough
+    is its double support, when the leading foot lands, so it stays where it is."""
     ctx, gait = r.context, r.context.gait
     overstride, shank = contact_geometry(ctx.sagittal_keypoints(), gait, ctx.direction or np.nan)
     sagittal = ctx.supports(FAULTS["overstride"])
+    event, lead = gait.contact_event, 0
+    if event == MID_STANCE and r.activity.is_runner:
+        cycle = cycle_frames(gait.contact_index, gait.stride_period_frames)
+        if np.isfinite(cycle):
+            event, lead = INITIAL_CONTACT_ESTIMATED, int(round(STANCE_TO_MID * cycle))
     rows = []
     for i, (row, foot) in enumerate(zip(gait.contact_index, gait.contact_foot, strict=True)):
         side = sagittal[row]
-        frame = int(ctx.track.frames[row])
+        frame = max(int(ctx.track.frames[row]) - lead, int(ctx.track.frames[0]))
         rows.append(
             {
                 "video_id": video_id,
@@ -368,7 +385,7 @@ def _contact_rows(video_id: str, r: RunnerAnalysis, fps: float) -> list[dict[str
                 "foot": FOOT_NAMES[foot],
                 "step_index": i,
                 "view": VIEW_NAMES[ctx.views[row]],
-                "event": gait.contact_event,
+                "event": event,
                 "overstride_leg_lengths": _num(overstride[i]) if side else None,
                 "shank_angle_deg": _num(shank[i]) if side else None,
             }
