@@ -31,18 +31,10 @@ def measure(path: Path) -> tuple[list[int], np.ndarray, np.ndarray]:
     """(cuts the detector finds, (N,) colour changes, (N,) layout changes; index i: frame i vs i-1)."""
     info = probe_video(path)
     detector = shots.ShotDetector()
-    found, colour, layout = [], [0.0], [0.0]
-    previous = None
-    for frame in read_frames(path, info.fps):
-        if detector.update(frame.image) and frame.index > 0:
-            found.append(frame.index)
-        thumb = shots.thumbnail(frame.image)
-        if previous is not None:
-            c, lay = shots.changes(previous, thumb)
-            colour.append(c)
-            layout.append(lay)
-        previous = thumb
-    return found, np.array(colour), np.array(layout)
+    found = [frame.index for frame in read_frames(path, info.fps) if detector.update(frame.image)]
+    colour, layout = np.array(detector.colour_changes), np.array(detector.layout_changes)
+    colour[0] = layout[0] = 0.0  # the first frame has nothing to change from
+    return found, colour, layout
 
 
 def main() -> None:

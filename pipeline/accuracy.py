@@ -12,9 +12,9 @@ Metrics, per clip:
 - people: ``runners_hand`` (labelled runners seen running at least 2 s: a shot's ``runners``
   less its ``runners_brief``), ``runners_found`` (ids called running whose frames lie mostly in
   a labelled shot, at most the hand count per shot; in a shot with brief runners only ids
-  lasting at least 1.8 s count, a shorter one may be a brief runner), ``runner_recall``, ``false_runners`` (ids
-  called running beyond the shot's ``runners``, brief ones included: a second id for one
-  runner counts here too), ``ids_per_runner``, ``verdict_coverage`` (runners with at least
+  lasting at least 1.8 s count, a shorter one may be a brief runner), ``runner_recall``,
+  ``false_runners`` (ids called running beyond the shot's ``runners``, brief ones included: a
+  second id for one runner counts here too), ``ids_per_runner``, ``verdict_coverage`` (runners with at least
   ``MIN_VERDICTS`` measured fault values, over the hand count).
 - contacts: for the track that matches the labels best, greedy one-to-one matching within
   ``TOLERANCE_FRAMES``; ``contact_recall``, ``contact_precision``, ``median_offset_frames``

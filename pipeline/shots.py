@@ -70,36 +70,52 @@ def thumbnail(image: np.ndarray) -> np.ndarray:
     return image[::step, ::step].astype(np.float32) / 255.0
 
 
-def colour_histogram(thumb: np.ndarray) -> np.ndarray:
-    """(3 * BINS,) per-channel histograms of ``thumb``, each summing to 1."""
+def _channel_histogram(thumb: np.ndarray) -> np.ndarray:
+    """(3 * BINS,) per-channel histograms of a thumbnail, each summing to 1 (the whole picture's
+    colours; :func:`pipeline.appearance.colour_histogram` is a person's clothes)."""
     index = np.minimum((thumb * BINS).astype(np.int64), BINS - 1)
     counts = [np.bincount(index[..., c].ravel(), minlength=BINS) for c in range(3)]
     return np.concatenate(counts).astype(np.float64) / (index.shape[0] * index.shape[1])
 
 
-def changes(previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
-    """(colour change 0-1, layout change 0-1) between two thumbnails of the same size."""
-    colour = 0.5 * float(np.abs(colour_histogram(previous) - colour_histogram(current)).sum()) / 3
-    layout = float(np.abs(previous.mean(axis=2) - current.mean(axis=2)).mean())
+def _signature(thumb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(grey thumbnail, colour histogram): what a frame is compared by, computed once a frame."""
+    return thumb.mean(axis=2), _channel_histogram(thumb)
+
+
+def _compare(previous: tuple[np.ndarray, np.ndarray], current: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    colour = 0.5 * float(np.abs(previous[1] - current[1]).sum()) / 3
+    layout = float(np.abs(previous[0] - current[0]).mean())
     return colour, layout
 
 
+def changes(previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+    """(colour change 0-1, layout change 0-1) between two thumbnails of the same size."""
+    return _compare(_signature(previous), _signature(current))
+
+
 class ShotDetector:
-    """Feed frames in order; ``update`` says whether a new shot starts at that frame."""
+    """Feed frames in order; ``update`` says whether a new shot starts at that frame.
+
+    ``colour_changes`` and ``layout_changes`` keep each frame's change from the one before (NaN
+    for the first), for :func:`frames_per_picture` and ``benchmarks/shot_cuts.py``.
+    """
 
     def __init__(self) -> None:
-        self._previous: np.ndarray | None = None
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None
         self._recent: deque[float] = deque(maxlen=HISTORY)
-        #: each frame's layout change from the one before (the first frame's is NaN)
+        self.colour_changes: list[float] = []
         self.layout_changes: list[float] = []
 
     def update(self, image: np.ndarray) -> bool:
-        thumb = thumbnail(image)
-        previous, self._previous = self._previous, thumb
-        if previous is None or previous.shape != thumb.shape:
+        current = _signature(thumbnail(image))
+        previous, self._previous = self._previous, current
+        if previous is None or previous[0].shape != current[0].shape:
+            self.colour_changes.append(float("nan"))
             self.layout_changes.append(float("nan"))
             return False
-        colour, layout = changes(previous, thumb)
+        colour, layout = _compare(previous, current)
+        self.colour_changes.append(colour)
         self.layout_changes.append(layout)
         typical = float(np.median(self._recent)) if self._recent else 0.0
         cut = colour >= MIN_COLOUR_CHANGE and layout >= MIN_LAYOUT_CHANGE and layout >= MIN_JUMP * typical

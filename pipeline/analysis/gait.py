@@ -280,16 +280,13 @@ def cycle_frames(index: np.ndarray, period: float) -> float:
 def _stride_rows(index: np.ndarray, period: float, n_rows: int) -> np.ndarray:
     """(S, 2) [start, stop) rows of non-overlapping gait cycles from sorted contact rows.
 
-    The cycle's length is the measured stride period when it agrees with the steps (their
-    median is half of it, within 30 %: steps alternate feet and differ left to right by well
-    under 30 %), else twice the median step: a hip-bounce or foot-height spectrum can lock onto
-    the step, not the stride. A cycle runs from a contact to the contact two steps on, when
-    that comes within 1.6 cycle lengths and each step lasts 0.2-0.8 cycles (a step is half a
-    cycle: a shorter one is one step seen twice, a longer one hides a missed contact). Where it
-    does not (a step missed, the runner leaving the shot, a clip of a single
-    stride), the cycle is one cycle length from the contact, provided the other foot lands
-    half a cycle later (within 30 %) and the track lasts that long: a gait cycle is one period long by definition,
-    whichever contacts were seen.
+    A cycle lasts :func:`cycle_frames` (a hip-bounce or foot-height spectrum can lock onto the
+    step, not the stride; then the steps decide). It runs from a contact to the contact two
+    steps on, when that comes within 1.6 cycles and each step lasts 0.2-0.8 cycles (a step is
+    half a cycle: a shorter one is one step seen twice, a longer one hides a missed contact).
+    Where it does not (a step missed, the runner leaving the shot, a clip of one stride), the
+    cycle is one cycle length from the contact, provided the other foot lands half a cycle later
+    (within 30 %) and the track (``n_rows``) lasts that long.
     """
     steps = np.diff(index)
     cycle = cycle_frames(index, period)
