@@ -42,6 +42,11 @@ class RunnerSpec:
     elbow_angle_deg: float | None = None  # default: 90 running, 150 walking, 170 standing
     trunk_lean_deg: float = 6.0  # forward from vertical
     overstride: float = 0.05  # landing ankle ahead of the hip, leg lengths
+    # swing-leg retraction: the ankle is furthest ahead this long (strides) before it lands, and
+    # that much further ahead (leg lengths); 0.07 stride is the median measured on the shared
+    # side-view clips (benchmarks/reach_to_landing.py)
+    retraction_strides: float = 0.07
+    retraction: float = 0.04
     head_pitch_deg: float = 12.0  # ear->nose below horizontal
     neck_flexion_deg: float | None = None  # neck line forward of the trunk line (default: ear 2 cm ahead)
     arm_crossing: float = -0.1  # wrist past the midline at the forward peak, shoulder widths
@@ -89,6 +94,7 @@ def _gait_params(spec: RunnerSpec, leg: float) -> dict[str, float]:
     else:
         raise ValueError(f"gait must be 'run', 'walk' or 'stand', got {spec.gait!r}")
     params["ahead"] = spec.overstride * leg
+    params["retract_phase"], params["retract"] = spec.retraction_strides, spec.retraction * leg
     if spec.foot_lift_m is not None:
         params["lift"] = spec.foot_lift_m
     if spec.in_place:
@@ -104,9 +110,16 @@ def _foot(phase: np.ndarray, g: dict[str, float]) -> tuple[np.ndarray, np.ndarra
     s_st = phase / max(g["duty"], 1e-9)
     s_sw = (phase - g["duty"]) / max(1.0 - g["duty"], 1e-9)
     reach = g["ahead"] + g["back"]
-    x = np.where(
-        stance, g["ahead"] - reach * s_st, -g["back"] + reach * (1 - np.cos(np.pi * s_sw)) / 2
+    # the swing carries the ankle to its furthest point ``retract`` beyond the landing point,
+    # ``retract_phase`` of a stride before landing, then back to it
+    extra = g.get("retract", 0.0) if reach > 0 else 0.0
+    peak = 1.0 - g.get("retract_phase", 0.0) / max(1.0 - g["duty"], 1e-9) if extra > 0 else 1.0
+    swing = np.where(
+        s_sw < peak,
+        -g["back"] + (reach + extra) * (1 - np.cos(np.pi * np.minimum(s_sw / peak, 1.0))) / 2,
+        g["ahead"] + extra * (1 + np.cos(np.pi * (s_sw - peak) / max(1.0 - peak, 1e-9))) / 2,
     )
+    x = np.where(stance, g["ahead"] - reach * s_st, swing)
     y = np.where(stance, 0.0, g["lift"] * np.sin(np.pi * s_sw))
     return x, y + ANKLE_HEIGHT
 

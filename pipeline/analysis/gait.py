@@ -56,6 +56,16 @@ INITIAL_CONTACT_ESTIMATED = "initial_contact_estimated"
 #: contacts seen from the front or back: their troughs came 4 (front, ~31 frames a stride) and
 #: 5 (back, ~22) frames after the labelled landings, 0.13 and 0.23 of a stride.
 STANCE_TO_MID = 0.17
+#: From a foot's furthest reach ahead of the hips to its landing, in strides. The swing leg
+#: retracts before touchdown (the foot swings back toward the hips and lands moving backward),
+#: so the reach peaks shortly before the contact. Measured on the five shared side-view clips
+#: with hand-labelled contacts (``benchmarks/reach_to_landing.py``): per-clip medians 0.048
+#: (treadmill, 60 fps), 0.062 (beach), 0.071 (sprint start), 0.088 (track pan, slow motion),
+#: 0.114 (elite, slow motion, 2 contacts); their median 0.071. Each clip held out in turn, the
+#: others' median (0.067-0.080) found that clip's contacts within 2 frames as well as 0.07 did
+#: (beach 32/32, treadmill 17/18 against 18/18, track pan 3/8, sprint start 6/6, elite 0/2),
+#: where the peaks themselves found 24/32, 13/18, 2/8, 6/6 and 0/2.
+REACH_TO_LANDING = 0.07
 
 
 @dataclass(frozen=True)
@@ -605,7 +615,8 @@ def analyse_gait(
         side_mask: (T,) bool, side or oblique frames (knee and arm motion are read only there).
         facing: +1 / -1 when the runner faces image right / left in side views, 0 unknown.
             With a known facing and mostly sideways frames, contacts are the peaks of each
-            foot's reach ahead of the hips; otherwise the foot comes back to the ground.
+            foot's reach ahead of the hips (dated ``REACH_TO_LANDING`` later); otherwise the
+            foot comes back to the ground.
     """
     leg = leg_length(keypoints)
     scale = leg_scale(keypoints, int(round(fps)))
@@ -636,7 +647,10 @@ def analyse_gait(
         # wins), and a misread frame that adds a step breaks two intervals instead of adding one
         candidates = [(lead_rows, lead_feet, period), (foot_rows, foot_feet, period), (rows, feet, height_period)]
         # (equal rhythm: the most steps, then the first)
-        rows, feet, period = max(candidates, key=lambda c: (rhythmic_steps(c[0], c[2]), len(c[0])))
+        best = max(range(3), key=lambda i: (rhythmic_steps(candidates[i][0], candidates[i][2]), len(candidates[i][0])))
+        rows, feet, period = candidates[best]
+        if best < 2 and np.isfinite(period):  # a reach peak: the foot lands a little later
+            rows = np.minimum(rows + REACH_TO_LANDING * period, len(keypoints) - 1)
     feet = alternate_feet(feet == LEFT, rows, period)
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
     times = rows / fps

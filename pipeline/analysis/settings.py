@@ -159,7 +159,7 @@ class AnalysisSettings(Section):
     side_contact_min_reach_leg_lengths: float = setting(
         0.15,
         "Side views: a foot's forward reach ahead of the hips must rise this much above the "
-        "surrounding troughs to count as a step (initial contact at its peak).",
+        "surrounding troughs to count as a step (initial contact shortly after its peak).",
         unit="leg lengths",
         gt=0.0,
     )
