@@ -12,7 +12,8 @@ interleaved rounds (best of ``--repeats`` counts; the machine is shared and nois
 - ``formwatch run CLIP --out DIR --no-clips`` (Parquet only);
 - ``formwatch run CLIP --out DIR`` (Parquet, clips and the report).
 
-Each FormWatch run writes into a new folder, so nothing is skipped as already done. The
+Each FormWatch run writes into a new folder, so nothing is skipped as already done. With
+``--also CHECKOUT`` the two FormWatch commands of another checkout run in the same rounds. The
 OpenVINO export is made before the first round (a one-off per machine, not part of a run).
 """
 
@@ -41,12 +42,14 @@ for result in model.track(sys.argv[2], stream=True, persist=True, imgsz=int(sys.
     frames += 1
 print(frames)
 """
-FORMWATCH = "import sys; from flows.cli import main; sys.exit(main(sys.argv[1:]))"
+#: ``formwatch`` as its console script runs it (``console_main``; ``main`` in checkouts before it).
+FORMWATCH = ("import sys, flows.cli as cli; run = getattr(cli, 'console_main', None); "
+             "sys.exit(run(sys.argv[1:]) if run else cli.main(sys.argv[1:]))")
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
         raise RuntimeError(f"{command[:4]} exited {done.returncode}:\n{done.stdout[-3000:]}")
@@ -58,6 +61,9 @@ def main() -> None:
     parser.add_argument("--clip", default=str(DEFAULT_CLIP))
     parser.add_argument("--imgsz", type=int, default=640, help="inference size (px), for every command")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--also", type=Path, metavar="CHECKOUT",
+                        help="another FormWatch checkout (e.g. the previous commit's `git worktree`) whose two "
+                             "commands run in the same rounds, with this one's environment")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from pipeline.config import load_settings
@@ -81,11 +87,18 @@ def main() -> None:
             "formwatch run (clips and report)": [python, "-c", FORMWATCH, "run", args.clip, "--config", str(config),
                                                  "--weights", str(weights), "--no-progress", "--out"],
         }
+        places = dict.fromkeys(commands, (env, ROOT))
+        if args.also:  # run from that checkout, so that its packages are the ones imported
+            also = args.also.resolve()
+            also_env = dict(env, PYTHONPATH=os.pathsep.join([str(also), *filter(None, [os.environ.get("PYTHONPATH")])]))
+            for name in list(commands)[1:]:
+                commands[f"{name}, {also.name}"] = [*commands[name]]
+                places[f"{name}, {also.name}"] = (also_env, also)
         for round_ in range(args.repeats):
             for name, command in commands.items():
                 if command[-1] == "--out":
                     command = [*command, str(Path(work) / f"out-{round_}-{len(results[name])}-{hash(name) % 997}")]
-                results[name].append(timed(command, env))
+                results[name].append(timed(command, *places[name]))
     frames = info.frames_declared or round((info.duration_s or 0) * info.fps)
     print(f"clip {Path(args.clip).name} ({info.width}x{info.height}, {frames} frames), imgsz {args.imgsz}, "
           f"FormWatch backend {estimator.backend}, {os.cpu_count()} CPUs, best of {args.repeats} interleaved rounds")

@@ -47,8 +47,8 @@ def timed(point):
             print({MARK!r} + repr(time.time()), file=sys.stderr, flush=True)
     real(point)
 checkpoints.checkpoint = timed
-from flows.cli import main
-sys.exit(main(sys.argv[1:]))
+from flows.cli import console_main
+console_main(sys.argv[1:])
 """
 #: Log lines whose arrival splits the start-up, in the order they come.
 MILESTONES = {

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
+import logging
 import os
 import signal
 import sys
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from flows.server import FORMWATCH_HOME_ENV, ServerError
+from flows.server import FORMWATCH_HOME_ENV, ServerError, TemporaryServer
 from pipeline.config import WEIGHTS_ENV, ConfigError, Settings, describe_settings, load_settings
 from pipeline.outputs import OutputError, check_output_folder
 
@@ -244,14 +246,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     check_output_folder(args.out)
-    if settings.orchestration.task_runner == "thread":  # the videos are processed in this process
-        _head_start(args, settings)  # while Prefect's embedded server starts
-    from pipeline.progress import ProgressReporter, RichProgressReporter, use_reporter
+    # Prefect's temporary server starts now, in its own process, rather than after the first frames
+    server = TemporaryServer(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])).start() \
+        if TemporaryServer.wanted() else None
+    try:
+        if settings.orchestration.task_runner == "thread":  # the videos are processed in this process
+            _head_start(args, settings)  # while Prefect's embedded server starts
+        if server is not None:
+            server.adopt()
+        from pipeline.progress import ProgressReporter, RichProgressReporter, use_reporter
 
-    show = sys.stderr.isatty() and not args.no_progress
-    reporter = RichProgressReporter() if show else ProgressReporter()
-    with use_reporter(reporter), (reporter if isinstance(reporter, RichProgressReporter) else contextlib.nullcontext()):
-        state = _run_flow(args, settings)
+        show = sys.stderr.isatty() and not args.no_progress
+        reporter = RichProgressReporter() if show else ProgressReporter()
+        with use_reporter(reporter), (reporter if isinstance(reporter, RichProgressReporter)
+                                      else contextlib.nullcontext()):
+            state = _run_flow(args, settings)
+    finally:
+        if server is not None:
+            server.stop()
     result = state.result(raise_on_failure=False)
     if state.is_failed() and isinstance(result, dict) and result.get("error"):
         print(f"formwatch: error: {result['error']}", file=sys.stderr)
@@ -271,10 +283,11 @@ def _head_start(args: argparse.Namespace, settings: Settings) -> None:
     :func:`pipeline.process.head_start`), while Prefect's server starts; nothing when every video
     is up to date (no model is loaded for a run that skips everything).
 
-    Prefect is imported and its server started only once the first frame is through the model
-    (or after ``HEAD_START_WAIT_S``): both are seconds of Python imports, which share one
-    interpreter lock, so started together each took twice as long (the model's imports 5.5 s
-    instead of 1.4 s); one after the other, the server starts while the video is inferred."""
+    Prefect is imported only once the first frame is through the model (or after
+    ``HEAD_START_WAIT_S``): both are seconds of Python imports, which share one interpreter
+    lock, so started together each took twice as long (the model's imports 5.5 s instead of
+    1.4 s). Prefect's server is another process (:class:`flows.server.TemporaryServer`),
+    started before all this, so it has no lock to share."""
     import functools
     import threading
 
@@ -513,5 +526,36 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+#: The status ``formwatch`` exits with (see :func:`console_main`); 1 until main returns.
+_exit_status = 1
+
+
+def console_main(argv: list[str] | None = None) -> NoReturn:
+    """The ``formwatch`` command: :func:`main`, then an exit that skips the interpreter's teardown.
+
+    When main returns, every output is written and closed; Prefect's exit handlers (its log and
+    event flushes, the temporary server's stop) still run as usual. What is left after them is
+    the interpreter freeing its modules one by one, 1.8-2.0 s on 2 cores after a run (the pose
+    model's libraries), in which the command has nothing left to do. The last exit handler
+    (registered first) ends the process there with main's status.
+    """
+    global _exit_status
+    atexit.register(_end_now)
+    try:
+        _exit_status = main(argv)
+    except SystemExit as exc:  # argparse's usage errors and --help
+        _exit_status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        raise
+    sys.exit(_exit_status)
+
+
+def _end_now() -> None:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(_exit_status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -170,3 +170,106 @@ class LocalServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class TemporaryServer:
+    """Prefect's temporary server (the one a run with no PREFECT_API_URL starts), started at
+    launch so that its seconds of imports and database set-up run in their own process while
+    this one loads the model and infers the first frames, instead of after them.
+
+    ``start`` launches exactly the command Prefect's ``SubprocessASGIServer`` launches (uvicorn
+    on Prefect's app factory, loopback, a free port, no UI), without importing Prefect here;
+    ``adopt`` hands the process to Prefect as its temporary server once it answers, so the
+    flow runs on it as it would on the one Prefect starts itself; ``stop`` ends it if it was
+    not adopted (an adopted one Prefect stops at exit).
+    """
+
+    def __init__(self, startup_timeout_s: float = 90.0, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = free_port(host)
+        self.startup_timeout_s = startup_timeout_s
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api"
+
+    @staticmethod
+    def wanted(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+        """Whether a run would start Prefect's temporary server: no PREFECT_API_URL in the
+        environment and the ephemeral mode not turned off (a profile's API URL is checked
+        in :meth:`adopt`, once Prefect is imported)."""
+        off = {"0", "false", "no", "off"}
+        if "prefect.settings" in sys.modules:  # already imported (a test harness, a caller's settings)
+            from prefect.settings import PREFECT_API_URL
+
+            if PREFECT_API_URL.value():
+                return False
+        return not environ.get("PREFECT_API_URL") and all(
+            environ.get(name, "true").strip().lower() not in off
+            for name in ("PREFECT_SERVER_EPHEMERAL_ENABLED", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"))
+
+    def start(self) -> TemporaryServer:
+        import importlib.util
+
+        spec = importlib.util.find_spec("prefect")
+        if spec is None or spec.origin is None:
+            raise ServerError("Prefect is not installed")
+        site = Path(spec.origin).parent.parent
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+               "PREFECT__SERVER_FINAL": "1"}
+        command = [sys.executable, "-m", "uvicorn", "--app-dir", str(site), "--factory",
+                   "prefect.server.api.server:create_app", "--host", self.host, "--port", str(self.port),
+                   "--log-level", "error", "--lifespan", "on"]
+        with signals_deferred():
+            self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
+        return self
+
+    def wait_until_healthy(self) -> bool:
+        """True once the server answers; False if it exited or did not answer in time."""
+        deadline = time.monotonic() + self.startup_timeout_s
+        while self._process is not None and self._process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return False
+
+    def adopt(self) -> bool:
+        """Make this server Prefect's temporary server for this process, once it answers.
+
+        False (and the server stopped) where Prefect has an API URL of its own (a profile), a
+        temporary server already, or the server did not come up: Prefect then goes its usual way.
+        """
+        from prefect.settings import PREFECT_API_URL
+
+        if PREFECT_API_URL.value() or not self.wait_until_healthy():
+            self.stop()
+            return False
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()
+        if server.running or not all(hasattr(server, name) for name in ("port", "server_process", "stop")):
+            self.stop()
+            return False
+        server.port, server.server_process, server.running = self.port, self._process, True
+        self._process = None  # Prefect's now: it stops it at exit, as it does its own
+        import atexit
+
+        atexit.register(server.stop)
+        return True
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

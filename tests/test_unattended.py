@@ -337,6 +337,17 @@ def test_a_disk_too_full_for_the_videos_row_keeps_nothing_of_that_video(
     assert [p for p in out.rglob("*.parquet")] == [] and not (out / ".staging").exists()
 
 
+@pytest.mark.parametrize(("args", "status"), [(["run", "--help"], 0), (["run", "--workers", "0", "."], 2),
+                                            (["no-such-command"], 2), (["stats", "no-such-folder"], 2)])
+def test_the_command_exits_with_mains_status(args: list[str], status: int, tmp_path: Path):
+    """The command ends the process right after the exit handlers (skipping the interpreter's
+    teardown) with the status main gave, argparse's included."""
+    done = formwatch(*args, home=tmp_path / "home", timeout=60)
+    assert done.returncode == status, done.stderr[-2000:]
+    assert_no_traceback(done)
+    assert (done.stdout if status == 0 else done.stderr).strip()  # what it said reached the pipe
+
+
 def test_run_help_lists_the_exit_statuses(capsys: pytest.CaptureFixture):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
