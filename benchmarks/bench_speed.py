@@ -99,7 +99,7 @@ def instrumented(meter: Meter) -> Iterator[None]:
     """Wrap what ``pipeline.process`` calls with ``meter``'s timers; restore everything after."""
     patches = [
         (process, "read_frames", meter.timed_frames(process.read_frames)),
-        (PoseEstimator, "__call__", meter.timed("inference", PoseEstimator.__call__)),
+        (PoseEstimator, "batch", meter.timed("inference", PoseEstimator.batch)),
         (tracking.PoseTracker, "update", meter.timed("tracking", tracking.PoseTracker.update)),
         (process, "describe", meter.timed("appearance", process.describe)),
         (process, "analyse_detections", meter.timed("analysis", process.analyse_detections)),
@@ -160,9 +160,14 @@ def main() -> None:
     parser.add_argument("--imgsz", type=int, default=640, help="inference size (px), for all runs")
     parser.add_argument("--backend", default="auto", help="FormWatch's model.backend: auto | torch | openvino")
     parser.add_argument("--repeats", type=int, default=3, help="rounds of all runs, interleaved; the best counts")
+    parser.add_argument("--device", default="auto", help="model.device for every run: auto | cpu | 0 | cuda:1 ...")
+    parser.add_argument("--half", action="store_true", help="FormWatch with model.half_precision (GPU)")
+    parser.add_argument("--batch", type=int, default=0, help="FormWatch's model.batch_frames (0: auto)")
     args = parser.parse_args()
     settings = load_settings(overrides={
-        "video": {"end_s": args.seconds}, "model": {"image_size": args.imgsz, "backend": args.backend},
+        "video": {"end_s": args.seconds},
+        "model": {"image_size": args.imgsz, "backend": args.backend, "device": args.device,
+                  "half_precision": args.half, "batch_frames": args.batch},
         "render": {"clips": False},
     })
     with_clips = settings.model_copy(update={"render": settings.render.model_copy(update={"clips": True})})
@@ -170,7 +175,7 @@ def main() -> None:
     info = probe_video(args.clip)
     frames = sum(1 for _ in read_frames(args.clip, info.fps, 0.0, args.seconds))
 
-    cached = openvino_export_dir(weights, pose_model.export_cache_dir()).is_dir()
+    cached = pose_model.openvino_available() and openvino_export_dir(weights, pose_model.export_cache_dir()).is_dir()
     started = time.perf_counter()
     estimator = PoseEstimator(settings.model, weights)  # export (first time) and load, outside the timings
     estimator(first_frame(args.clip))  # warm-up: OpenVINO compiles for an input shape on first use
@@ -193,7 +198,9 @@ def main() -> None:
             results[name].append(run())
 
     print(f"clip {Path(args.clip).name} ({info.width}x{info.height}), {frames} frames, imgsz {args.imgsz}, "
-          f"weights {weights.name}, backend {backend}, {os.cpu_count()} CPUs, "
+          f"weights {weights.name}, backend {backend}, device {estimator.device}, "
+          f"half precision {settings.model.half_precision}, {estimator.batch_frames} frames a batch, "
+          f"{os.cpu_count()} CPUs, "
           f"best of {args.repeats} interleaved rounds")
     how = "export found in the cache" if cached else "exported now, into"
     print(f"model setup before the runs: {setup_s:.1f} s" + (f" ({how} {export})" if export else ""))

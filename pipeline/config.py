@@ -105,6 +105,11 @@ class ModelSettings(Section):
         unit="probability", ge=0.0, lt=1.0,
     )
     half_precision: bool = setting(False, "Run inference in float16 (GPU only).")
+    batch_frames: int = setting(
+        0, "Frames put through the pose model at once: 0 = auto (16 on a GPU, where a batch keeps it busy; "
+        "1 on a CPU, where a batch is no faster). With image_size 'auto' the size is chosen once a batch.",
+        unit="frames", ge=0, le=256,
+    )
     backend: Literal["auto", "torch", "openvino"] = setting(
         "auto", "Inference engine: 'auto' (OpenVINO on a CPU when the openvino package is installed, as it is "
         "by default; PyTorch on a GPU or without it), 'torch' (PyTorch, CPU or GPU) or 'openvino' (the weights "
@@ -236,11 +241,12 @@ class Settings(Section):
     def outcome_settings(self) -> dict[str, Any]:
         """The settings that change what is written for a video (JSON-ready).
 
-        Everything except where and how the work runs (the torch device and the
-        orchestration section) and who the runners are (the athletes section). Incremental
+        Everything except where and how the work runs (the torch device, the frames a batch and
+        the orchestration section) and who the runners are (the athletes section). Incremental
         runs compare a hash of this.
         """
-        data = self.model_dump(mode="json", exclude={"orchestration": True, "athletes": True, "model": {"device"}})
+        data = self.model_dump(mode="json", exclude={"orchestration": True, "athletes": True,
+                                                     "model": {"device", "batch_frames"}})
         data["model"].pop("weights")  # compared by content (weights_sha256), not by path
         return data
 

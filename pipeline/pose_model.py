@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, get_args
 
@@ -297,6 +298,21 @@ class OpenVinoPose:
 _LOAD_LOCK = threading.Lock()
 
 
+@functools.cache
+def _half_option() -> dict[str, Any]:
+    """Ultralytics' argument for float16: ``quantize=16`` where it has it (it warns on every call
+    about the older ``half=True``), else ``half=True``."""
+    try:
+        from ultralytics.cfg import QUANTIZE_ALIASES  # noqa: F401
+    except ImportError:
+        return {"half": True}
+    return {"quantize": 16}
+
+
+#: Frames a batch holds on a GPU with ``model.batch_frames`` 0 (auto).
+AUTO_GPU_BATCH = 16
+
+
 class PoseEstimator:
     """Runs the pose model on one upright BGR frame and returns ``Poses`` (untracked).
 
@@ -316,19 +332,35 @@ class PoseEstimator:
                 self._engine, self._model = None, _load(str(weights_path))
         self._tallest_px = 0.0  # tallest person box of the frame before, frame pixels
 
+    @property
+    def batch_frames(self) -> int:
+        """Frames to put through the model at once (``model.batch_frames``; auto: 16 on a GPU, else 1)."""
+        if self.settings.batch_frames:
+            return self.settings.batch_frames if self._engine is None else 1
+        return AUTO_GPU_BATCH if self.backend == "torch" and self.device != "cpu" else 1
+
     def __call__(self, image: np.ndarray) -> Poses:
         """Poses of one frame; call in frame order (the frame before sets 'auto''s size)."""
+        return self.batch([image])[0]
+
+    def batch(self, images: Sequence[np.ndarray]) -> list[Poses]:
+        """Poses of consecutive frames of one size, in one call of the model (PyTorch) or one by one
+        (OpenVINO, compiled for one frame). 'auto''s size comes from the frame before the batch."""
         s = self.settings
-        options = {"half": True} if s.half_precision and self.backend == "torch" else {}
-        size = s.inference_size(image.shape[1], image.shape[0], self._tallest_px)
+        if not images:
+            return []
+        size = s.inference_size(images[0].shape[1], images[0].shape[0], self._tallest_px)
         if self._engine is not None:
-            poses = Poses.from_rows(self._engine(image, size, s.detection_confidence, s.nms_iou), s.keypoint_confidence)
+            engine = self._engine
+            out = [Poses.from_rows(engine(image, size, s.detection_confidence, s.nms_iou), s.keypoint_confidence)
+                   for image in images]
         else:
-            result = self._model.predict(
-                image, imgsz=size, conf=s.detection_confidence,
-                iou=s.nms_iou, device=self.device, classes=[0], verbose=False, **options,
-            )[0]
-            poses = Poses.from_ultralytics(result, s.keypoint_confidence)
-        heights = poses.xyxy[:, 3] - poses.xyxy[:, 1]
+            options = _half_option() if s.half_precision else {}
+            results = self._model.predict(
+                list(images), imgsz=size, conf=s.detection_confidence, iou=s.nms_iou, device=self.device,
+                classes=[0], verbose=False, batch=len(images), **options,
+            )
+            out = [Poses.from_ultralytics(result, s.keypoint_confidence) for result in results]
+        heights = out[-1].xyxy[:, 3] - out[-1].xyxy[:, 1]
         self._tallest_px = float(heights.max()) if len(heights) else 0.0
-        return poses
+        return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -52,6 +52,7 @@ from pipeline.stream import ahead
 from pipeline.tracking import PoseTracker, buffer_frames
 from pipeline.video import (
     DecodeDamage,
+    Frame,
     VideoError,
     VideoInfo,
     content_id,
@@ -144,6 +145,20 @@ class Tracked:
     stats: TrackingStats
 
 
+def _posed(frames: Iterable[Frame], estimator: PoseEstimator) -> Iterator[tuple[Frame, Poses]]:
+    """(frame, its poses) in frame order, the frames put through the model ``batch_frames`` at a time
+    (a batch ends early at a change of frame size)."""
+    size = estimator.batch_frames
+    batch: list[Frame] = []
+    for frame in frames:
+        if batch and (len(batch) == size or frame.image.shape != batch[0].image.shape):
+            yield from zip(batch, estimator.batch([f.image for f in batch]), strict=True)
+            batch = []
+        batch.append(frame)
+    if batch:
+        yield from zip(batch, estimator.batch([f.image for f in batch]), strict=True)
+
+
 def track_video(
     info: VideoInfo,
     video_id: str,
@@ -173,7 +188,7 @@ def track_video(
     frames = 0
     last_index = -1
     decoded = ahead(read_frames(info.path, info.fps, start_s, end_s, damage), FRAMES_AHEAD, "decode")
-    detected = ahead(((frame, estimator(frame.image)) for frame in decoded), FRAMES_AHEAD, "pose")
+    detected = ahead(_posed(decoded, estimator), FRAMES_AHEAD * estimator.batch_frames, "pose")
     for frame, people in detected:
         if shots.update(frame.image) and frames:
             tracker.new_shot()

@@ -29,7 +29,8 @@ from pipeline.video import VideoError, content_id, is_transient
 
 def test_config_hash_ignores_where_the_work_runs_but_not_thresholds():
     base = config_hash(Settings())
-    elsewhere = Settings.model_validate({"model": {"device": "cuda:1", "weights": "/other/place/yolo11n-pose.pt"},
+    elsewhere = Settings.model_validate({"model": {"device": "cuda:1", "batch_frames": 32,
+                                                   "weights": "/other/place/yolo11n-pose.pt"},
                                          "orchestration": {"task_runner": "dask", "workers": 8}})
     assert config_hash(elsewhere) == base
     assert config_hash(Settings.model_validate({"analysis": {"elbow_angle_max_deg": 115.0}})) != base
