@@ -50,5 +50,8 @@ def test_the_same_clip_twice_is_no_measurable_change(two_sessions: Path) -> None
     assert sorted({r["recorded_at"].date().isoformat() for r in rows}) == ["2026-11-01", "2026-11-08"]
     compared = [r["metric"] for r in second if r["change"] == SAME]
     assert {r["change"] for r in second} <= {SAME, NOT_COMPARED}, [(r["metric"], r["change"]) for r in second]
-    # not vacuous: on this clip 8 faults, cadence and step asymmetry are measured in both sessions
-    assert "cadence" in compared and "overstride" in compared and len(compared) >= 6, compared
+    # not vacuous: cadence and at least 5 faults are measured in both sessions. (Overstride, read
+    # at the landing since the reach-peak dating was dropped, is 0.32 leg lengths in the second
+    # half but low_confidence in the first: its 90 % interval spans 0.18-0.40, wider than its
+    # 0.1 resolution. At the reach peaks both halves read 0.40-0.41.)
+    assert "cadence" in compared and len(compared) >= 6, compared
