@@ -247,8 +247,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     check_output_folder(args.out)
     # Prefect's temporary server starts now, in its own process, rather than after the first frames
-    server = TemporaryServer(float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])).start() \
-        if TemporaryServer.wanted() else None
+    server = TemporaryServer(_startup_timeout_s()).start() if TemporaryServer.wanted() else None
     try:
         if settings.orchestration.task_runner == "thread":  # the videos are processed in this process
             _head_start(args, settings)  # while Prefect's embedded server starts
@@ -271,6 +270,16 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(result, BaseException):
         raise result  # a bug: Prefect has logged it; let the traceback show where
     return _report_run(args, result)
+
+
+def _startup_timeout_s() -> float:
+    """Prefect's PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (set by :func:`main` when absent)."""
+    value = os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = {value!r} is not a number of "
+                          "seconds; set it to e.g. 90, or unset it.") from None
 
 
 #: Longest wait for the head start's first frame before Prefect starts anyway (a model load

@@ -15,6 +15,7 @@ which Prefect's clients retry; that setup belongs on a PostgreSQL-backed server.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -259,8 +260,6 @@ class TemporaryServer:
             return False
         server.port, server.server_process, server.running = self.port, self._process, True
         self._process = None  # Prefect's now: it stops it at exit, as it does its own
-        import atexit
-
         atexit.register(server.stop)
         return True
 

@@ -29,7 +29,9 @@ it as slow motion only where the people's gait agrees (:mod:`pipeline.analysis.a
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -104,8 +106,8 @@ class ShotDetector:
     def __init__(self) -> None:
         self._previous: tuple[np.ndarray, np.ndarray] | None = None
         self._recent: deque[float] = deque(maxlen=HISTORY)
-        self.colour_changes: list[float] = []
-        self.layout_changes: list[float] = []
+        self.colour_changes = array("d")  # 8 bytes a frame: an hour at 30 fps is under 1 MB each
+        self.layout_changes = array("d")
 
     def update(self, image: np.ndarray) -> bool:
         current = _signature(thumbnail(image))
@@ -131,7 +133,7 @@ def shot_of(frames: np.ndarray, shot_starts: np.ndarray | list[int] | tuple[int,
     return np.searchsorted(np.asarray(shot_starts, np.int64), np.asarray(frames, np.int64), side="right")
 
 
-def frames_per_picture(layout_changes: list[float] | np.ndarray) -> float:
+def frames_per_picture(layout_changes: Sequence[float] | np.ndarray) -> float:
     """Frames each picture is held for, k >= 2 when pictures repeat every k frames (see the
     module's notes), else 1.0: the smallest k whose folded contrast reaches
     ``MIN_HOLD_CONTRAST``. Needs ``MIN_HOLD_RUNS`` runs of k frames."""

@@ -348,6 +348,17 @@ def test_the_command_exits_with_mains_status(args: list[str], status: int, tmp_p
     assert (done.stdout if status == 0 else done.stderr).strip()  # what it said reached the pipe
 
 
+def test_a_server_timeout_that_is_not_a_number_is_a_sentence(tmp_path: Path, weights: Path):
+    clip = good(tmp_path / "a.mp4")
+    done = formwatch("run", str(clip), "--out", str(tmp_path / "out"), home=tmp_path / "home",
+                     FORMWATCH_WEIGHTS=str(weights), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="soon")
+    assert done.returncode == ExitStatus.USAGE
+    assert_no_traceback(done)
+    assert done.stderr.strip().splitlines()[-1] == (
+        "formwatch: error: PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = 'soon' is not a number of seconds; "
+        "set it to e.g. 90, or unset it.")
+
+
 def test_run_help_lists_the_exit_statuses(capsys: pytest.CaptureFixture):
     with pytest.raises(SystemExit):
         main(["run", "--help"])

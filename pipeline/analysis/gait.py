@@ -647,7 +647,8 @@ def analyse_gait(
         # wins), and a misread frame that adds a step breaks two intervals instead of adding one
         candidates = [(lead_rows, lead_feet, period), (foot_rows, foot_feet, period), (rows, feet, height_period)]
         # (equal rhythm: the most steps, then the first)
-        best = max(range(3), key=lambda i: (rhythmic_steps(candidates[i][0], candidates[i][2]), len(candidates[i][0])))
+        scores = [(rhythmic_steps(c_rows, c_period), len(c_rows)) for c_rows, _, c_period in candidates]
+        best = scores.index(max(scores))
         rows, feet, period = candidates[best]
         if best < 2 and np.isfinite(period):  # a reach peak: the foot lands a little later
             rows = np.minimum(rows + REACH_TO_LANDING * period, len(keypoints) - 1)
