@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/stride_spread.py OUT [OUT ...] [--min-strides N] [--hold-out CLIP]
 
 Re-runs today's analysis on the stored detections of every ok video in each output folder
-(written by ``formwatch run``) and records, for every runner and fault, the per-stride (or
+(written by ``formwatch run``) and records, for every runner and fault, the per-stride (per-step,
 per-contact) samples the verdict is made from. For runners with at least ``--min-strides``
 samples it prints, per fault, each clip's median within-runner standard deviation (robust:
 1.4826 x the median absolute deviation), the median over all those runners, and the spread of

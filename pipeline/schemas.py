@@ -386,7 +386,7 @@ DEVIATIONS = table_schema(
         column(
             "strides_measured",
             pa.int32(),
-            "Strides (or contacts) measured",
+            "Samples measured: gait cycles (steps for the arm faults, contacts or mid-stances for the landing faults)",
             "strides",
             nullable=False,
         ),

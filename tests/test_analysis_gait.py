@@ -15,6 +15,7 @@ from pipeline.analysis.gait import (
     bounce_steps,
     leg_scale,
     stance_feet,
+    whole_cycles,
 )
 from pipeline.analysis.signals import lowpass
 
@@ -307,6 +308,42 @@ STRIDES = {
 def test_strides_are_whole_gait_cycles(contacts: list[int], period: float, strides: list) -> None:
     rows = _stride_rows(np.array(contacts, np.int64), period, n_rows=100)
     assert [tuple(r) for r in rows.tolist()] == strides
+
+
+CYCLES = {
+    # strides at 30-50 and 90-110 (a step missed between them), cycles of 20 frames
+    "gap, before and after filled": ((10, 135), [(10, 30), (30, 50), (50, 70), (70, 90), (90, 110), (110, 130)]),
+    "only inside the running rows": ((25, 112), [(30, 50), (50, 70), (70, 90), (90, 110)]),
+}
+
+
+@pytest.mark.parametrize(("within", "cycles"), CYCLES.values(), ids=CYCLES.keys())
+def test_whole_cycles_fill_the_running_around_the_strides(within: tuple, cycles: list) -> None:
+    strides = np.array([(30, 50), (90, 110)], np.int64)
+    assert [tuple(r) for r in whole_cycles(strides, 20.0, within).tolist()] == cycles
+
+
+def test_a_cycle_is_two_steps() -> None:
+    from pipeline.analysis.gait import half_cycles
+
+    assert half_cycles(np.array([(10, 30), (30, 51)])).tolist() == [[10, 20], [20, 30], [30, 40], [40, 51]]
+    assert half_cycles(np.zeros((0, 2), np.int64)).shape == (0, 2)
+
+
+def test_whole_cycles_need_a_stride_and_a_cycle_length() -> None:
+    assert whole_cycles(np.zeros((0, 2), np.int64), 20.0, (0, 100)).shape == (0, 2)
+    strides = np.array([(30, 50)], np.int64)
+    assert whole_cycles(strides, float("nan"), (0, 100)).tolist() == [[30, 50]]
+
+
+def test_a_missed_contact_does_not_lose_the_cycle_for_per_frame_faults() -> None:
+    """A front-view runner whose hips' bounce shows every step: the per-frame faults are
+    sampled on as many cycles as the contacts' strides, or more (never fewer), and the cycles
+    tile the running without overlapping."""
+    analysis, _ = analyse_spec(RunnerSpec(view="front", duration_s=4.0, noise_px=0.5))
+    (runner,) = analysis.runners.to_pylist()
+    shrug = [r for r in analysis.deviations.to_pylist() if r["deviation"] == "shrugged_shoulders"][0]
+    assert shrug["strides_measured"] >= runner["strides"] >= 4
 
 
 def test_held_pictures_give_the_factor_where_gravity_agrees_or_the_gait_is_too_slow() -> None:

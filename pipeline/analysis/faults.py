@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from pipeline.analysis.gait import Gait
+from pipeline.analysis.gait import Gait, half_cycles
 from pipeline.analysis.geometry import (
     ANKLES,
     EARS,
@@ -32,7 +32,7 @@ from pipeline.analysis.geometry import (
     elbow_angle,
     nanmean_points,
 )
-from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES, FaultSpec
+from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES, STEP, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
 from pipeline.analysis.view import SIDE, deproject_sagittal
@@ -280,29 +280,36 @@ def frame_fault(
     values: np.ndarray,
     settings: AnalysisSettings,
 ) -> Deviation:
-    """A fault from a (T,) per-frame signal, reduced per stride (the spec's ``reduce``) over
-    its supported, plausible frames. The gate reads the frames of the strides (the running),
-    not a sprinter's seconds in the blocks or a walk before the start."""
-    rows = np.arange(len(values))
-    in_strides = np.zeros(len(values), bool)
-    for start, stop in ctx.gait.strides:
-        in_strides[start:stop] = True
-    if in_strides.any():
-        rows = rows[in_strides]
+    """A fault from a (T,) per-frame signal, reduced per gait cycle (per step for ``STEP``
+    faults; the spec's ``reduce``) over its supported, plausible frames.
+
+    A cycle is sampled when at least half its frames give a value and its keypoints are seen
+    with ``min_keypoint_confidence`` on average: a runner turning away or passing behind someone
+    for one cycle loses that cycle, not the verdict. The gate reads the usable cycles (or, with
+    none, all of them, to say why), so it reads the running, not a sprinter's seconds in the
+    blocks or a walk before the start."""
+    cycles = ctx.gait.sample_cycles
+    if measure.spec.sample == STEP:  # each half cycle: one step, one arm forward
+        cycles = half_cycles(cycles)
+    supported = ctx.supports(measure.spec)
+    masked = plausible(measure, np.where(supported, values, np.nan))
+    confidence = ctx.track.keypoint_confidence[:, list(measure.keypoints)].mean(axis=1)
+    samples = np.full(len(cycles), np.nan)
+    reduce = np.max if measure.spec.reduce == "max" else np.median
+    for s, (start, stop) in enumerate(cycles):
+        chunk = masked[start:stop]
+        seen = confidence[start:stop][supported[start:stop]]
+        if np.isfinite(chunk).sum() >= 0.5 * len(chunk) and seen.mean() >= settings.min_keypoint_confidence:
+            samples[s] = reduce(chunk[np.isfinite(chunk)])
+    in_cycles = np.zeros(len(values), bool)
+    for start, stop in cycles[np.isfinite(samples)] if np.isfinite(samples).any() else cycles:
+        in_cycles[start:stop] = True
+    rows = np.flatnonzero(in_cycles) if in_cycles.any() else np.arange(len(values))
     reason = _gate(ctx, measure, rows, values[rows], settings)
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
-    reduce = np.max if measure.spec.reduce == "max" else np.median
-    masked = plausible(measure, np.where(ctx.supports(measure.spec), values, np.nan))
-    samples = np.full(len(ctx.gait.strides), np.nan)
-    for s, (start, stop) in enumerate(ctx.gait.strides):
-        chunk = masked[start:stop]
-        if np.isfinite(chunk).sum() >= 0.5 * len(chunk):
-            samples[s] = reduce(chunk[np.isfinite(chunk)])
-    candidates = np.flatnonzero(in_strides & np.isfinite(masked))
-    return summarise(
-        ctx, measure, samples, ctx.gait.strides[:, 0], candidates, masked[candidates], settings
-    )
+    candidates = np.flatnonzero(in_cycles & np.isfinite(masked))
+    return summarise(ctx, measure, samples, cycles[:, 0], candidates, masked[candidates], settings)
 
 
 def event_fault(

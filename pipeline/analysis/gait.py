@@ -90,6 +90,9 @@ class Gait:
         elbow_angle_deg: median per stride of the elbow angle (side view).
         alternation_errors: consecutive contacts of the same foot.
         contact_event: INITIAL_CONTACT, or MID_STANCE when the steps came from the hips' bounce.
+        cycles: (C, 2) int64, [start, stop) rows of the whole gait cycles that per-frame faults
+            are sampled over: the strides, plus cycles of the same length filling the stepping
+            bout around them where a contact was missed (:func:`whole_cycles`); None: the strides.
     """
 
     contact_index: np.ndarray
@@ -110,11 +113,17 @@ class Gait:
     elbow_angle_deg: float
     alternation_errors: int
     contact_event: str = INITIAL_CONTACT
+    cycles: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
         """Initial contacts found."""
         return len(self.contact_index)
+
+    @property
+    def sample_cycles(self) -> np.ndarray:
+        """(C, 2) rows of the gait cycles per-frame faults are sampled over."""
+        return self.strides if self.cycles is None else self.cycles
 
 
 def _segments_detrended(signal: np.ndarray) -> np.ndarray:
@@ -319,6 +328,60 @@ def _stride_rows(index: np.ndarray, period: float, n_rows: int) -> np.ndarray:
             continue
         i += 1
     return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def _running_rows(index: np.ndarray, period: float, keypoints: np.ndarray) -> tuple[float, float]:
+    """[first, last] rows where the runner is seen stepping: from the first contact to the last,
+    each widened by ``STANCE_TO_MID`` of a cycle (a contact from the hips' bounce is dated at
+    mid-stance, that much after the landing; one from the foot's reach, a little before it), and
+    never outside the rows where the hips are seen."""
+    seen = np.flatnonzero(np.isfinite(nanmean_points(keypoints, HIPS)[:, 1]))
+    cycle = cycle_frames(index, period)
+    if not len(index) or not len(seen) or not np.isfinite(cycle):
+        return 0.0, 0.0
+    slack = STANCE_TO_MID * cycle
+    return max(float(index[0]) - slack, float(seen[0])), min(float(index[-1]) + slack, float(seen[-1]) + 1.0)
+
+
+def whole_cycles(strides: np.ndarray, cycle: float, within: tuple[float, float]) -> np.ndarray:
+    """(C, 2) sorted, non-overlapping [start, stop) rows of whole gait cycles: the ``strides``
+    (cycles between contacts), and cycles of ``cycle`` frames laid end to end in the gaps between
+    them and before and after them, as long as they lie inside ``within`` (rows).
+
+    A per-frame measure (head pitch, arm carriage, trunk lean) needs one whole cycle, each arm
+    and each leg through its swing once, not the contacts that bound it: where the contact
+    detector missed a step (a hip bounce too small to see, a foot hidden), the cycle is still
+    there. The contacts anchor the phase and the stride period sets the length, so no new cycle
+    overlaps a measured stride. The strides alone without one to anchor them.
+    """
+    strides = np.asarray(strides, dtype=np.int64).reshape(-1, 2)
+    if not len(strides) or not np.isfinite(cycle) or cycle < 2:
+        return strides
+    length = int(round(cycle))
+    lo, hi = within
+    rows: list[tuple[int, int]] = []
+    start = int(strides[0, 0])
+    while start - length >= lo:  # before the first stride
+        start -= length
+        rows.append((start, start + length))
+    rows.reverse()
+    for s, (first, stop) in enumerate(strides):
+        rows.append((int(first), int(stop)))
+        limit = min(int(strides[s + 1, 0]), hi) if s + 1 < len(strides) else hi
+        end = int(stop)
+        while end + length <= limit:  # a gap where contacts were missed, or after the last stride
+            rows.append((end, end + length))
+            end += length
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def half_cycles(cycles: np.ndarray) -> np.ndarray:
+    """(2C, 2) [start, stop) rows of the two steps of each of ``cycles`` (C, 2): each cycle
+    split at its middle, in order."""
+    cycles = np.asarray(cycles, dtype=np.int64).reshape(-1, 2)
+    middle = (cycles[:, 0] + cycles[:, 1]) // 2
+    first, second = np.column_stack([cycles[:, 0], middle]), np.column_stack([middle, cycles[:, 1]])
+    return np.stack([first, second], axis=1).reshape(-1, 2)
 
 
 def _cadence_from_steps(times: np.ndarray) -> float:
@@ -656,6 +719,7 @@ def analyse_gait(
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
     times = rows / fps
     strides = _stride_rows(index, period, len(keypoints))
+    cycles = whole_cycles(strides, cycle_frames(index, period), _running_rows(index, period, keypoints))
     knee, arm_swing, elbow = side_view_limbs(keypoints, strides, side_mask)
     lifts = bool(np.nanmax(swing, initial=0.0) >= settings.min_foot_lift_leg_lengths)
     return Gait(
@@ -679,4 +743,5 @@ def analyse_gait(
         elbow_angle_deg=elbow,
         alternation_errors=int(np.sum(feet[1:] == feet[:-1])),
         contact_event=event,
+        cycles=cycles,
     )

@@ -14,9 +14,10 @@ beyond it the value is null with reason ``low_confidence``. It is half the width
 fault's normal band (or, for one-sided thresholds, of the band between a typical runner's
 value and the threshold), so a verdict can always tell a normal value from a faulty one.
 
-``stride_sd`` is how much one runner's per-stride (or per-contact) samples of the fault
+``stride_sd`` is how much one runner's per-stride (per-step, per-contact) samples of the fault
 typically vary: the median within-runner robust SD over the shared clips' runners seen for at
-least 3 samples, measured by ``benchmarks/stride_spread.py`` (road_runner_front held out).
+least 3 samples, measured by ``benchmarks/stride_spread.py --min-strides 3`` on the OpenVINO
+keypoints of analysis version 2026.12.10 (road_runner_front held out; 3-24 runners a fault).
 Together with :data:`PRIOR_STRIDES` it is the prior of a verdict's interval, so that a runner
 seen for one or two strides gets an honest interval (wide: a t-interval on few degrees of
 freedom) instead of a bootstrap over one sample, which has no width at all.
@@ -31,9 +32,12 @@ from pipeline.analysis.view import BACK, FRONT, OBLIQUE, SIDE
 
 FRONTAL = (FRONT, BACK)
 
-#: How a fault is sampled: once per stride from per-frame values, at each initial contact, or
-#: at each mid-stance (the stance ankle under the hips).
-STRIDE, CONTACT, MID_STANCE = "stride", "contact", "mid_stance"
+#: How a fault is sampled: once per gait cycle (stride) from per-frame values, once per step
+#: (half a cycle) from per-frame values, at each initial contact, or at each mid-stance (the
+#: stance ankle under the hips). The arm faults seen from the front are read per step: each step
+#: swings one arm forward across the body and the other back, so each step shows one arm's peak
+#: and a runner seen for one stride still gives two samples.
+STRIDE, STEP, CONTACT, MID_STANCE = "stride", "step", "contact", "mid_stance"
 
 _FACE = (NOSE, *EARS)
 _ARM = (*SHOULDERS, *ELBOWS, *WRISTS)
@@ -55,7 +59,7 @@ class FaultSpec:
         unit: unit of the value.
         views: view codes that can see it.
         keypoints: COCO indices it needs.
-        sample: STRIDE, CONTACT or MID_STANCE.
+        sample: STRIDE, STEP, CONTACT or MID_STANCE.
         reduce: per-stride reduction of per-frame values ('median' or 'max').
         low, high: names of the AnalysisSettings thresholds: a value below ``low`` or above
             ``high`` is faulty (None: no bound on that side).
@@ -98,44 +102,44 @@ class FaultSpec:
 _SPECS = (
     FaultSpec("looking_down", "Looking down", "deg", (SIDE,), _FACE, STRIDE, None, "looking_down_deg",
               (-60.0, 75.0), f"{_ROM}: neck flexion to about 50 deg plus the ear-nose line's own ~15 deg tilt",
-              resolution=10.0, stride_sd=3.6),
+              resolution=10.0, stride_sd=4.2),
     FaultSpec("neck_flexion", "Head forward", "deg", (SIDE,), (*EARS, *_TRUNK), STRIDE, None, "neck_flexion_max_deg",
               (-60.0, 60.0), f"{_ROM}: cervical flexion about 45-50 deg, extension about 60 deg", resolution=6.0,
-              stride_sd=5.6),
+              stride_sd=7.8),
     FaultSpec("elbow_angle", "Elbow angle", "deg", (SIDE,), _ARM, STRIDE, "elbow_angle_min_deg",
               "elbow_angle_max_deg", (30.0, 180.0),
               f"{_ROM}: elbow flexion to about 145-150 deg (interior angle 30 deg), extension to straight",
-              resolution=20.0, stride_sd=4.0),
-    FaultSpec("arm_crossing", "Arms crossing", "shoulder widths", FRONTAL, (*_ARM, *HIPS), STRIDE, None,
+              resolution=20.0, stride_sd=3.9),
+    FaultSpec("arm_crossing", "Arms crossing", "shoulder widths", FRONTAL, (*_ARM, *HIPS), STEP, None,
               "arm_crossing_shoulder_widths", (-2.0, 1.2),
               f"{_ROM}: horizontal adduction about 130 deg puts a wrist at most about one shoulder width past "
-              "the midline", resolution=0.15, stride_sd=0.06, reduce="max",
+              "the midline", resolution=0.15, stride_sd=0.075, reduce="max",
               flag_fraction="arm_crossing_stride_fraction"),
-    FaultSpec("elbow_flare", "Elbow flare", "shoulder widths", FRONTAL, _ARM, STRIDE, None,
+    FaultSpec("elbow_flare", "Elbow flare", "shoulder widths", FRONTAL, _ARM, STEP, None,
               "elbow_flare_shoulder_widths", (-0.6, 1.0),
               f"{_ROM}: the upper arm (about 0.8 shoulder widths) abducted to 90 deg puts the elbow about one "
-              "shoulder width outside the shoulder", resolution=0.15, stride_sd=0.065, reduce="max"),
+              "shoulder width outside the shoulder", resolution=0.15, stride_sd=0.038, reduce="max"),
     FaultSpec("trunk_lean", "Trunk lean", "deg", (SIDE,), _TRUNK, STRIDE, "trunk_lean_min_deg",
               "trunk_lean_max_deg", (-30.0, 60.0),
               f"{_RUN}: distance running 0-15 deg forward, a sprint start's first steps up to about 45-50 deg",
-              resolution=7.5, stride_sd=3.8),
+              resolution=7.5, stride_sd=4.1),
     FaultSpec("shrugged_shoulders", "Shrugged shoulders", "torso lengths", (SIDE, FRONT, BACK, OBLIQUE),
               (*EARS, *_TRUNK), STRIDE, "shrug_min_ratio", None, (0.05, 0.9),
               "body proportions (Drillis & Contini 1966): the ear sits about 0.35-0.5 torso lengths above "
               "the shoulder line; a full shrug raises the shoulders by about 0.1 torso lengths",
-              resolution=0.08, stride_sd=0.013),
+              resolution=0.08, stride_sd=0.014),
     FaultSpec("overstride", "Overstride", "leg lengths", (SIDE,), _LEG, CONTACT, None, "overstride_leg_lengths",
               (-0.4, 0.8),
               f"{_RUN}: at contact the hip is flexed at most about 45 deg with the knee near straight, which "
-              "puts the ankle at most about 0.7 leg lengths ahead of the hip", resolution=0.1, stride_sd=0.117),
+              "puts the ankle at most about 0.7 leg lengths ahead of the hip", resolution=0.1, stride_sd=0.142),
     FaultSpec("shank_angle", "Shank angle at contact", "deg", (SIDE,), _LEG, CONTACT, None, "shank_angle_max_deg",
               (-40.0, 40.0),
               f"{_RUN}: shank 0-15 deg at contact in distance running, up to about -30 deg (ankle behind the "
-              "knee) in a sprint's first steps", resolution=7.5, stride_sd=7.6),
+              "knee) in a sprint's first steps", resolution=7.5, stride_sd=9.1),
     FaultSpec("pose_method_lean", "Pose Method lean", "deg", (SIDE,), (*_LEG, *SHOULDERS), MID_STANCE,
               "pose_lean_min_deg", "pose_lean_max_deg", (-20.0, 50.0),
               f"{_RUN}: whole-body lean at mid-stance a few degrees in distance running, up to about 45 deg "
-              "in a sprint's first steps", resolution=5.0, stride_sd=3.0),
+              "in a sprint's first steps", resolution=5.0, stride_sd=3.4),
 )
 
 # The coach's words per fault: (cue, drill). Cues are FORM_CUES.md's five cues and the Pose
@@ -173,9 +177,9 @@ FAULTS: dict[str, FaultSpec] = {
     spec.name: replace(spec, cue=_COACHING[spec.name][0], drill=_COACHING[spec.name][1]) for spec in _SPECS
 }
 #: Weight of ``stride_sd`` in a verdict's interval, in strides: the runners' stride-to-stride
-#: variances scatter like a chi-square on about 1.7 degrees of freedom (median over the ten
-#: faults, 0.5-5.7, ``benchmarks/stride_spread.py`` on this version's strides; 2.5 on the
-#: previous version's, with fewer runners): 2, between the two.
+#: variances scatter like a chi-square on about 2 degrees of freedom (median over the ten
+#: faults 2.25, range 0.6-3.4, ``benchmarks/stride_spread.py`` on version 2026.12.10; 1.7 and
+#: 2.5 on the two versions before it).
 PRIOR_STRIDES = 2
 #: Fault names in output order (one deviations row per runner each).
 DEVIATIONS: tuple[str, ...] = tuple(FAULTS)
