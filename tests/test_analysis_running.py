@@ -18,6 +18,7 @@ RUNNER = Gait(
     contact_time_s=np.arange(0, 200, 10) / 30.0,
     contact_foot=np.tile(np.array([0, 1], np.int8), 10),
     strides=np.zeros((0, 2), np.int64),
+    cycles=np.zeros((0, 2), np.int64),
     stride_period_frames=20.0,
     leg_length_px=200.0,
     leg_scale_px=np.full(200, 200.0),

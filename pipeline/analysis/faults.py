@@ -288,7 +288,7 @@ def frame_fault(
     for one cycle loses that cycle, not the verdict. The gate reads the usable cycles (or, with
     none, all of them, to say why), so it reads the running, not a sprinter's seconds in the
     blocks or a walk before the start."""
-    cycles = ctx.gait.sample_cycles
+    cycles = ctx.gait.cycles
     if measure.spec.sample == STEP:  # each half cycle: one step, one arm forward
         cycles = half_cycles(cycles)
     supported = ctx.supports(measure.spec)

@@ -77,6 +77,9 @@ class Gait:
         contact_time_s: (N,) float64, contact time (sub-frame) in seconds from track start.
         contact_foot: (N,) int8, LEFT (0) or RIGHT (1).
         strides: (S, 2) int64, [start, stop) track rows of non-overlapping full gait cycles.
+        cycles: (C, 2) int64, [start, stop) rows of the whole gait cycles that per-frame faults
+            are sampled over: the strides, plus cycles of the same length filling the running
+            around them where a contact was missed (:func:`whole_cycles`).
         stride_period_frames: spectral stride period in frames (NaN without periodicity).
         leg_length_px: 90th percentile of hip->knee + knee->ankle over frames, pixels.
         leg_scale_px: (T,) leg length at each frame (follows the runner's size), pixels.
@@ -90,15 +93,13 @@ class Gait:
         elbow_angle_deg: median per stride of the elbow angle (side view).
         alternation_errors: consecutive contacts of the same foot.
         contact_event: INITIAL_CONTACT, or MID_STANCE when the steps came from the hips' bounce.
-        cycles: (C, 2) int64, [start, stop) rows of the whole gait cycles that per-frame faults
-            are sampled over: the strides, plus cycles of the same length filling the stepping
-            bout around them where a contact was missed (:func:`whole_cycles`); None: the strides.
     """
 
     contact_index: np.ndarray
     contact_time_s: np.ndarray
     contact_foot: np.ndarray
     strides: np.ndarray
+    cycles: np.ndarray
     stride_period_frames: float
     leg_length_px: float
     leg_scale_px: np.ndarray
@@ -113,17 +114,11 @@ class Gait:
     elbow_angle_deg: float
     alternation_errors: int
     contact_event: str = INITIAL_CONTACT
-    cycles: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
         """Initial contacts found."""
         return len(self.contact_index)
-
-    @property
-    def sample_cycles(self) -> np.ndarray:
-        """(C, 2) rows of the gait cycles per-frame faults are sampled over."""
-        return self.strides if self.cycles is None else self.cycles
 
 
 def _segments_detrended(signal: np.ndarray) -> np.ndarray:
@@ -330,13 +325,11 @@ def _stride_rows(index: np.ndarray, period: float, n_rows: int) -> np.ndarray:
     return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
 
 
-def _running_rows(index: np.ndarray, period: float, keypoints: np.ndarray) -> tuple[float, float]:
+def _running_rows(index: np.ndarray, cycle: float, keypoints: np.ndarray) -> tuple[float, float]:
     """[first, last] rows where the runner is seen stepping: from the first contact to the last,
-    each widened by ``STANCE_TO_MID`` of a cycle (a contact from the hips' bounce is dated at
-    mid-stance, that much after the landing; one from the foot's reach, a little before it), and
-    never outside the rows where the hips are seen."""
+    each widened by ``STANCE_TO_MID`` of a ``cycle`` (a contact from the hips' bounce is dated at
+    mid-stance, that much after the landing), and never outside the rows where the hips are seen."""
     seen = np.flatnonzero(np.isfinite(nanmean_points(keypoints, HIPS)[:, 1]))
-    cycle = cycle_frames(index, period)
     if not len(index) or not len(seen) or not np.isfinite(cycle):
         return 0.0, 0.0
     slack = STANCE_TO_MID * cycle
@@ -352,7 +345,7 @@ def whole_cycles(strides: np.ndarray, cycle: float, within: tuple[float, float])
     and each leg through its swing once, not the contacts that bound it: where the contact
     detector missed a step (a hip bounce too small to see, a foot hidden), the cycle is still
     there. The contacts anchor the phase and the stride period sets the length, so no new cycle
-    overlaps a measured stride. The strides alone without one to anchor them.
+    overlaps a measured stride. Without a stride to anchor them or a cycle length, the strides.
     """
     strides = np.asarray(strides, dtype=np.int64).reshape(-1, 2)
     if not len(strides) or not np.isfinite(cycle) or cycle < 2:
@@ -719,7 +712,8 @@ def analyse_gait(
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
     times = rows / fps
     strides = _stride_rows(index, period, len(keypoints))
-    cycles = whole_cycles(strides, cycle_frames(index, period), _running_rows(index, period, keypoints))
+    cycle = cycle_frames(index, period)
+    cycles = whole_cycles(strides, cycle, _running_rows(index, cycle, keypoints))
     knee, arm_swing, elbow = side_view_limbs(keypoints, strides, side_mask)
     lifts = bool(np.nanmax(swing, initial=0.0) >= settings.min_foot_lift_leg_lengths)
     return Gait(
@@ -727,6 +721,7 @@ def analyse_gait(
         contact_time_s=times,
         contact_foot=feet,
         strides=strides,
+        cycles=cycles,
         stride_period_frames=period,
         leg_length_px=leg,
         leg_scale_px=scale,
@@ -743,5 +738,4 @@ def analyse_gait(
         elbow_angle_deg=elbow,
         alternation_errors=int(np.sum(feet[1:] == feet[:-1])),
         contact_event=event,
-        cycles=cycles,
     )

@@ -60,7 +60,7 @@ class FaultSpec:
         views: view codes that can see it.
         keypoints: COCO indices it needs.
         sample: STRIDE, STEP, CONTACT or MID_STANCE.
-        reduce: per-stride reduction of per-frame values ('median' or 'max').
+        reduce: per-cycle (or per-step) reduction of per-frame values ('median' or 'max').
         low, high: names of the AnalysisSettings thresholds: a value below ``low`` or above
             ``high`` is faulty (None: no bound on that side).
         plausible: (min, max) values possible for a running human, in ``unit``.

@@ -290,7 +290,8 @@ class AnalysisSettings(Section):
     )
     arm_crossing_stride_fraction: float = setting(
         0.3,
-        "Arm crossing is flagged when more than this fraction of strides cross.",
+        "Arm crossing is flagged when more than this fraction of the measured steps cross "
+        "(each step swings one arm forward).",
         unit="fraction",
         ge=0.0,
         lt=1.0,
