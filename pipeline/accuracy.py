@@ -48,6 +48,12 @@ MIN_SEEN_S = 2.0
 LONG_ID_FRACTION = 0.9
 
 
+#: Label sections; ``camera_view`` is the view a clip's labelled contacts are seen from
+#: ('side', 'front', 'back'), so contact figures can be pooled over side views, where the
+#: issue's contact targets apply (from the front, contacts come from the hips' bounce).
+SECTIONS = ("contacts", "people", "slow_motion", "camera_view")
+
+
 def load_labels(paths: Iterable[str | Path]) -> dict[str, dict[str, Any]]:
     """Labels by clip file name: {clip: {'contacts': ..., 'people': ..., 'slow_motion': ...}}.
 
@@ -57,10 +63,9 @@ def load_labels(paths: Iterable[str | Path]) -> dict[str, dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for path in paths:
         data = json.loads(Path(path).read_text())
-        unknown = set(data) - {"contacts", "people", "slow_motion"}
+        unknown = set(data) - set(SECTIONS)
         if unknown:
-            raise ValueError(f"{path}: unknown label sections {sorted(unknown)}; "
-                             "expected contacts, people, slow_motion")
+            raise ValueError(f"{path}: unknown label sections {sorted(unknown)}; expected {', '.join(SECTIONS)}")
         for section, clips in data.items():
             for clip, value in clips.items():
                 merged.setdefault(clip, {})[section] = value
@@ -85,6 +90,7 @@ class ClipOutputs:
 class ClipScore:
     clip: str
     metrics: dict[str, float | int | bool | None] = field(default_factory=dict)
+    camera_view: str | None = None  # the labelled contacts' view, where labelled
 
 
 def _in_ranges(frames: np.ndarray, ranges: list[list[int]]) -> np.ndarray:
@@ -248,6 +254,7 @@ def score_clip(out: ClipOutputs, labels: dict[str, Any]) -> ClipScore:
         score.metrics.update(score_contacts(out, labels["contacts"]))
     if "slow_motion" in labels:
         score.metrics.update(score_slow_motion(out, labels["slow_motion"]))
+    score.camera_view = labels.get("camera_view")
     return score
 
 
@@ -282,6 +289,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _matched(metrics: list[dict[str, Any]]) -> float:
+    return sum((x.get("contact_recall") or 0) * (x.get("contacts_labelled") or 0) for x in metrics)
+
+
+def _side_contacts(side: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Contact recall and precision pooled over the side-view clips (the issue's contact targets)."""
+    labelled = sum(x.get("contacts_labelled") or 0 for x in side)
+    found = sum(x.get("contacts_found") or 0 for x in side)
+    matched = _matched(side)
+    return {"side_contact_recall": matched / labelled if labelled else None,
+            "side_contact_precision": matched / found if found else None}
+
+
 def totals(scores: list[ClipScore]) -> dict[str, float | int | None]:
     """Pooled figures over clips: recall and precision over all runners and contacts."""
     m = [s.metrics for s in scores]
@@ -289,7 +309,7 @@ def totals(scores: list[ClipScore]) -> dict[str, float | int | None]:
     def total(key: str) -> int:
         return int(sum(x.get(key) or 0 for x in m))
 
-    matched = sum((x.get("contact_recall") or 0) * (x.get("contacts_labelled") or 0) for x in m)
+    matched = _matched(m)
     found = total("contacts_found")
     hand = total("runners_hand")
     slow = [x for x in m if x.get("slow_motion_true") is not None]
@@ -302,6 +322,7 @@ def totals(scores: list[ClipScore]) -> dict[str, float | int | None]:
         if hand else None,
         "contact_recall": matched / total("contacts_labelled") if total("contacts_labelled") else None,
         "contact_precision": matched / found if found else None,
+        **_side_contacts([s.metrics for s in scores if s.camera_view == "side"]),
         "slow_motion_correct": sum(bool(x.get("slow_motion_correct")) for x in slow),
         "slow_motion_clips": len(slow),
     }

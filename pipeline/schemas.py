@@ -395,7 +395,7 @@ DEVIATIONS = table_schema(
             pa.string(),
             "Why value is null: not_running, view, occluded, implausible (outside the registry's "
             "plausible range for a running body), low_confidence (90% interval wider than the fault's "
-            "resolution), too_few_strides; null when measured",
+            "resolution and not wholly on one side of its thresholds), too_few_strides; null when measured",
         ),
         column("worst_frame", pa.int64(), "Frame where the fault is worst", "frames"),
         column(

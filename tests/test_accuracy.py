@@ -71,6 +71,19 @@ def test_a_clip_scores_what_its_labels_support() -> None:
     assert totals([score_clip(out, LABEL)])["runner_recall"] == 1.0
 
 
+def test_contacts_are_also_pooled_over_side_views() -> None:
+    """The contact targets are for side views: a front-view clip's contacts (from the hips'
+    bounce) count in the overall figures and not in the side-view ones."""
+    side = _outputs([(1, 10, "left"), (1, 20, "right"), (1, 30, "left"), (1, 40, "right")], [{}], [])
+    front = _outputs([(1, 15, "left"), (1, 25, "right"), (1, 35, "left"), (1, 45, "right")], [{}], [])
+    contacts = {"contacts": LABEL["contacts"]}
+    scores = [score_clip(side, {**contacts, "camera_view": "side"}),
+              score_clip(front, {**contacts, "camera_view": "front"})]
+    pooled = totals(scores)
+    assert (pooled["contact_recall"], pooled["contact_precision"]) == (0.5, 0.5)
+    assert (pooled["side_contact_recall"], pooled["side_contact_precision"]) == (1.0, 1.0)
+
+
 def test_where_brief_runners_were_counted_only_long_ids_are_found() -> None:
     """3 runners, 2 of them seen under 2 s: one 3-s id is the runner found; the two 0.7-s ids
     may be the brief ones (neither found nor false), and their verdicts do not count."""

@@ -10,7 +10,7 @@ from analysis_builders import RunnerSpec, analyse_spec, deviation
 from scipy import stats
 
 from pipeline.analysis import AnalysisSettings
-from pipeline.analysis.faults import fraction_lower_bound, median_interval, prior_half_width
+from pipeline.analysis.faults import decided, fraction_lower_bound, measure, median_interval, prior_half_width
 from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES
 
 SIDES = ("side_right", "side_left")
@@ -230,6 +230,36 @@ def test_the_fraction_of_faulty_strides_has_an_exact_lower_bound() -> None:
     assert fraction_lower_bound(1, 1) == pytest.approx(0.05)
     assert fraction_lower_bound(10, 10) == pytest.approx(0.05 ** 0.1)
     assert fraction_lower_bound(3, 10) < 0.3 < fraction_lower_bound(8, 10)
+
+
+def test_a_wide_interval_is_judged_when_it_settles_the_verdict_either_way() -> None:
+    """Trunk lean, normal 0-15 deg forward: an interval of 2-13 deg is normal throughout and
+    21-35 deg faulty throughout, however wide; -3 to 9 deg straddles the 0 deg limit and
+    -20 to 40 deg spans the whole band from both sides (faulty at both ends, normal between):
+    neither settles anything. One sample never does (its interval is the prior alone)."""
+    lean = measure(FAULTS["trunk_lean"], AnalysisSettings())
+    two = np.array([7.0, 8.0])
+    assert decided(lean, two, 2.0, 13.0) and decided(lean, two, 21.0, 35.0)
+    assert not decided(lean, two, -3.0, 9.0) and not decided(lean, two, -20.0, 40.0)
+    assert not lean.beyond(-20.0, 40.0)  # faulty at both ends is not faulty throughout
+    assert not decided(lean, np.array([7.0]), 2.0, 13.0)
+
+
+def test_arm_crossing_is_settled_by_the_fraction_of_steps() -> None:
+    """Arms crossing is flagged when over 30 % of steps cross the midline by 0.1 shoulder widths.
+    Wrists 0.3-0.45 short of it on 4 steps: even the runner's 70th-percentile step (interval +
+    0.524 pooled SDs, here sqrt((2 x 0.075^2 + 3 x s^2) / 5)) stays clear of it: settled, normal.
+    Wrists 0.05 short to 0.08 past: a third of her steps may well cross, not settled. 4 of 4 steps
+    crossing: the fraction's exact lower bound (0.47) is over 0.3, settled whatever the interval."""
+    crossing = measure(FAULTS["arm_crossing"], AnalysisSettings())
+    clear = np.array([-0.45, -0.40, -0.35, -0.30])
+    sd = np.sqrt((PRIOR_STRIDES * 0.075**2 + 3 * np.var(clear, ddof=1)) / (PRIOR_STRIDES + 3))
+    assert -0.2 + stats.norm.ppf(0.7) * sd < 0.1  # the numbers the verdict rests on
+    assert decided(crossing, clear, -0.6, -0.2)
+    near = np.array([-0.05, 0.0, 0.05, 0.08])
+    assert not decided(crossing, near, -0.1, 0.09)
+    over = np.array([0.2, 0.3, 0.25, 0.4])
+    assert fraction_lower_bound(4, 4) > 0.3 and decided(crossing, over, -0.1, 0.6)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -10,7 +10,7 @@ from analysis_builders import RunnerSpec, analyse_spec, deviation
 
 from pipeline.analysis import AnalysisSettings
 from pipeline.analysis.gait import Gait
-from pipeline.analysis.running import classify_activity
+from pipeline.analysis.running import Activity, classify_activity, kept_rhythm, moves_in_real_time
 
 NAN = float("nan")
 RUNNER = Gait(
@@ -120,6 +120,23 @@ def test_a_real_time_walker_in_the_clip_rules_out_slow_motion() -> None:
     assert (people[1]["activity"], people[1]["is_runner"]) == ("walking", False)
     assert people[2]["activity"] == "walking"
     assert all(d["reason"] == "not_running" for d in together.deviations.to_pylist())
+
+
+def test_only_steps_that_keep_a_rhythm_show_the_clip_runs_in_real_time() -> None:
+    """Someone stepping in real time rules slow motion out, but only when the steps keep a
+    rhythm: 6 contacts 6-36 frames apart (a 60 px shape on a slowed screen recording, 'cadence'
+    207) are noise, not a clock. Known answers: intervals 10 x 5 keep the rhythm; 6, 9, 13, 36, 7
+    (median 9, within 30 %: 9 and 7) keep 2."""
+    walking = Activity("walking", False, 2, 3, False)
+    regular = replace(WALKER, contact_index=np.arange(0, 60, 10), cadence_spm=180.0)
+    irregular = replace(regular, contact_index=np.array([181, 187, 196, 209, 245, 252]), cadence_spm=207.0)
+    assert (kept_rhythm(regular.contact_index), kept_rhythm(irregular.contact_index)) == (5, 2)
+    settings = AnalysisSettings()
+    assert moves_in_real_time(walking, regular, settings)
+    assert not moves_in_real_time(walking, irregular, settings)
+    # a long noisy track keeps 5 intervals by chance, but not most of them
+    noisy = replace(regular, contact_index=np.cumsum([0, 10, 10, 10, 10, 10, 3, 25, 4, 31, 2, 17]))
+    assert kept_rhythm(noisy.contact_index) == 5 and not moves_in_real_time(walking, noisy, settings)
 
 
 @pytest.mark.parametrize(

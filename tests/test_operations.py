@@ -271,32 +271,42 @@ def test_a_signal_during_a_deferred_block_arrives_after_it():
 
 
 ADOPT = """
-import json, os
+import json, os, sys
 from flows.server import TemporaryServer
 server = TemporaryServer(60).start()
 pid = server._process.pid
 adopted = server.adopt()
 from prefect.client.orchestration import get_client
-from prefect.server.api.server import SubprocessASGIServer
 with get_client(sync_client=True) as client:
     healthy = client.api_healthcheck() is None
-prefects = SubprocessASGIServer()
-print(json.dumps({"adopted": adopted, "healthy": healthy, "same": prefects.server_process.pid == pid,
-                  "url": str(client.api_url) == server.api_url + "/",
-                  "instances": len(SubprocessASGIServer._instances)}))
+print(json.dumps({"adopted": adopted, "healthy": healthy, "url": str(client.api_url) == server.api_url + "/",
+                  "environment": os.environ["PREFECT_API_URL"] == server.api_url,
+                  "server package": "prefect.server.api.server" in sys.modules, "pid": pid}), flush=True)
 """
 
 
 def test_the_temporary_server_started_at_launch_is_the_one_prefect_uses(tmp_path: Path):
     """`formwatch run` starts Prefect's temporary server before loading the model; Prefect's
-    client then talks to that process and starts no second one."""
+    client then talks to that process (also in processes spawned from here), starts no second
+    one, never imports Prefect's server package here, and the server is gone when the process exits."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {
         "HOME": str(tmp_path), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     done = subprocess.run([sys.executable, "-c", ADOPT], env=env, cwd=Path(__file__).resolve().parents[1],
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     said = json.loads(done.stdout.strip().splitlines()[-1])
-    assert said == {"adopted": True, "healthy": True, "same": True, "url": True, "instances": 1}, said
+    pid = said.pop("pid")
+    assert said == {"adopted": True, "healthy": True, "url": True, "environment": True,
+                    "server package": False}, said
+    assert not _running(pid), "the temporary server outlived the process that adopted it"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_a_configured_prefect_server_is_not_shadowed_by_a_temporary_one():

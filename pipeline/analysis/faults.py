@@ -12,7 +12,6 @@ uncertain to judge) or ``too_few_strides``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,11 +78,13 @@ class RunnerContext:
 
 @dataclass(frozen=True)
 class Measure:
-    """A fault as the analysis applies it: its registry spec, and ``excess``: how far values
-    are beyond the threshold (> 0 means faulty), with ``flag_fraction`` of strides needed."""
+    """A fault as the analysis applies it: its registry spec, the thresholds from the settings
+    (a value below ``low`` or above ``high`` is faulty; infinite where the fault has no bound on
+    that side) and ``flag_fraction``, the fraction of strides that must be faulty."""
 
     spec: FaultSpec
-    excess: Callable[[np.ndarray], np.ndarray]
+    low: float
+    high: float
     flag_fraction: float
 
     @property
@@ -98,13 +99,25 @@ class Measure:
     def keypoints(self) -> tuple[int, ...]:
         return self.spec.keypoints
 
+    def excess(self, values: np.ndarray) -> np.ndarray:
+        """How far ``values`` are beyond the threshold (> 0 means faulty)."""
+        return np.maximum(self.low - values, values - self.high)
+
+    def beyond(self, low: float, high: float) -> bool:
+        """Whether every value in [low, high] is faulty, beyond one and the same threshold."""
+        return bool(high < self.low or low > self.high)
+
+    def within(self, low: float, high: float) -> bool:
+        """Whether every value in [low, high] is normal."""
+        return bool(self.low <= low and high <= self.high)
+
 
 def measure(spec: FaultSpec, settings: AnalysisSettings) -> Measure:
     """``spec`` with its thresholds read from ``settings``."""
     low = getattr(settings, spec.low) if spec.low else -np.inf
     high = getattr(settings, spec.high) if spec.high else np.inf
     fraction = getattr(settings, spec.flag_fraction) if spec.flag_fraction else settings.min_flagged_fraction
-    return Measure(spec, lambda v: np.maximum(low - v, v - high), fraction)
+    return Measure(spec, float(low), float(high), fraction)
 
 
 @dataclass(frozen=True)
@@ -134,22 +147,26 @@ BOOTSTRAP_SAMPLES = 500
 CONFIDENCE = 0.90
 
 
-def prior_half_width(values: np.ndarray, spec: FaultSpec) -> float:
-    """Half-width of the 90 % interval of the median of N samples, on a prior of the fault's
-    typical stride-to-stride spread.
-
-    The runner's variance is the pooled ``(ν0·σ0² + (n−1)·s²) / (ν0 + n − 1)`` of the registry's
+def pooled_sd(values: np.ndarray, spec: FaultSpec) -> tuple[float, int]:
+    """(SD, degrees of freedom) of one runner's samples on a prior of the fault's typical
+    stride-to-stride spread: the pooled ``(ν0·σ0² + (n−1)·s²) / (ν0 + n − 1)`` of the registry's
     ``stride_sd`` σ0 (weight ``PRIOR_STRIDES`` ν0) and the samples' own variance s², the
-    conjugate normal estimate; the interval is Student's t on ``ν0 + n − 1`` degrees of freedom,
-    widened by sqrt(π/2) for a median rather than a mean. One stride gives a wide interval (t
-    on 2 dof), ten strides one that the runner's own spread decides.
-    """
+    conjugate normal estimate."""
     n = len(values)
     own = float(np.var(values, ddof=1)) if n > 1 else 0.0
     dof = PRIOR_STRIDES + n - 1
-    variance = (PRIOR_STRIDES * spec.stride_sd**2 + (n - 1) * own) / dof
+    return float(np.sqrt((PRIOR_STRIDES * spec.stride_sd**2 + (n - 1) * own) / dof)), dof
+
+
+def prior_half_width(values: np.ndarray, spec: FaultSpec) -> float:
+    """Half-width of the 90 % interval of the median of N samples, on a prior of the fault's
+    typical stride-to-stride spread (:func:`pooled_sd`): Student's t on its degrees of freedom,
+    widened by sqrt(π/2) for a median rather than a mean. One stride gives a wide interval (t on
+    2 dof), ten strides one that the runner's own spread decides.
+    """
+    sd, dof = pooled_sd(values, spec)
     t = float(special.stdtrit(dof, 0.5 + CONFIDENCE / 2))  # Student's t quantile
-    return t * float(np.sqrt(variance * np.pi / 2 / n))
+    return t * sd * float(np.sqrt(np.pi / 2 / len(values)))
 
 
 def fraction_lower_bound(flagged: int, n: int) -> float:
@@ -171,6 +188,29 @@ def median_interval(values: np.ndarray, spec: FaultSpec, seed: int = 0) -> tuple
     median = float(np.median(values))
     half = prior_half_width(values, spec)
     return min(float(low), median - half), max(float(high), median + half)
+
+
+def decided(measure: Measure, values: np.ndarray, low: float, high: float) -> bool:
+    """Whether the verdict is settled either way at the ``CONFIDENCE`` level, however wide the
+    interval [low, high] of the median of ``values``.
+
+    A fault judged on its median: the whole interval is normal, or beyond one threshold. A
+    fault judged on the fraction of faulty strides (``flag_fraction``, e.g. 30 % of steps
+    crossing the midline): faulty when the exact lower bound of that fraction is above it;
+    normal when even the runner's (1 − flag_fraction) quantile stays normal, i.e. the interval
+    widened by that many of the runner's pooled SDs (:func:`pooled_sd`) on each side.
+
+    Never from one sample: its interval is the prior alone, and one misread stride (a contact
+    dated early, a swapped limb) would settle the verdict unchecked.
+    """
+    if len(values) < 2:
+        return False
+    if not measure.spec.flag_fraction:
+        return measure.within(low, high) or measure.beyond(low, high)
+    if fraction_lower_bound(int(np.sum(measure.excess(values) > 0)), len(values)) > measure.flag_fraction:
+        return True
+    spread = float(special.ndtri(1.0 - measure.flag_fraction)) * pooled_sd(values, measure.spec)[0]
+    return measure.within(low - spread, high + spread)
 
 
 def _gate(
@@ -236,9 +276,12 @@ def summarise(
     samples are faulty *and* that holds across the interval (the whole interval of the median
     is beyond the threshold, or, for faults judged by the fraction of strides, the exact lower
     bound of that fraction is above it). An interval wider than the fault's ``resolution`` is
-    too uncertain to judge: the value is null with reason 'low_confidence'. So a single stride
-    is judged only for faults whose stride-to-stride spread is small next to their resolution
-    (elbow angle, shrugging), never by a bootstrap with no width. ``worst_rows``/``worst_values``
+    too uncertain to judge, unless the verdict is settled either way all the same
+    (:func:`decided`: elbows flared 0.5-0.7 shoulder widths against a 0.35 threshold, wrists
+    0.15-0.65 away from the midline); otherwise the value is null with reason
+    'low_confidence'. So a single stride is judged only where its prior interval (the fault's
+    stride-to-stride spread on 2 degrees of freedom) is narrow next to the resolution or falls
+    clear of the thresholds, never by a bootstrap with no width. ``worst_rows``/``worst_values``
     are the candidate frames for the worst moment.
     """
     measured = np.isfinite(samples)
@@ -247,7 +290,7 @@ def summarise(
         return Deviation(measure.name, measure.unit, strides_measured=count, reason="too_few_strides")
     values = samples[measured]
     low, high = median_interval(values, measure.spec, seed=ctx.track.track_id)
-    if (high - low) / 2 > measure.spec.resolution:
+    if (high - low) / 2 > measure.spec.resolution and not decided(measure, values, low, high):
         return Deviation(measure.name, measure.unit, strides_measured=count, reason="low_confidence",
                          value_low=low, value_high=high)
     faulty = measure.excess(values) > 0
@@ -255,7 +298,7 @@ def summarise(
     if measure.spec.flag_fraction:
         beyond = fraction_lower_bound(int(faulty.sum()), count) > measure.flag_fraction
     else:
-        beyond = bool(np.all(measure.excess(np.array([low, high])) > 0))
+        beyond = measure.beyond(low, high)
     excess = measure.excess(worst_values)
     worst = worst_rows[np.nanargmax(np.where(np.isfinite(excess), excess, -np.inf))]
     first, drift = _drift(rows[measured].astype(float), values, float(len(ctx.track)))

@@ -9,8 +9,9 @@ view that supports the measure. A sample outside it is a misread pose (a swapped
 keypoint on the wrong person), never a fault; a verdict whose samples are mostly outside it is
 null with reason ``implausible``. Each range carries its source.
 
-``resolution`` is the largest 90 % confidence half-width at which a verdict is still given:
-beyond it the value is null with reason ``low_confidence``. It is half the width of the
+``resolution`` is the largest 90 % confidence half-width at which a verdict is always given:
+beyond it the value is null with reason ``low_confidence`` unless the interval settles the
+verdict either way all the same (:func:`pipeline.analysis.faults.decided`). It is half the width of the
 fault's normal band (or, for one-sided thresholds, of the band between a typical runner's
 value and the threshold), so a verdict can always tell a normal value from a faulty one.
 

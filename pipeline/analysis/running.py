@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.analysis.gait import Gait
+from pipeline.analysis.gait import RHYTHM_TOLERANCE, Gait
 from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
 
@@ -158,13 +158,30 @@ def classify_activity(
     return Activity(label, running, met, len(cues), slow, factor if slow else float("nan"))
 
 
+def kept_rhythm(contact_rows: np.ndarray) -> int:
+    """How many intervals between consecutive contacts last the median interval, within
+    ``RHYTHM_TOLERANCE``: a person stepping keeps a rhythm (step times vary by a few percent
+    in walking and running), while contacts read from keypoint noise fall at any interval."""
+    intervals = np.diff(np.asarray(contact_rows, float))
+    if not len(intervals) or not np.median(intervals) > 0:
+        return 0
+    return int(np.sum(np.abs(intervals / np.median(intervals) - 1.0) <= RHYTHM_TOLERANCE))
+
+
 def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSettings) -> bool:
     """Whether a person's gait shows the footage runs in real time: a walk (about 90 to
-    running_min_cadence_spm) or a run at a human cadence, over at least 3 strides."""
+    running_min_cadence_spm) or a run at a human cadence, over at least 3 strides whose steps
+    keep a rhythm (most intervals, and at least 5, within ``RHYTHM_TOLERANCE`` of the median).
+    Contacts at irregular intervals are a misread, and their "cadence" tells nothing of time:
+    on a slowed screen recording, a 60 px shape read as 6 contacts 6-36 frames apart (a
+    cadence of 207) had cancelled the runner's slow motion."""
+    rhythm = kept_rhythm(gait.contact_index)
     return (
         activity.label in ("walking", "running")
         and not activity.slow_motion_suspected
         and gait.steps >= 2 * MIN_STEPS
+        and rhythm >= 2 * MIN_STEPS - 1
+        and 2 * rhythm > len(gait.contact_index) - 1
         and 90.0 <= gait.cadence_spm <= settings.running_max_cadence_spm
     )
 
