@@ -180,9 +180,9 @@ class TemporaryServer:
 
     ``start`` launches exactly the command Prefect's ``SubprocessASGIServer`` launches (uvicorn
     on Prefect's app factory, loopback, a free port, no UI), without importing Prefect here;
-    ``adopt`` hands the process to Prefect as its temporary server once it answers, so the
-    flow runs on it as it would on the one Prefect starts itself; ``stop`` ends it if it was
-    not adopted (an adopted one Prefect stops at exit).
+    ``adopt`` points Prefect at it once it answers (``PREFECT_API_URL``), so the flow runs on it
+    as it would on the one Prefect starts itself, and stops it at exit; ``stop`` ends it if it
+    was not adopted.
     """
 
     def __init__(self, startup_timeout_s: float = 90.0, host: str = "127.0.0.1") -> None:

@@ -280,8 +280,8 @@ def summarise(
     (:func:`decided`: elbows flared 0.5-0.7 shoulder widths against a 0.35 threshold, wrists
     0.15-0.65 away from the midline); otherwise the value is null with reason
     'low_confidence'. So a single stride is judged only where its prior interval (the fault's
-    stride-to-stride spread on 2 degrees of freedom) is narrow next to the resolution or falls
-    clear of the thresholds, never by a bootstrap with no width. ``worst_rows``/``worst_values``
+    stride-to-stride spread on 2 degrees of freedom) is narrow next to the resolution (elbow
+    angle, shrugging), never by a bootstrap with no width. ``worst_rows``/``worst_values``
     are the candidate frames for the worst moment.
     """
     measured = np.isfinite(samples)
