@@ -236,13 +236,19 @@ def test_a_wide_interval_is_judged_when_it_settles_the_verdict_either_way() -> N
     """Trunk lean, normal 0-15 deg forward: an interval of 2-13 deg is normal throughout and
     21-35 deg faulty throughout, however wide; -3 to 9 deg straddles the 0 deg limit and
     -20 to 40 deg spans the whole band from both sides (faulty at both ends, normal between):
-    neither settles anything. One sample never does (its interval is the prior alone)."""
+    neither settles anything. One stride settles it too (its sample is the median of the
+    stride's frames, its interval the prior's t on 2 dof); one contact never does (one frame at
+    a detected moment: shank angle -30 to -10 deg against its 10 deg limit stays undecided)."""
     lean = measure(FAULTS["trunk_lean"], AnalysisSettings())
     two = np.array([7.0, 8.0])
     assert decided(lean, two, 2.0, 13.0) and decided(lean, two, 21.0, 35.0)
     assert not decided(lean, two, -3.0, 9.0) and not decided(lean, two, -20.0, 40.0)
     assert not lean.beyond(-20.0, 40.0)  # faulty at both ends is not faulty throughout
-    assert not decided(lean, np.array([7.0]), 2.0, 13.0)
+    assert decided(lean, np.array([7.0]), 2.0, 13.0)
+    assert not decided(lean, np.array([7.0]), -3.0, 9.0)
+    shank = measure(FAULTS["shank_angle"], AnalysisSettings())
+    assert not decided(shank, np.array([-20.0]), -30.0, -10.0)
+    assert decided(shank, np.array([-20.0, -18.0]), -30.0, -10.0)
 
 
 def test_arm_crossing_is_settled_by_the_fraction_of_steps() -> None:

@@ -31,7 +31,7 @@ from pipeline.analysis.geometry import (
     elbow_angle,
     nanmean_points,
 )
-from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES, STEP, FaultSpec
+from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES, STEP, STRIDE, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
 from pipeline.analysis.view import SIDE, deproject_sagittal
@@ -142,6 +142,10 @@ class Deviation:
     value_high: float | None = None
 
 
+#: Samples that reduce the frames of a gait cycle (a stride) or half of one (a step), as
+#: opposed to one frame at an event (a contact, a mid-stance).
+CYCLE_SAMPLES = (STRIDE, STEP)
+
 #: Bootstrap resamples for a verdict's confidence interval, and its two-sided level.
 BOOTSTRAP_SAMPLES = 500
 CONFIDENCE = 0.90
@@ -200,10 +204,14 @@ def decided(measure: Measure, values: np.ndarray, low: float, high: float) -> bo
     normal when even the runner's (1 − flag_fraction) quantile stays normal, i.e. the interval
     widened by that many of the runner's pooled SDs (:func:`pooled_sd`) on each side.
 
-    Never from one sample: its interval is the prior alone, and one misread stride (a contact
-    dated early, a swapped limb) would settle the verdict unchecked.
+    One sample settles it only where that sample is itself a reduction over the frames of a
+    stride or step (at least half of them seen, :func:`frame_fault`): its interval is then the
+    prior's t-interval on 2 degrees of freedom, the spread of one stride, and no single frame
+    decides it. One contact or mid-stance is one frame at a detected moment: a contact dated
+    early (the elite runner's, 44 frames before the labelled landing) would settle the verdict
+    unchecked, so events need two.
     """
-    if len(values) < 2:
+    if len(values) < 2 and measure.spec.sample not in CYCLE_SAMPLES:
         return False
     if not measure.spec.flag_fraction:
         return measure.within(low, high) or measure.beyond(low, high)
@@ -279,9 +287,10 @@ def summarise(
     too uncertain to judge, unless the verdict is settled either way all the same
     (:func:`decided`: elbows flared 0.5-0.7 shoulder widths against a 0.35 threshold, wrists
     0.15-0.65 away from the midline); otherwise the value is null with reason
-    'low_confidence'. So a single stride is judged only where its prior interval (the fault's
-    stride-to-stride spread on 2 degrees of freedom) is narrow next to the resolution (elbow
-    angle, shrugging), never by a bootstrap with no width. ``worst_rows``/``worst_values``
+    'low_confidence'. So a single stride is judged on its prior interval (the fault's
+    stride-to-stride spread on 2 degrees of freedom), never by a bootstrap with no width: where
+    that interval is narrow next to the resolution (elbow angle, shrugging), or settles the
+    verdict all the same; a single contact only in the first case. ``worst_rows``/``worst_values``
     are the candidate frames for the worst moment.
     """
     measured = np.isfinite(samples)
