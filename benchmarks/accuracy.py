@@ -50,15 +50,19 @@ def clip_outputs(out: Path, reanalyse: bool, config: str | None, clips: set[str]
             analysis = analyse_detections(
                 detections, row["fps"], row["width"], row["height"], settings.analysis.for_video(clip, video_id),
                 row.get("shot_starts") or (), row.get("frames_per_picture") or 1.0,  # null in outputs before schema 5
+                (0, row["frames"] - 1) if row.get("frames") else None,
             )
             tables = {name: getattr(analysis, name) for name in ("runners", "contacts", "deviations")}
             slow, factor = analysis.slow_motion_suspected, analysis.slow_motion_factor
+            ranges = [list(r) for r in analysis.slow_motion_ranges]
         else:
             tables = {name: pq.read_table(dataset_file(out, name, video_id)) for name in ("runners", "contacts",
                                                                                          "deviations")}
             slow, factor = row.get("slow_motion_suspected"), row.get("slow_motion_factor")
+            ranges = row.get("slow_motion_ranges")  # null in outputs before schema 6
         factor = factor if factor is not None and factor == factor else None  # NaN: not measured
-        found.append(ClipOutputs(clip, row["fps"], slow_motion_suspected=slow, slow_motion_factor=factor, **tables))
+        found.append(ClipOutputs(clip, row["fps"], slow_motion_suspected=slow, slow_motion_factor=factor,
+                                 slow_motion_ranges=ranges, **tables))
     return sorted(found, key=lambda c: c.clip)
 
 

@@ -21,7 +21,9 @@ Metrics, per clip:
   (found minus labelled), ``same_foot_repeats`` (consecutive contacts of one foot, fraction),
   ``cadence_error`` (relative, both in video time) and ``cadence_self_consistency`` (the
   reported cadence against the one its own contacts give).
-- slow motion: ``slow_motion_flagged`` against the label, ``slow_motion_factor_error``.
+- slow motion: ``slow_motion_flagged`` against the label, ``slow_motion_factor_error``, and
+  ``slow_motion_range_iou``: the frames found slowed (``videos.slow_motion_ranges``) against the
+  labelled ``ranges``, intersection over union (a speed ramp slows only the part after it).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class ClipOutputs:
     slow_motion_suspected: bool | None = None
     slow_motion_factor: float | None = None
     frames: tuple[int, int] | None = None  # [first, last] frame analysed, when not the whole clip
+    slow_motion_ranges: list[list[int]] | None = None  # [first, last] frames found slowed
 
 
 @dataclass
@@ -242,7 +245,18 @@ def score_slow_motion(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]
     if slowed and factor and out.slow_motion_factor:
         result["slow_motion_factor"] = out.slow_motion_factor
         result["slow_motion_factor_error"] = abs(out.slow_motion_factor - factor) / factor
+    if slowed and label.get("ranges") and out.slow_motion_suspected and out.slow_motion_ranges is not None:
+        result["slow_motion_range_iou"] = range_iou(out.slow_motion_ranges, label["ranges"])
     return result
+
+
+def range_iou(found: list[list[int]], labelled: list[list[int]]) -> float:
+    """Frames in both sets of [first, last] ranges over frames in either (0 when both are empty)."""
+    def frames(ranges: list[list[int]]) -> set[int]:
+        return {f for first, last in ranges for f in range(int(first), int(last) + 1)}
+
+    a, b = frames(found), frames(labelled)
+    return len(a & b) / len(a | b) if a | b else 0.0
 
 
 def score_clip(out: ClipOutputs, labels: dict[str, Any]) -> ClipScore:
@@ -265,6 +279,7 @@ TABLE_COLUMNS = (
     ("contacts_labelled", "contacts"), ("contact_recall", "recall ±2"), ("contact_precision", "precision"),
     ("median_offset_frames", "offset"), ("same_foot_repeats", "same foot"), ("cadence_error", "cadence err"),
     ("slow_motion_true", "slow-mo"), ("slow_motion_flagged", "flagged"), ("slow_motion_factor_error", "factor err"),
+    ("slow_motion_range_iou", "slowed part IoU"),
 )
 
 

@@ -12,6 +12,7 @@ of all its files together (:mod:`pipeline.outputs`).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -235,12 +236,13 @@ class Analysed:
 
 
 def analyse_video(info: VideoInfo, video_id: str, settings: Settings, detections: pa.Table,
-                  shot_starts: tuple[int, ...] = (), frames_per_picture: float = 1.0) -> Analysed:
+                  shot_starts: tuple[int, ...] = (), frames_per_picture: float = 1.0,
+                  span: tuple[int, int] | None = None) -> Analysed:
     """Stitch (within each shot), classify and measure every person of ``detections`` (one
-    video's rows, in memory)."""
+    video's rows, in memory); ``span``: the [first, last] frames read."""
     analysis_settings = settings.analysis.for_video(Path(info.path).name, video_id)
     result = analyse_detections(detections, info.fps, info.width, info.height, analysis_settings, shot_starts,
-                                frames_per_picture)
+                                frames_per_picture, span)
     if result.id_map:
         raw_ids = pa.array(list(result.id_map), pa.int64())
         runner_ids = pa.array(list(result.id_map.values()), pa.int64())
@@ -342,8 +344,9 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
             row["slot_wait_s"] = time.perf_counter() - asked
             tracked = track_video(info, video_id, settings, weights_path, progress)
     stats = tracked.stats
+    first = math.ceil(settings.video.start_s * info.fps - 1e-9)  # read_frames: the first index / fps >= start_s
     analysed = analyse_video(info, video_id, settings, tracked.detections, stats.shot_starts,
-                             stats.frames_per_picture)
+                             stats.frames_per_picture, (first, first + stats.frames + stats.damage.frames_lost - 1))
     write_video_tables(stage, video_id, analysed)
     analysis = analysed.result
     runners = analysis.runners
@@ -354,6 +357,7 @@ def _process_into_staging(row: dict[str, Any], path: Path, settings: Settings, o
         slow_motion_factor=analysis.slow_motion_factor if np.isfinite(analysis.slow_motion_factor) else None,
         capture_fps=None if analysis.capture_fps_source == "container" else analysis.capture_fps,
         capture_fps_source=analysis.capture_fps_source,
+        slow_motion_ranges=[list(r) for r in analysis.slow_motion_ranges] if analysis.slow_motion_suspected else None,
         clips=render_clips(info, video_id, settings, stage, analysed) if settings.render.clips else 0,
     )
     start_s, damage = settings.video.start_s, stats.damage

@@ -16,7 +16,7 @@ from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
 from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 
 def column(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
@@ -72,8 +72,14 @@ VIDEOS = table_schema(
         column("slow_motion_factor", pa.float64(), "How many times slower than real time the footage is, from "
                "the runners' fall at 9.81 m/s^2 in flight, or from pictures held for several frames "
                "(capture_fps_source); null when not slowed or not measurable", "x"),
+        column("slow_motion_ranges", pa.list_(pa.list_(pa.int64())), "[first, last] frames of each part seen "
+               "slowed down: from one step before the slowed runners' first contact to one step after their last, "
+               "out to the ends of the shot where nobody is seen moving otherwise (a speed ramp slows only the part "
+               "after it); the whole clip for held pictures; null when not slowed, and in files before schema 6",
+               "frames"),
         column("capture_fps", pa.float64(), "Capture frame rate used for time in the analysis when it differs "
-               "from fps (see capture_fps_source); null otherwise", "frames/s"),
+               "from fps (see capture_fps_source): for the whole clip, or for the shots a slowed part reaches "
+               "(slow_motion_ranges; runners.fps_used says each runner's); null otherwise", "frames/s"),
         column("capture_fps_source", pa.string(), "Where capture_fps comes from: 'user' (analysis.capture_fps "
                "settings, always wins), 'gravity' (fps x slow_motion_factor), 'held_frames' (fps x frames_per_picture, "
                "where gravity cannot tell and everyone steps too slowly for real time) or 'container' "

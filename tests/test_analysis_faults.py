@@ -322,13 +322,17 @@ def test_a_runner_seen_from_45_deg_or_more_gets_no_side_view_verdicts() -> None:
 
 def test_arm_faults_are_read_once_per_step() -> None:
     """Each step swings one arm forward: the arm faults take one sample per step, twice the
-    cycles the shrug is read on, and still read the builder's arm carriage (wrists 0.1 shoulder
-    widths short of the midline, elbows 0.1 outside the shoulders) at each step's peak."""
+    cycles the shrug is read on plus the step into the first contact and the one out of the
+    last where the clip has them (4 s at 30 fps, 180 steps/min: contacts at frames 6, 16, ...
+    116, 5 whole cycles from 6 to 106; the step into frame 6 would start before the clip, the
+    step 106-116 is the one more), and still read the builder's arm carriage (wrists
+    0.1 shoulder widths short of the midline, elbows 0.1 outside the shoulders) at each step's
+    peak."""
     analysis, _ = analyse_spec(RunnerSpec(view="front", duration_s=4.0, noise_px=0.5))
     cycles = deviation(analysis, "shrugged_shoulders")["strides_measured"]
     for fault, value in (("arm_crossing", -0.1), ("elbow_flare", 0.1)):
         row = deviation(analysis, fault)
-        assert row["strides_measured"] == 2 * cycles, fault
+        assert row["strides_measured"] == 2 * cycles + 1, fault
         assert row["value"] == pytest.approx(value, abs=0.05), fault
 
 

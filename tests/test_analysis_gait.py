@@ -330,6 +330,18 @@ def test_a_cycle_is_two_steps() -> None:
     assert half_cycles(np.zeros((0, 2), np.int64)).shape == (0, 2)
 
 
+def test_steps_are_the_halves_of_the_cycles_and_one_step_either_side() -> None:
+    """The step into the first contact and the step out of the last were run too: one step of
+    the median length each side, where the track has the rows, and never a second one."""
+    from pipeline.analysis.gait import step_windows
+
+    cycles = np.array([(20, 40), (40, 60)], np.int64)
+    assert step_windows(cycles, 100).tolist() == [[10, 20], [20, 30], [30, 40], [40, 50], [50, 60], [60, 70]]
+    assert step_windows(cycles, 65).tolist() == [[10, 20], [20, 30], [30, 40], [40, 50], [50, 60]]
+    assert step_windows(np.array([(5, 25)], np.int64), 30).tolist() == [[5, 15], [15, 25]]
+    assert step_windows(np.zeros((0, 2), np.int64), 100).shape == (0, 2)
+
+
 def test_whole_cycles_need_a_stride_and_a_cycle_length() -> None:
     assert whole_cycles(np.zeros((0, 2), np.int64), 20.0, (0, 100)).shape == (0, 2)
     strides = np.array([(30, 50)], np.int64)

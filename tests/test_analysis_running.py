@@ -19,6 +19,7 @@ RUNNER = Gait(
     contact_foot=np.tile(np.array([0, 1], np.int8), 10),
     strides=np.zeros((0, 2), np.int64),
     cycles=np.zeros((0, 2), np.int64),
+    step_spans=np.zeros((0, 2), np.int64),
     stride_period_frames=20.0,
     leg_length_px=200.0,
     leg_scale_px=np.full(200, 200.0),
@@ -120,6 +121,30 @@ def test_a_real_time_walker_in_the_clip_rules_out_slow_motion() -> None:
     assert (people[1]["activity"], people[1]["is_runner"]) == ("walking", False)
     assert people[2]["activity"] == "walking"
     assert all(d["reason"] == "not_running" for d in together.deviations.to_pylist())
+
+
+def test_a_slowed_replay_after_a_real_time_shot_is_slowed_and_only_it() -> None:
+    """A broadcast's pattern: a shot in slow motion (a runner stepping at 36 a minute in video
+    time), a cut at frame 400, then a shot in real time (a walker at 100 a minute). The walker is
+    never on screen with the runner, so she does not rule the runner's slow motion out: the
+    first shot is slowed (frames 0-399), its runner analysed at the slowed rate, and the walker's
+    shot is analysed at the container's rate: walking, 100 steps a minute."""
+    from analysis_builders import build_table
+
+    from pipeline.analysis import analyse_detections
+
+    slow_mover = RunnerSpec(cadence_spm=36.0, duration_s=12.0, noise_px=0.5, track_id=1)
+    walker = RunnerSpec(gait="walk", cadence_spm=100.0, duration_s=12.0, noise_px=0.5, track_id=2,
+                        origin_px=(300.0, 650.0), seed=1, first_frame=400)
+    video = analyse_detections(build_table(slow_mover, walker), 30.0, 1280, 720, AnalysisSettings(),
+                               shot_starts=(400,))
+    assert video.slow_motion_suspected and video.slow_motion_ranges == ((0, 399),)
+    people = {r["track_id"]: r for r in video.runners.to_pylist()}
+    assert people[1]["is_runner"] and people[1]["slow_motion_suspected"]
+    assert people[1]["fps_used"] == pytest.approx(30.0 * video.slow_motion_factor)
+    assert (people[2]["activity"], people[2]["fps_used"]) == ("walking", 30.0)
+    assert people[2]["cadence_spm"] == pytest.approx(100.0, rel=0.03)
+    assert set(video.contacts["track_id"].to_pylist()) == {1, 2} and dict(video.id_map) == {1: 1, 2: 2}
 
 
 def test_only_steps_that_keep_a_rhythm_show_the_clip_runs_in_real_time() -> None:

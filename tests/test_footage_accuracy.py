@@ -37,7 +37,8 @@ def _process(clip: str, labels: dict, out: Path, weights: Path, end_s: float | N
     assert row["status"] == "ok", row["error"]
     tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
     outputs = ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
-                          slow_motion_factor=row["slow_motion_factor"], frames=(0, row["frames"] - 1), **tables)
+                          slow_motion_factor=row["slow_motion_factor"], frames=(0, row["frames"] - 1),
+                          slow_motion_ranges=row["slow_motion_ranges"], **tables)
     return row, score_clip(outputs, labels[clip]).metrics
 
 
@@ -89,6 +90,7 @@ def test_slow_motion_made_by_holding_pictures_is_flagged_with_its_factor(weights
     row = process_video(clip, settings, tmp_path / "out", weights)
     assert (row["frames_per_picture"], row["slow_motion_suspected"]) == (3.0, True), row
     assert (row["slow_motion_factor"], row["capture_fps_source"]) == (3.0, "held_frames"), row
+    assert row["slow_motion_ranges"] == [[0, row["frames"] - 1]], row  # every picture is held
     runners = ds.dataset(tmp_path / "out" / "runners").to_table().to_pylist()
     sprinter = max(runners, key=lambda r: r["steps"] or 0)
     assert sprinter["is_runner"] and sprinter["cadence_spm"] == pytest.approx(257, rel=0.1), sprinter
@@ -111,7 +113,11 @@ def test_a_slowed_screen_recording_is_flagged_by_gravity(labels, weights, tmp_pa
     her, read as 6 contacts 6-36 frames apart, is not someone stepping in real time (its steps
     keep no rhythm), so it no longer cancels the flag. Analysed at the slowed rate, 5 of the 8
     hand-labelled contacts are found (the 3 in the real-time first second are not: one factor
-    serves the whole clip)."""
-    m = _score("single_side_track_pan.mp4", labels, tmp_path, weights, None, "auto")
+    serves the whole clip). The slowed part is where her slowed steps are: from one slowed step
+    (~36 frames) before her first slowed contact (the last real-time landing, ~60) to the end;
+    the paused screen and most of the real-time run-up before it are not slowed."""
+    row, m = _process("single_side_track_pan.mp4", labels, tmp_path, weights, None, "auto")
     assert m["slow_motion_flagged"] is True and m["slow_motion_factor_error"] <= 0.25, m
     assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.8, m
+    [(first, last)] = row["slow_motion_ranges"]
+    assert 60 - 40 <= first <= 60 and last == 270 and m["slow_motion_range_iou"] >= 0.8, row["slow_motion_ranges"]

@@ -49,6 +49,20 @@ def _video_rows(source: Path, folder: Path) -> list[dict]:
     ]
 
 
+def test_the_report_says_how_much_and_which_part_is_slowed() -> None:
+    """Real time says nothing; a speed ramp (frames 26-270 of 271 at 29.89 fps, 3.1x) gives its
+    factor and seconds; a clip slowed throughout, its factor only; no factor, a doubt."""
+    from pipeline.report.build import slow_motion_line
+
+    base = {"fps": 29.89, "frames": 271, "frames_lost": 0}
+    assert slow_motion_line({**base, "slow_motion_suspected": False}) is None
+    ramp = {**base, "slow_motion_suspected": True, "slow_motion_factor": 3.12, "slow_motion_ranges": [[26, 270]]}
+    assert slow_motion_line(ramp) == "slow motion, about 3.1x slower from 0.9 to 9.1 s"
+    whole = {**ramp, "slow_motion_ranges": [[0, 270]]}
+    assert slow_motion_line(whole) == "slow motion, about 3.1x slower"
+    assert slow_motion_line({**whole, "slow_motion_factor": None}) == "probably slow motion"
+
+
 def _person(track_id: int, is_runner: bool, activity: str) -> dict:
     return _row(RUNNERS, video_id=OK_ID, track_id=track_id, is_runner=is_runner, activity=activity,
                 slow_motion_suspected=False, source_track_ids=[track_id], fragments_merged=0, first_frame=0,

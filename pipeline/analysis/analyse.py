@@ -40,6 +40,7 @@ from pipeline.analysis.running import (
 )
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.signals import clean_track, stepping_span
+from pipeline.analysis.slowed import SlowedRunner, slowed_ranges
 from pipeline.analysis.stitching import stitch_tracks
 from pipeline.analysis.tracks import TrackSeries, tracks_from_table
 from pipeline.analysis.view import (
@@ -72,6 +73,9 @@ class VideoAnalysis:
         capture_fps: the frame rate used for time: the user's capture_fps, else the container's
             times slow_motion_factor when ``settings.use_slow_motion_factor``, else the container's.
         capture_fps_source: 'user', 'gravity', 'held_frames' or 'container'.
+        slow_motion_ranges: [first, last] frames of each part seen slowed down
+            (:mod:`pipeline.analysis.slowed`); empty when not slowed. The whole clip with held
+            pictures (counted over the whole clip).
     """
 
     runners: pa.Table
@@ -83,6 +87,7 @@ class VideoAnalysis:
     slow_motion_factor: float = float("nan")
     capture_fps: float = float("nan")
     capture_fps_source: str = "container"
+    slow_motion_ranges: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,13 +158,18 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
 
 
 def _real_time_check(results: list[RunnerAnalysis], settings: AnalysisSettings) -> list[RunnerAnalysis]:
-    """Slow motion slows everyone: when another person in the clip walks or runs at a human
-    cadence, a slow 'running' gait is a slow mover, not slow-motion footage."""
-    if not any(moves_in_real_time(r.activity, r.context.gait, settings) for r in results):
+    """Slow motion slows everyone on screen at the same time: when another person seen during
+    a slow 'running' gait walks or runs at a human cadence, it is a slow mover, not slow-motion
+    footage. Only at the same time: a slowed replay after a real-time shot (tracks never cross a
+    cut), or the slowed part after a speed ramp, is slowed whoever ran in real time before it."""
+    movers = [(int(r.raw.frames[0]), int(r.raw.frames[-1])) for r in results
+              if moves_in_real_time(r.activity, r.context.gait, settings)]
+    if not movers:
         return results
     checked = []
     for r in results:
-        if r.activity.slow_motion_suspected:
+        first, last = int(r.raw.frames[0]), int(r.raw.frames[-1])
+        if r.activity.slow_motion_suspected and any(a <= last and b >= first for a, b in movers):
             activity = not_slow_motion(r.activity)
             context = dataclasses.replace(r.context, is_runner=False, inactive_reason="not_running")
             r = dataclasses.replace(r, activity=activity, context=context,
@@ -192,6 +202,7 @@ def analyse_detections(
     detections: pa.Table, fps: float, width: int, height: int, settings: AnalysisSettings,
     shot_starts: tuple[int, ...] | list[int] = (),
     frames_per_picture: float = 1.0,
+    span: tuple[int, int] | None = None,
 ) -> VideoAnalysis:
     """Runners, contacts and deviations of one video's DETECTIONS table.
 
@@ -210,9 +221,15 @@ def analyse_detections(
             contacts) steps slower than anyone runs in real time (``slow_motion_max_cadence_spm``).
             A camera recording at 15 fps into a 30 fps file holds pictures too, but its people
             step at human cadences.
+        span: [first, last] frames analysed, where the first shot starts and the last one ends
+            (``slow_motion_ranges``); default the first and last detection's frame.
     """
     _check_inputs(detections, fps, width, height)
     shot_starts = tuple(int(f) for f in shot_starts)
+    if span is None:
+        frames = detections["frame"]
+        span = (int(pc.min(frames).as_py()), int(pc.max(frames).as_py())) if detections.num_rows else (0, -1)
+    shots = _shots(shot_starts, span)
     first = _analyse(detections, fps, width, height, settings, shot_starts)
     if settings.capture_fps:
         return dataclasses.replace(first, capture_fps=float(settings.capture_fps), capture_fps_source="user")
@@ -224,15 +241,72 @@ def analyse_detections(
         elif (slowed := _stepping_too_slowly(first.runners, settings)) is not None:
             factor, source, slow_ids = float(frames_per_picture), "held_frames", slowed
     if not (settings.use_slow_motion_factor and math.isfinite(factor)):
-        return first
+        return dataclasses.replace(first, slow_motion_ranges=_slowed_parts(first, shots))
     real = _analyse(detections, fps, width, height, settings.model_copy(update={"capture_fps": fps * factor}),
                     shot_starts)
     runners = real.runners.set_column(
         real.runners.schema.get_field_index("slow_motion_suspected"), RUNNERS.field("slow_motion_suspected"),
         pc.is_in(real.runners["track_id"], value_set=slow_ids),
     )
-    return dataclasses.replace(real, runners=runners, slow_motion_suspected=True, slow_motion_factor=factor,
+    real = dataclasses.replace(real, runners=runners, slow_motion_suspected=True, slow_motion_factor=factor,
                                capture_fps=fps * factor, capture_fps_source=source)
+    if source == "held_frames":  # counted over the whole clip
+        parts: tuple[tuple[int, int], ...] = ((shots[0][0], shots[-1][1]),) if shots else ()
+    else:
+        parts = _slowed_parts(real, shots)
+    return _real_time_shots(first, dataclasses.replace(real, slow_motion_ranges=parts), shots)
+
+
+def _real_time_shots(first: VideoAnalysis, slowed: VideoAnalysis, shots: list[tuple[int, int]]) -> VideoAnalysis:
+    """``slowed`` (the clip analysed at the slowed rate), with the people of every shot that no
+    slowed part reaches taken from ``first`` (analysed at the container's rate): a real-time
+    race shot before a slowed replay keeps its real cadences. A track never crosses a cut, so a
+    person's rows come whole from one pass; a shot a speed ramp slows in part stays slowed."""
+    parts = slowed.slow_motion_ranges
+    real_time = [(a, b) for a, b in shots if not any(first <= b and last >= a for first, last in parts)]
+    if not real_time:
+        return slowed
+
+    def in_real_time(runners: pa.Table) -> np.ndarray:
+        starts = runners["first_frame"].to_numpy()
+        return np.any([(starts >= a) & (starts <= b) for a, b in real_time], axis=0)
+
+    keep_first = first.runners["track_id"].filter(pa.array(in_real_time(first.runners)))
+    keep_slowed = slowed.runners["track_id"].filter(pa.array(~in_real_time(slowed.runners)))
+
+    def take(name: str) -> pa.Table:
+        tables = [getattr(a, name).filter(pc.is_in(getattr(a, name)["track_id"], value_set=ids))
+                  for a, ids in ((slowed, keep_slowed), (first, keep_first))]
+        return pa.concat_tables(tables).sort_by("track_id")
+
+    first_ids, slowed_ids = set(keep_first.to_pylist()), set(keep_slowed.to_pylist())
+    id_map = {k: v for k, v in slowed.id_map.items() if v in slowed_ids}
+    id_map |= {k: v for k, v in first.id_map.items() if v in first_ids}
+    return dataclasses.replace(slowed, runners=take("runners"), contacts=take("contacts"),
+                               deviations=take("deviations"), id_map=MappingProxyType(id_map),
+                               tracks_merged=sum(k != v for k, v in id_map.items()))
+
+
+def _shots(shot_starts: tuple[int, ...], span: tuple[int, int]) -> list[tuple[int, int]]:
+    """[first, last] frames of each shot of the frames ``span`` [first, last] cut at ``shot_starts``."""
+    first, last = span
+    starts = [first, *(f for f in shot_starts if first < f <= last)]
+    return [(a, b - 1) for a, b in zip(starts, [*starts[1:], last + 1], strict=True) if b > a]
+
+
+def _slowed_parts(analysis: VideoAnalysis, shots: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The slowed parts of the clip (:func:`pipeline.analysis.slowed.slowed_ranges`) from the
+    runners the analysis found slowed and their contacts."""
+    if not analysis.slow_motion_suspected:
+        return ()
+    contacts = analysis.contacts.select(["track_id", "frame"]).to_pydict()
+    frames_of: dict[int, list[int]] = {}
+    for track_id, frame in zip(contacts["track_id"], contacts["frame"], strict=True):
+        frames_of.setdefault(track_id, []).append(frame)
+    slowed = analysis.runners.filter(pc.field("slow_motion_suspected"))
+    runners = [SlowedRunner(r["first_frame"], r["last_frame"], np.asarray(frames_of.get(r["track_id"], []), np.int64))
+               for r in slowed.select(["track_id", "first_frame", "last_frame"]).to_pylist()]
+    return tuple(slowed_ranges(runners, shots))
 
 
 def _stepping_too_slowly(runners: pa.Table, settings: AnalysisSettings) -> pa.Array | None:

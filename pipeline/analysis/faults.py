@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from pipeline.analysis.gait import Gait, half_cycles
+from pipeline.analysis.gait import Gait
 from pipeline.analysis.geometry import (
     ANKLES,
     EARS,
@@ -340,9 +340,8 @@ def frame_fault(
     for one cycle loses that cycle, not the verdict. The gate reads the usable cycles (or, with
     none, all of them, to say why), so it reads the running, not a sprinter's seconds in the
     blocks or a walk before the start."""
-    cycles = ctx.gait.cycles
-    if measure.spec.sample == STEP:  # each half cycle: one step, one arm forward
-        cycles = half_cycles(cycles)
+    # a step swings one arm forward: per-step faults read the steps, the rest whole cycles
+    cycles = ctx.gait.step_spans if measure.spec.sample == STEP else ctx.gait.cycles
     supported = ctx.supports(measure.spec)
     masked = plausible(measure, np.where(supported, values, np.nan))
     confidence = ctx.track.keypoint_confidence[:, list(measure.keypoints)].mean(axis=1)

@@ -80,6 +80,9 @@ class Gait:
         cycles: (C, 2) int64, [start, stop) rows of the whole gait cycles that per-frame faults
             are sampled over: the strides, plus cycles of the same length filling the running
             around them where a contact was missed (:func:`whole_cycles`).
+        step_spans: (P, 2) int64, [start, stop) rows of the steps that per-step faults (one arm
+            forward each) are sampled over: the halves of ``cycles``, plus the step into the
+            first of them and the step out of the last (:func:`step_windows`).
         stride_period_frames: spectral stride period in frames (NaN without periodicity).
         leg_length_px: 90th percentile of hip->knee + knee->ankle over frames, pixels.
         leg_scale_px: (T,) leg length at each frame (follows the runner's size), pixels.
@@ -100,6 +103,7 @@ class Gait:
     contact_foot: np.ndarray
     strides: np.ndarray
     cycles: np.ndarray
+    step_spans: np.ndarray
     stride_period_frames: float
     leg_length_px: float
     leg_scale_px: np.ndarray
@@ -375,6 +379,30 @@ def half_cycles(cycles: np.ndarray) -> np.ndarray:
     middle = (cycles[:, 0] + cycles[:, 1]) // 2
     first, second = np.column_stack([cycles[:, 0], middle]), np.column_stack([middle, cycles[:, 1]])
     return np.stack([first, second], axis=1).reshape(-1, 2)
+
+
+def step_windows(cycles: np.ndarray, rows: int) -> np.ndarray:
+    """(P, 2) sorted [start, stop) rows of steps: the two halves of each of ``cycles`` (C, 2),
+    plus one step of their median length before the first and one after the last, where the
+    track (``rows`` long) has those rows.
+
+    A cycle starts and ends at a contact (or where one was due). The step that ends in the
+    first contact was run: a foot lands from a swing, the body from its flight. So was the step
+    that follows the last contact, where the runner rises from that stance into the next
+    swing (no one stops within a step of running). One step each side and no more: a cycle
+    further out may be a sprinter's block start or a walk before the run. Per-step faults
+    gain these two samples; from the front, where contacts come from the hips' bounce and a
+    runner approaching or passing the camera is often seen square-on only before the first
+    bounce is read, they can be the only steps seen from a view that measures the arms.
+    """
+    halves = half_cycles(cycles)
+    if not len(halves):
+        return halves
+    length = int(np.median(halves[:, 1] - halves[:, 0]))
+    first, last = int(halves[0, 0]), int(halves[-1, 1])
+    before = [(first - length, first)] if length > 0 and first - length >= 0 else []
+    after = [(last, last + length)] if length > 0 and last + length <= rows else []
+    return np.asarray([*before, *map(tuple, halves.tolist()), *after], dtype=np.int64).reshape(-1, 2)
 
 
 def _cadence_from_steps(times: np.ndarray) -> float:
@@ -722,6 +750,7 @@ def analyse_gait(
         contact_foot=feet,
         strides=strides,
         cycles=cycles,
+        step_spans=step_windows(cycles, len(keypoints)),
         stride_period_frames=period,
         leg_length_px=leg,
         leg_scale_px=scale,

@@ -93,6 +93,21 @@ def others_line(people: list[Person]) -> str:
     return f"{len(others)} other{'s' * (len(others) != 1)}: " + ", ".join(f"{counts[w]} {w}" for w in order)
 
 
+def slow_motion_line(row: dict) -> str | None:
+    """What the report says of a video's speed: None in real time; else how much slower (when
+    measured) and, where only part of it is slowed (a speed ramp, a replay), which seconds."""
+    if not row.get("slow_motion_suspected"):
+        return None
+    factor, fps = row.get("slow_motion_factor"), row.get("fps") or 0.0
+    words = f"slow motion, about {factor:.1f}x slower" if factor else "probably slow motion"
+    ranges = row.get("slow_motion_ranges") or []
+    slowed = sum(last - first + 1 for first, last in ranges)
+    total = (row.get("frames") or 0) + (row.get("frames_lost") or 0)
+    if ranges and fps > 0 and slowed < total:
+        words += " from " + ", ".join(f"{first / fps:.1f} to {(last + 1) / fps:.1f} s" for first, last in ranges)
+    return words
+
+
 def _top_fault(person: Person) -> Fault | None:
     """The runner's most often flagged fault with a worst frame, or None."""
     flagged = [f for f in person.faults if f.flagged and f.worst_frame is not None]
@@ -136,7 +151,7 @@ def _video_context(out_dir: Path, video: VideoReport, settings: AnalysisSettings
         "video_id": video.video_id, "name": video.name, "path": row["path"], "status": row["status"],
         "failed": row["status"] == "failed",
         "error": row["error"], "fps": row["fps"], "duration_s": row["duration_s"],
-        "slow_motion": bool(row["slow_motion_suspected"]),
+        "slow_motion": slow_motion_line(row),
         "annotated": _relative(out_dir, out_dir / "clips" / video.video_id / "annotated.mp4"),
         "people": [_person_context(p) for p in video.people], "others": others_line(video.people),
         "runners": [_runner_context(out_dir, video, p, thumbnails, settings, names)

@@ -41,7 +41,7 @@ video { max-width: 100%; background: #000; } .clips video { max-height: 360px; }
   status: {% if v.failed %}<span class="failed">failed</span>{% else %}<span class="ok">{{ v.status }}</span>{% endif %}
   {% if v.fps %} &middot; {{ "%.3f"|format(v.fps) }} frames/s{% endif %}
   {% if v.duration_s is not none %} &middot; {{ "%.1f"|format(v.duration_s) }} s{% endif %}
-  {% if v.slow_motion %} &middot; <span class="flag">probably slow motion</span>{% endif %}
+  {% if v.slow_motion %} &middot; <span class="flag">{{ v.slow_motion }}</span>{% endif %}
   &middot; <span class="muted">id {{ v.video_id }}</span>
 </p>
 {% if v.error %}<p class="failed">{{ v.error }}</p>{% endif %}
