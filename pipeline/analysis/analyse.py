@@ -263,7 +263,7 @@ def _real_time_shots(first: VideoAnalysis, slowed: VideoAnalysis, shots: list[tu
     race shot before a slowed replay keeps its real cadences. A track never crosses a cut, so a
     person's rows come whole from one pass; a shot a speed ramp slows in part stays slowed."""
     parts = slowed.slow_motion_ranges
-    real_time = [(a, b) for a, b in shots if not any(first <= b and last >= a for first, last in parts)]
+    real_time = [(a, b) for a, b in shots if not any(lo <= b and hi >= a for lo, hi in parts)]
     if not real_time:
         return slowed
 
