@@ -7,8 +7,9 @@ Entry point: :func:`analyse_detections` (a DETECTIONS table in, three tables out
 
 One module per stage: ``tracks`` (per-person time series), ``stitching`` (joining
 fragments of one person), ``signals`` (swap repair, gap filling, low-pass), ``view``
-(camera view per frame), ``gait`` (contacts, cadence), ``running`` (running or not, slow
-motion), ``faults`` (the cues), ``registry`` (one entry per fault). The output tables'
+(camera view per frame), ``gait`` (contacts, cadence), ``gravity`` (how much slowed: the
+flight's fall), ``running`` (running or not, slowed or not), ``slow_motion`` (which part of the
+clip is slowed), ``faults`` (the cues), ``registry`` (one entry per fault). The output tables'
 schemas live with every other output's in :mod:`pipeline.schemas`.
 
 Every person stays in ``runners``, runner or not. Every person also gets one

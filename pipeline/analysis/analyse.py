@@ -40,7 +40,7 @@ from pipeline.analysis.running import (
 )
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.signals import clean_track, stepping_span
-from pipeline.analysis.slowed import SlowedRunner, slowed_ranges
+from pipeline.analysis.slow_motion import SlowedRunner, slowed_ranges
 from pipeline.analysis.stitching import stitch_tracks
 from pipeline.analysis.tracks import TrackSeries, tracks_from_table
 from pipeline.analysis.view import (
@@ -74,7 +74,7 @@ class VideoAnalysis:
             times slow_motion_factor when ``settings.use_slow_motion_factor``, else the container's.
         capture_fps_source: 'user', 'gravity', 'held_frames' or 'container'.
         slow_motion_ranges: [first, last] frames of each part seen slowed down
-            (:mod:`pipeline.analysis.slowed`); empty when not slowed. The whole clip with held
+            (:mod:`pipeline.analysis.slow_motion`); empty when not slowed. The whole clip with held
             pictures (counted over the whole clip).
     """
 
@@ -295,7 +295,7 @@ def _shots(shot_starts: tuple[int, ...], span: tuple[int, int]) -> list[tuple[in
 
 
 def _slowed_parts(analysis: VideoAnalysis, shots: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """The slowed parts of the clip (:func:`pipeline.analysis.slowed.slowed_ranges`) from the
+    """The slowed parts of the clip (:func:`pipeline.analysis.slow_motion.slowed_ranges`) from the
     runners the analysis found slowed and their contacts."""
     if not analysis.slow_motion_suspected:
         return ()

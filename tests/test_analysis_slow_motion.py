@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.accuracy import range_iou
-from pipeline.analysis.slowed import SlowedRunner, slowed_ranges
+from pipeline.analysis.slow_motion import SlowedRunner, slowed_ranges
 
 
 def runner(first: int, last: int, *contacts: int) -> SlowedRunner:
