@@ -133,6 +133,14 @@ def shot_of(frames: np.ndarray, shot_starts: np.ndarray | list[int] | tuple[int,
     return np.searchsorted(np.asarray(shot_starts, np.int64), np.asarray(frames, np.int64), side="right")
 
 
+def shot_spans(shot_starts: Sequence[int], span: tuple[int, int]) -> list[tuple[int, int]]:
+    """[first, last] frames of each shot of the frames ``span`` [first, last], cut at
+    ``shot_starts`` (each later shot's first frame); none when the span is empty."""
+    first, last = span
+    starts = [first, *(f for f in shot_starts if first < f <= last)]
+    return [(a, b - 1) for a, b in zip(starts, [*starts[1:], last + 1], strict=True) if b > a]
+
+
 def frames_per_picture(layout_changes: Sequence[float] | np.ndarray) -> float:
     """Frames each picture is held for, k >= 2 when pictures repeat every k frames (see the
     module's notes), else 1.0: the smallest k whose folded contrast reaches

@@ -12,6 +12,7 @@ from pipeline.shots import (
     changes,
     frames_per_picture,
     shot_of,
+    shot_spans,
     thumbnail,
 )
 
@@ -58,6 +59,15 @@ def test_the_first_frame_is_not_a_cut() -> None:
 def test_frames_fall_in_the_shot_that_starts_at_or_before_them(frames, shots) -> None:
     starts = [76, 150] if len(frames) > 1 else []
     assert shot_of(np.array(frames), starts).tolist() == shots
+
+
+def test_shot_spans_cover_the_frames_read_cut_at_each_shot_start() -> None:
+    """Cuts at 76 and 150 in frames 0-400; read from 100 only the second cut counts; a cut at
+    the first frame read or outside the span starts nothing; nothing read, no shot."""
+    assert shot_spans([76, 150], (0, 400)) == [(0, 75), (76, 149), (150, 400)]
+    assert shot_spans([76, 150, 500], (100, 400)) == [(100, 149), (150, 400)]
+    assert shot_spans([100], (100, 400)) == [(100, 400)]
+    assert shot_spans([], (0, -1)) == []
 
 
 def _changes(hold: int, pictures: int = 60, seed: int = 0, every: int = 0) -> np.ndarray:

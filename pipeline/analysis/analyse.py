@@ -55,6 +55,7 @@ from pipeline.analysis.view import (
     views_seen,
 )
 from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS, build_table
+from pipeline.shots import shot_spans
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def analyse_detections(
     if span is None:
         frames = detections["frame"]
         span = (int(pc.min(frames).as_py()), int(pc.max(frames).as_py())) if detections.num_rows else (0, -1)
-    shots = _shots(shot_starts, span)
+    shots = shot_spans(shot_starts, span)
     first = _analyse(detections, fps, width, height, settings, shot_starts)
     if settings.capture_fps:
         return dataclasses.replace(first, capture_fps=float(settings.capture_fps), capture_fps_source="user")
@@ -285,13 +286,6 @@ def _real_time_shots(first: VideoAnalysis, slowed: VideoAnalysis, shots: list[tu
     return dataclasses.replace(slowed, runners=take("runners"), contacts=take("contacts"),
                                deviations=take("deviations"), id_map=MappingProxyType(id_map),
                                tracks_merged=sum(k != v for k, v in id_map.items()))
-
-
-def _shots(shot_starts: tuple[int, ...], span: tuple[int, int]) -> list[tuple[int, int]]:
-    """[first, last] frames of each shot of the frames ``span`` [first, last] cut at ``shot_starts``."""
-    first, last = span
-    starts = [first, *(f for f in shot_starts if first < f <= last)]
-    return [(a, b - 1) for a, b in zip(starts, [*starts[1:], last + 1], strict=True) if b > a]
 
 
 def _slowed_parts(analysis: VideoAnalysis, shots: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
