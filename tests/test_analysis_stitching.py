@@ -12,6 +12,7 @@ from analysis_builders import RunnerSpec, build_table
 
 from pipeline import appearance
 from pipeline.analysis import AnalysisSettings, analyse_detections
+from pipeline.analysis.stitching import MAX_TORSO_PX, EndSize
 
 BASE = {"travel": True, "pan_px_per_s": 250.0, "noise_px": 0.5}  # drifts right, stays in frame
 FIRST = RunnerSpec(track_id=3, gaps=((80, 180),), **BASE)  # seen in frames 0-79
@@ -122,3 +123,30 @@ def test_look_difference_of_known_descriptors() -> None:
     half = red.copy()
     half[appearance.BINS:] = np.nan  # thighs unseen: the shirt alone decides
     assert appearance.distance(half, blue) == pytest.approx(1.0)
+
+
+def test_a_runner_approaching_the_camera_keeps_her_id_when_hidden() -> None:
+    # From 12 m at 3 m/s toward a fixed camera, hidden from 1.5 to 2.0 s: her torso grows from
+    # 1.6x to 2.0x its first size across the gap, and faster every frame (1 / size falls in a
+    # straight line), more than a size read as it is, or carried at its px/frame rate, allows.
+    approach = {"view": "front", "approach_m_per_s": 3.0, "duration_s": 3.0, "noise_px": 0.5,
+                "scale_px_per_m": 60.0, "origin_px": (640.0, 300.0)}
+    first = RunnerSpec(track_id=3, gaps=((45, 90),), **approach)
+    second = RunnerSpec(track_id=7, gaps=((0, 60),), **approach)
+    analysis = _analyse(first, second)
+    assert dict(analysis.id_map) == {3: 3, 7: 3}
+    # someone 40 % smaller on the same path is not her: the tolerance (0.2) plus twice the noise
+    # of sizes carried 1 s at a rate read from 0.5 px keypoint jitter (about 0.06 here) is less
+    someone_else = RunnerSpec(track_id=7, gaps=((0, 60),), **{**approach, "body_scale": 0.6})
+    assert _analyse(first, someone_else).tracks_merged == 0
+
+
+def test_a_size_is_carried_as_its_inverse() -> None:
+    # 100 px at frame 10, 1/size falling 1e-4 per frame: at frame 60, 1 / (0.01 - 0.005) = 200 px
+    size = EndSize(torso=100.0, spread=0.01, frame=10.0, rate=-1e-4, rate_spread=1e-5)
+    torso, error = size.at(60.0)
+    assert torso == pytest.approx(200.0)
+    assert error == pytest.approx(np.hypot(0.01, 1e-5 * 50 * 200))  # the rate's error grows with the span
+    assert size.at(200.0)[0] == MAX_TORSO_PX  # she would have reached the camera
+    unmeasured = EndSize(torso=100.0, spread=0.02, frame=10.0)
+    assert unmeasured.at(60.0) == (100.0, 0.02)

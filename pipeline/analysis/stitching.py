@@ -4,8 +4,9 @@ A tracker loses people behind others, when they leave and re-enter the frame, or
 ids. With the whole video at hand, a fragment that ends can be joined to one that starts
 later when (1) the gap is short, (2) the first fragment's box, extrapolated at its final
 velocity across the gap, lands near where the second begins (and the second, run
-backwards, lands near where the first ended), (3) the torso lengths at the two ends agree,
-extrapolated the same way (a runner approaching the camera, or a zoom, grows the body),
+backwards, lands near where the first ended), (3) the torso lengths at the two ends agree
+beyond their noise, carried across the gap as a pinhole camera shows a person approaching
+or leaving it (1 / size changes linearly) or by the scene's zoom (:func:`size_difference`),
 (4) the body proportions agree, and (5) their clothes look alike (colour histograms of the
 upper body and thighs, ``pipeline.appearance``). Fragments that overlap in time are never
 joined: one person is never in two places.
@@ -19,7 +20,7 @@ broadcast camera keeps its place even when the camera swings during the gap.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,6 +48,48 @@ _SEGMENTS = (
 
 
 @dataclass(frozen=True)
+class EndSize:
+    """A fragment's torso length at one end, read over its first (or last) half second.
+
+    A pinhole camera shows a person at distance Z at a size proportional to 1 / Z, and Z
+    changes linearly while she keeps her speed: someone running toward the camera grows ever
+    faster, but 1 / size changes in a straight line. So the size is carried in time as its
+    inverse, at the rate read over the end's first two half seconds.
+
+    Attributes:
+        torso: median torso length, px; NaN when seen in fewer than 3 frames.
+        spread: relative standard error of that median (:func:`_median_and_spread`).
+        frame: the frame the median is centred on.
+        rate: change of 1 / torso per frame (1/px per frame), from the median of the end's first
+            half second to the next one's; NaN for a fragment shorter than a second.
+        rate_spread: standard error of ``rate``, from the two medians' errors.
+    """
+
+    torso: float
+    spread: float
+    frame: float
+    rate: float = float("nan")
+    rate_spread: float = float("nan")
+
+    def at(self, frame: float) -> tuple[float, float]:
+        """(torso px, relative standard error) carried to ``frame`` at ``rate``; as it is, with
+        its own error only, when the rate is unmeasured."""
+        if not np.isfinite(self.rate):
+            return self.torso, self.spread
+        inverse = 1.0 / self.torso + self.rate * (frame - self.frame)
+        if inverse <= 1.0 / MAX_TORSO_PX:  # she would have reached the camera
+            return MAX_TORSO_PX, float("inf")
+        carried_error = self.rate_spread * abs(frame - self.frame) / inverse  # relative, of 1 / size
+        return 1.0 / inverse, float(np.hypot(self.spread, carried_error))
+
+
+#: A join is ruled out by a size difference beyond the tolerance by this many standard errors.
+NOISE_SIGMAS = 2.0
+#: Torso lengths are compared up to this size (px): a size carried past it has reached the camera.
+MAX_TORSO_PX = 1e4
+
+
+@dataclass(frozen=True)
 class Fragment:
     """End points and body of one track fragment (pixels, frames)."""
 
@@ -59,10 +102,8 @@ class Fragment:
     end_velocity: np.ndarray  # (2,) px/frame over the last half second
     start_height: float  # median box height over the first half second, px
     end_height: float  # median box height over the last half second, px
-    start_torso: float  # median torso length over the first half second, px (NaN if unseen)
-    end_torso: float  # median torso length over the last half second, px (NaN if unseen)
-    start_growth: float  # torso length change at the start (see _growth), px/frame
-    end_growth: float  # torso length change at the end (see _growth), px/frame
+    start_size: EndSize  # torso length over the first half second
+    end_size: EndSize  # torso length over the last half second
     proportions: np.ndarray  # (4,) median thigh, shank, upper arm, forearm / torso length
     start_look: np.ndarray | None  # (D,) colour descriptor over the first half second
     end_look: np.ndarray | None  # (D,) colour descriptor over the last half second
@@ -116,31 +157,54 @@ def fragment_of(track: TrackSeries, fps: float) -> Fragment:
         _velocity(frames[last], centers[last]),
         float(np.median(heights[first])),
         float(np.median(heights[last])),
-        _nanmedian(torso[first]),
-        _nanmedian(torso[last]),
-        _growth(frames, torso, window),
-        _growth(frames[::-1], torso[::-1], window),
+        end_size(frames, torso, window),
+        end_size(frames[::-1], torso[::-1], window),
         _proportions(track),
         _look(track, rows[first]),
         _look(track, rows[last]),
     )
 
 
-def _nanmedian(values: np.ndarray) -> float:
-    """Median of the finite values; NaN with fewer than 3."""
-    finite = values[np.isfinite(values)]
-    return float(np.median(finite)) if len(finite) >= 3 else float("nan")
+def _median_and_spread(frames: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """Median of the finite ``values`` (NaN with fewer than 3) and its relative standard error.
+
+    The error is 1.25 x the robust SD (1.4826 x MAD) of what a straight line through the
+    values (the person's growth) leaves, over the square root of the effective number of
+    samples: a pose model misreads a person alike in consecutive frames, so n frames whose
+    leftovers correlate by rho from one frame to the next count as n (1 - rho) / (1 + rho)
+    (the AR(1) effective sample size). A tiny sprinter's torso read 16-20 px wobbles with her
+    posture over many frames; a half second of it is worth a few samples, not 30."""
+    finite = np.isfinite(values)
+    if finite.sum() < 3:
+        return float("nan"), float("nan")
+    t, y = frames[finite].astype(float), values[finite]
+    median = float(np.median(y))
+    if not median > 0:
+        return median, float("inf")
+    left = y - np.polyval(np.polyfit(t - t.mean(), y, 1), t - t.mean())
+    sd = 1.4826 * float(np.median(np.abs(left - np.median(left))))
+    rho = 0.0
+    if len(left) >= 4 and np.std(left[:-1]) > 0 and np.std(left[1:]) > 0:
+        rho = float(np.clip(np.corrcoef(left[:-1], left[1:])[0, 1], 0.0, 0.99))
+    effective = max(len(left) * (1.0 - rho) / (1.0 + rho), 1.0)
+    return median, 1.25 * sd / np.sqrt(effective) / median
 
 
-def _growth(frames: np.ndarray, sizes: np.ndarray, window: int) -> float:
-    """Size change per frame from the first ``window`` samples to the next ``window``: medians
-    over whole windows, so a stride's wobble cancels. 0 for a fragment shorter than two
-    windows, or a size unseen in either. Reversed inputs give the end's rate."""
-    if len(frames) < 2 * window:
-        return 0.0
-    span = float(np.median(frames[window : 2 * window]) - np.median(frames[:window]))
-    change = _nanmedian(sizes[window : 2 * window]) - _nanmedian(sizes[:window])
-    return change / span if span and np.isfinite(change) else 0.0
+def end_size(frames: np.ndarray, sizes: np.ndarray, window: int) -> EndSize:
+    """The torso length at the start of ``frames`` (reversed inputs: at the end) over its first
+    ``window`` samples, and the rate its inverse changes at, read from the next ``window``
+    samples: medians over whole windows, so a stride's wobble cancels."""
+    torso, spread = _median_and_spread(frames[:window], sizes[:window])
+    centre = float(np.median(frames[:window]))
+    if len(frames) < 2 * window or not np.isfinite(torso):
+        return EndSize(torso, spread, centre)
+    later, later_spread = _median_and_spread(frames[window : 2 * window], sizes[window : 2 * window])
+    span = float(np.median(frames[window : 2 * window])) - centre
+    if not (np.isfinite(later) and span):
+        return EndSize(torso, spread, centre)
+    rate = (1.0 / later - 1.0 / torso) / span
+    rate_spread = float(np.hypot(spread / torso, later_spread / later)) / abs(span)
+    return EndSize(torso, spread, centre, rate, rate_spread)
 
 
 def _look(track: TrackSeries, rows: np.ndarray) -> np.ndarray | None:
@@ -197,18 +261,42 @@ def _relative(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
     return np.abs(np.subtract(a, b)) / ((np.add(a, b)) / 2)
 
 
-def size_difference(a: Fragment, b: Fragment, gap: int, zoom: float | None = None) -> float:
-    """Relative difference of torso lengths across the gap (the torso, because a box shrinks
-    when someone in front hides the legs): ``a``'s end scaled by the scene's ``zoom`` across
-    it, or without one, each end carried across the gap at its own rate of growth (the mean
-    of the forward and the backward miss). 0 when either end's torso is unseen."""
-    if not (np.isfinite(a.end_torso) and np.isfinite(b.start_torso)):
-        return 0.0
-    if zoom is not None:
-        return float(_relative(a.end_torso * zoom, b.start_torso))
-    forward = _relative(max(a.end_torso + a.end_growth * gap, 1.0), b.start_torso)
-    backward = _relative(max(b.start_torso - b.start_growth * gap, 1.0), a.end_torso)
-    return float((forward + backward) / 2)
+def grows(first: EndSize, second: EndSize) -> bool:
+    """Whether the ends show the person steadily approaching or leaving the camera: a rate of
+    growth beyond its noise (``NOISE_SIGMAS``) at either end, and, where both ends read one,
+    the two of one sign (a steady approach does not turn into a retreat across a second's
+    gap). A runner followed by a panning, zooming broadcast camera keeps about her size, and
+    the rates her ends read come from her posture and the zoom: on the 100 m clip, of either sign."""
+    measured = [e for e in (first, second) if np.isfinite(e.rate)]
+    steady = len({np.sign(e.rate) for e in measured}) == 1
+    return steady and any(abs(e.rate) > NOISE_SIGMAS * e.rate_spread for e in measured)
+
+
+def size_difference(a: Fragment, b: Fragment, zoom: float | None = None) -> tuple[float, float]:
+    """(relative difference, its standard error) of the torso lengths across the gap (the
+    torso, because a box shrinks when someone in front hides the legs).
+
+    Where an end shows the person approaching or leaving the camera (:func:`grows`), each end's
+    median is carried to the middle of the other end's half second at its own rate of growth
+    (:class:`EndSize`; an end too short to read one at the other's; the mean of the forward and
+    the backward miss): someone running toward a fixed camera grows by tens of percent in a
+    second, the people around her at their own rates. Otherwise ``a``'s end is scaled by the
+    scene's ``zoom`` across the gap (everyone else's change of size: a broadcast camera zooming
+    grows everyone alike) or, with nobody else seen, compared as it is. (0, 0) when either
+    torso is unseen."""
+    first, second = a.end_size, b.start_size
+    if not (np.isfinite(first.torso) and np.isfinite(second.torso)):
+        return 0.0, 0.0
+    if not grows(first, second):
+        scaled = first.torso * (zoom if zoom is not None else 1.0)
+        return float(_relative(scaled, second.torso)), float(np.hypot(first.spread, second.spread))
+    ahead = first if np.isfinite(first.rate) else replace(first, rate=second.rate, rate_spread=second.rate_spread)
+    behind = second if np.isfinite(second.rate) else replace(second, rate=first.rate, rate_spread=first.rate_spread)
+    forward, forward_error = ahead.at(second.frame)
+    backward, backward_error = behind.at(first.frame)
+    difference = (_relative(forward, second.torso) + _relative(backward, first.torso)) / 2
+    error = np.hypot(np.hypot(forward_error, second.spread), np.hypot(backward_error, first.spread)) / 2
+    return float(difference), float(error)
 
 
 def proportion_difference(a: Fragment, b: Fragment) -> float:
@@ -270,11 +358,14 @@ def join_cost(
     ahead, behind = np.clip(ahead, 0.0, upper), np.clip(behind, 0.0, upper)
     height = (a.end_height + b.start_height) / 2
     miss = (np.hypot(*(ahead - b.start_center)) + np.hypot(*(behind - a.end_center))) / (2 * height)
-    size = size_difference(a, b, gap, zoom)
+    size, size_error = size_difference(a, b, zoom)
     body = proportion_difference(a, b)
+    # a size difference counts only beyond its own noise, in the gate and in the cost
+    size = max(size - NOISE_SIGMAS * size_error, 0.0)
     if (
         miss > settings.stitch_max_distance_box_heights
-        or max(size, body) > settings.stitch_max_proportion_difference
+        or size > settings.stitch_max_proportion_difference
+        or body > settings.stitch_max_proportion_difference
     ):
         return None
     looks = look_difference(a, b)
