@@ -1,7 +1,7 @@
-"""Score the labelled clips filmed differently: mirrored left to right, or smaller, or both.
+"""Score the labelled clips filmed differently: mirrored left to right, smaller, at a lower frame rate.
 
-    .venv/bin/python benchmarks/transformed.py [--mirror] [--scale S] [--clips NAME ...] [--work DIR]
-                                               [--config FILE]
+    .venv/bin/python benchmarks/transformed.py [--mirror] [--scale S] [--every N] [--clips NAME ...]
+                                               [--work DIR] [--config FILE]
 
 A runner going right to left is the same runner going left to right: her contacts fall on
 the same frames and her faults are the same. A runner filmed from twice as far is the same
@@ -9,7 +9,11 @@ runner at half the pixels. Mirroring a labelled clip, or shrinking it (``--scale
 the width and height, area-averaged as a camera's sensor would), keeps every hand label true
 (frames and people, feet swap sides in the picture, not in the body) and shows what depends
 on the direction of travel, the pose model's left-right asymmetry or the runner's size in
-pixels instead of on the runner. Writes the changed copies (H.264, same frame rate) into
+pixels instead of on the runner. A camera at 30 frames a second sees the same runner as one at
+60 (``--every 2``: every second picture kept, at half the frame rate): the labels' frames are
+mapped to the kept pictures (a contact to the nearest, a range to the pictures inside it), and
+what still differs shows a threshold counted in frames instead of seconds, or a contact that
+depends on seeing the picture of the landing. Writes the changed copies (H.264, same frame rate) into
 ``--work`` (a temporary folder by default), runs ``formwatch run --no-clips`` on them, and
 prints the scorer's table (``benchmarks/accuracy.py``), to be read beside the same table for
 the original clips. Footage stays outside the repository.
@@ -18,6 +22,8 @@ the original clips. Footage stays outside the repository.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -26,6 +32,7 @@ from pathlib import Path
 
 import av
 import cv2
+from accuracy import default_label_files  # benchmarks/accuracy.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTAGE = ROOT.parent / "shared" / "footage"
@@ -35,14 +42,17 @@ DEFAULT_CLIPS = ("single_side_beach_cuts", "track_sprint_start_side_blocks_a1", 
                  "single_side_track_pan", "track_100m_lowres_broadcast")
 
 
-def write_transformed(source: Path, target: Path, mirror: bool, scale: float) -> int:
-    """Write ``source`` mirrored left to right and/or scaled by ``scale`` as H.264 at its own
-    frame rate (even sizes, for 4:2:0); frames written."""
+def write_transformed(source: Path, target: Path, mirror: bool, scale: float, every: int = 1) -> int:
+    """Write ``source`` mirrored left to right and/or scaled by ``scale``, keeping every
+    ``every``-th picture at 1/``every`` of its frame rate, as H.264 (even sizes, for 4:2:0);
+    frames written."""
     with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
         video = reader.streams.video[0]
-        stream = writer.add_stream("libx264", rate=video.average_rate or Fraction(30))
+        stream = writer.add_stream("libx264", rate=(video.average_rate or Fraction(30)) / every)
         count = 0
-        for frame in reader.decode(video):
+        for index, frame in enumerate(reader.decode(video)):
+            if index % every:
+                continue
             picture = frame.to_ndarray(format="bgr24")
             if mirror:
                 picture = picture[:, ::-1].copy()
@@ -59,16 +69,59 @@ def write_transformed(source: Path, target: Path, mirror: bool, scale: float) ->
     return count
 
 
+#: Label fields holding one frame, and those holding [first, last] ranges or lists of them.
+_FRAME_KEYS = {"frame"}
+_RANGE_KEYS = {"frames", "frames_labelled", "in_blocks_frames", "ranges", "runners_visible_frames",
+               "unjudgeable_ranges"}
+
+
+def _every_range(value: list, every: int) -> list:
+    if not value:
+        return value
+    if isinstance(value[0], list):
+        return [kept for kept in (_every_range(v, every) for v in value) if kept]
+    first, last = math.ceil(value[0] / every), value[1] // every
+    return [first, last] if first <= last else []
+
+
+def labels_every(node: object, every: int) -> object:
+    """Labels for the clip with every ``every``-th picture kept: frames mapped to the kept
+    pictures (a frame to the nearest, a range to those inside it), the frame rate and counts
+    divided; the derived ``summary`` (intervals in frames) is dropped, the scorer recomputes it."""
+    if isinstance(node, list):
+        return [labels_every(v, every) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict = {}
+    for key, value in node.items():
+        if key == "summary":
+            continue
+        if key in _FRAME_KEYS and isinstance(value, int | float):
+            out[key] = round(value / every)
+        elif key in _RANGE_KEYS and isinstance(value, list):
+            out[key] = _every_range(value, every)
+        elif key == "fps" and isinstance(value, int | float):
+            out[key] = value / every
+        elif key in ("n_frames", "n_frames_decoded") and isinstance(value, int):
+            out[key] = math.ceil(value / every)
+        else:
+            out[key] = labels_every(value, every)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mirror", action="store_true", help="mirror the clips left to right")
     parser.add_argument("--scale", type=float, default=1.0, help="scale the clips' width and height by this")
+    parser.add_argument("--every", type=int, default=1, help="keep every N-th picture, at 1/N of the frame rate")
     parser.add_argument("--clips", nargs="*", default=list(DEFAULT_CLIPS), help="clip names (without .mp4)")
     parser.add_argument("--work", type=Path, help="folder for the changed clips and their outputs")
     parser.add_argument("--config", help="settings file for formwatch run")
     args = parser.parse_args()
-    if not args.mirror and args.scale == 1.0:
-        parser.error("nothing to change: give --mirror, --scale or both")
+    if not args.mirror and args.scale == 1.0 and args.every == 1:
+        parser.error("nothing to change: give --mirror, --scale or --every")
+    if args.every < 1:
+        parser.error(f"--every must be 1 or more, got {args.every}")
     if not 0.0 < args.scale <= 1.0:
         parser.error(f"--scale must be in (0, 1], got {args.scale}")
     work = args.work or Path(tempfile.mkdtemp(prefix="formwatch-transformed-"))
@@ -78,12 +131,18 @@ def main() -> None:
         source = FOOTAGE / f"{name}.mp4"
         if not source.is_file():
             sys.exit(f"{source} not found: this check needs ../shared/footage")
-        frames = write_transformed(source, clips / source.name, args.mirror, args.scale)
-        print(f"{name}: {frames} frames{' mirrored' if args.mirror else ''} at {args.scale:g}x", flush=True)
+        frames = write_transformed(source, clips / source.name, args.mirror, args.scale, args.every)
+        print(f"{name}: {frames} frames{' mirrored' if args.mirror else ''} at {args.scale:g}x"
+              f"{f', every {args.every} pictures' if args.every > 1 else ''}", flush=True)
     run = [sys.executable, "-m", "flows.cli", "run", str(clips), "--out", str(out), "--no-clips", "--no-progress"]
     subprocess.run(run + (["--config", args.config] if args.config else []), cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), str(out)], cwd=ROOT, check=True)
+    labels = []
+    for index, path in enumerate(default_label_files()):  # mirrored or scaled, the labels stay true
+        labels.append(work / f"labels_{index}.json")
+        labels[-1].write_text(json.dumps(labels_every(json.loads(path.read_text()), args.every)))
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), str(out), "--labels", *map(str, labels)],
+                   cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

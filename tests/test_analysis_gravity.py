@@ -39,6 +39,17 @@ def test_the_flight_parabola_gives_the_slow_down_factor(fps: float, slow: float)
     assert clock.crests >= 3
 
 
+@pytest.mark.parametrize("fps", [12.5, 15.0])
+def test_too_few_frames_a_flight_give_no_factor(fps: float) -> None:
+    """At 12.5-15 fps a step is 4-5 frames: a 5-frame parabola would take in the stance, where
+    the legs push the trunk up, and read a real-time runner as 1.3-1.6x slowed."""
+    kp, leg, step = _bouncing_trunk(fps, 1.0, steps=12)
+    clock = gravity_clock(kp, leg, step, fps)
+    assert np.isnan(clock.factor) and clock.crests == 0
+    slowed = _bouncing_trunk(fps, 2.0, steps=12)  # the same footage slowed 2x: flights of 5 frames
+    assert gravity_clock(*slowed, fps).factor == pytest.approx(2.0, rel=0.2)
+
+
 def test_keypoint_jitter_on_a_small_runner_is_not_read_as_gravity() -> None:
     """Legs of 40 px with 3 px of jitter at 25 fps: the crests cannot be told from noise."""
     kp, leg, step = _bouncing_trunk(25.0, 1.0, leg_px=40.0, noise_px=3.0, seed=2)
