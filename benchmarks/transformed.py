@@ -1,7 +1,7 @@
-"""Score the labelled clips filmed differently: mirrored left to right, smaller, at a lower frame rate.
+"""Score the labelled clips filmed differently: mirrored, smaller, at a lower frame rate, slowed.
 
-    .venv/bin/python benchmarks/transformed.py [--mirror] [--scale S] [--every N] [--clips NAME ...]
-                                               [--work DIR] [--config FILE]
+    .venv/bin/python benchmarks/transformed.py [--mirror] [--scale S] [--every N] [--slow K]
+                                               [--clips NAME ...] [--work DIR] [--config FILE]
 
 A runner going right to left is the same runner going left to right: her contacts fall on
 the same frames and her faults are the same. A runner filmed from twice as far is the same
@@ -13,7 +13,10 @@ pixels instead of on the runner. A camera at 30 frames a second sees the same ru
 60 (``--every 2``: every second picture kept, at half the frame rate): the labels' frames are
 mapped to the kept pictures (a contact to the nearest, a range to the pictures inside it), and
 what still differs shows a threshold counted in frames instead of seconds, or a contact that
-depends on seeing the picture of the landing. Writes the changed copies (H.264, same frame rate) into
+depends on seeing the picture of the landing. A phone's slow motion is a high frame rate
+played at a normal one: ``--slow 2`` plays a real-time 60 fps clip's pictures at 30 fps, true
+slow motion by exactly 2 (no held or blended pictures), and the labels say so (slowed 2x over
+the whole clip; contact frames unchanged). Writes the changed copies (H.264, same frame rate) into
 ``--work`` (a temporary folder by default), runs ``formwatch run --no-clips`` on them, and
 prints the scorer's table (``benchmarks/accuracy.py``), to be read beside the same table for
 the original clips. Footage stays outside the repository.
@@ -42,13 +45,13 @@ DEFAULT_CLIPS = ("single_side_beach_cuts", "track_sprint_start_side_blocks_a1", 
                  "single_side_track_pan", "track_100m_lowres_broadcast")
 
 
-def write_transformed(source: Path, target: Path, mirror: bool, scale: float, every: int = 1) -> int:
+def write_transformed(source: Path, target: Path, mirror: bool, scale: float, every: int = 1, slow: int = 1) -> int:
     """Write ``source`` mirrored left to right and/or scaled by ``scale``, keeping every
-    ``every``-th picture at 1/``every`` of its frame rate, as H.264 (even sizes, for 4:2:0);
-    frames written."""
+    ``every``-th picture at 1/``every`` of its frame rate, played ``slow`` times slower, as
+    H.264 (even sizes, for 4:2:0); frames written."""
     with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
         video = reader.streams.video[0]
-        stream = writer.add_stream("libx264", rate=(video.average_rate or Fraction(30)) / every)
+        stream = writer.add_stream("libx264", rate=(video.average_rate or Fraction(30)) / (every * slow))
         count = 0
         for index, frame in enumerate(reader.decode(video)):
             if index % every:
@@ -84,12 +87,13 @@ def _every_range(value: list, every: int) -> list:
     return [first, last] if first <= last else []
 
 
-def labels_every(node: object, every: int) -> object:
+def labels_every(node: object, every: int, slow: int = 1) -> object:
     """Labels for the clip with every ``every``-th picture kept: frames mapped to the kept
-    pictures (a frame to the nearest, a range to those inside it), the frame rate and counts
-    divided; the derived ``summary`` (intervals in frames) is dropped, the scorer recomputes it."""
+    pictures (a frame to the nearest, a range to those inside it), the frame rate divided by
+    ``every`` and ``slow``, counts by ``every``; the derived ``summary`` (intervals in frames) is
+    dropped, the scorer recomputes it."""
     if isinstance(node, list):
-        return [labels_every(v, every) for v in node]
+        return [labels_every(v, every, slow) for v in node]
     if not isinstance(node, dict):
         return node
     out: dict = {}
@@ -101,11 +105,11 @@ def labels_every(node: object, every: int) -> object:
         elif key in _RANGE_KEYS and isinstance(value, list):
             out[key] = _every_range(value, every)
         elif key == "fps" and isinstance(value, int | float):
-            out[key] = value / every
+            out[key] = value / (every * slow)
         elif key in ("n_frames", "n_frames_decoded") and isinstance(value, int):
             out[key] = math.ceil(value / every)
         else:
-            out[key] = labels_every(value, every)
+            out[key] = labels_every(value, every, slow)
     return out
 
 
@@ -114,33 +118,42 @@ def main() -> None:
     parser.add_argument("--mirror", action="store_true", help="mirror the clips left to right")
     parser.add_argument("--scale", type=float, default=1.0, help="scale the clips' width and height by this")
     parser.add_argument("--every", type=int, default=1, help="keep every N-th picture, at 1/N of the frame rate")
+    parser.add_argument("--slow", type=int, default=1,
+                        help="play the pictures K times slower (real-time clips only: labelled slowed K times)")
     parser.add_argument("--clips", nargs="*", default=list(DEFAULT_CLIPS), help="clip names (without .mp4)")
     parser.add_argument("--work", type=Path, help="folder for the changed clips and their outputs")
     parser.add_argument("--config", help="settings file for formwatch run")
     args = parser.parse_args()
-    if not args.mirror and args.scale == 1.0 and args.every == 1:
-        parser.error("nothing to change: give --mirror, --scale or --every")
-    if args.every < 1:
-        parser.error(f"--every must be 1 or more, got {args.every}")
+    if not args.mirror and args.scale == 1.0 and args.every == 1 and args.slow == 1:
+        parser.error("nothing to change: give --mirror, --scale, --every or --slow")
+    if args.every < 1 or args.slow < 1:
+        parser.error(f"--every and --slow must be 1 or more, got {args.every} and {args.slow}")
     if not 0.0 < args.scale <= 1.0:
         parser.error(f"--scale must be in (0, 1], got {args.scale}")
     work = args.work or Path(tempfile.mkdtemp(prefix="formwatch-transformed-"))
     clips, out = work / "clips", work / "out"
     clips.mkdir(parents=True, exist_ok=True)
+    slowed = {}
     for name in args.clips:
         source = FOOTAGE / f"{name}.mp4"
         if not source.is_file():
             sys.exit(f"{source} not found: this check needs ../shared/footage")
-        frames = write_transformed(source, clips / source.name, args.mirror, args.scale, args.every)
+        frames = write_transformed(source, clips / source.name, args.mirror, args.scale, args.every, args.slow)
         print(f"{name}: {frames} frames{' mirrored' if args.mirror else ''} at {args.scale:g}x"
-              f"{f', every {args.every} pictures' if args.every > 1 else ''}", flush=True)
+              f"{f', every {args.every} pictures' if args.every > 1 else ''}"
+              f"{f', {args.slow}x slower' if args.slow > 1 else ''}", flush=True)
+        slowed[source.name] = {"slowed": True, "factor": float(args.slow), "ranges": [[0, frames - 1]],
+                               "method": f"a real-time clip's pictures played {args.slow}x slower"}
     run = [sys.executable, "-m", "flows.cli", "run", str(clips), "--out", str(out), "--no-clips", "--no-progress"]
     subprocess.run(run + (["--config", args.config] if args.config else []), cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     labels = []
     for index, path in enumerate(default_label_files()):  # mirrored or scaled, the labels stay true
         labels.append(work / f"labels_{index}.json")
-        labels[-1].write_text(json.dumps(labels_every(json.loads(path.read_text()), args.every)))
+        labels[-1].write_text(json.dumps(labels_every(json.loads(path.read_text()), args.every, args.slow)))
+    if args.slow > 1:  # last, so it replaces the clips' own slow-motion labels
+        labels.append(work / "labels_slowed.json")
+        labels[-1].write_text(json.dumps({"slow_motion": slowed}))
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), str(out), "--labels", *map(str, labels)],
                    cwd=ROOT, check=True)
 
