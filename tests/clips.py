@@ -107,3 +107,20 @@ def write_held(source: Path, path: Path, hold: int, start: int = 0, frames: int 
             if frames is not None and len(pictures) >= frames:
                 break
     return _encode(path, rate, (picture for picture in pictures for _ in range(hold)))
+
+
+def write_resampled(source: Path, path: Path, every: int = 1, slow: int = 1, frames: int | None = None) -> Path:
+    """Write every ``every``-th picture of ``source`` (the first ``frames`` written; all without)
+    at 1/(``every`` * ``slow``) of its frame rate: ``every`` films the same run with a slower
+    camera, ``slow`` plays it as a phone plays its high-speed capture, ``slow`` times slower
+    with no held or blended pictures."""
+    with av.open(str(source)) as reader:
+        video = reader.streams.video[0]
+        rate = (video.average_rate or Fraction(30)) / (every * slow)
+        pictures = []
+        for index, frame in enumerate(reader.decode(video)):
+            if index % every == 0:
+                pictures.append(frame.to_ndarray(format="bgr24"))
+            if frames is not None and len(pictures) >= frames:
+                break
+    return _encode(path, rate, iter(pictures))

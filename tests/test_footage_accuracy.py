@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow.dataset as ds
 import pytest
 from conftest import SHARED, footage
@@ -94,6 +95,47 @@ def test_slow_motion_made_by_holding_pictures_is_flagged_with_its_factor(weights
     runners = ds.dataset(tmp_path / "out" / "runners").to_table().to_pylist()
     sprinter = max(runners, key=lambda r: r["steps"] or 0)
     assert sprinter["is_runner"] and sprinter["cadence_spm"] == pytest.approx(257, rel=0.1), sprinter
+
+
+def test_a_phones_slow_motion_is_flagged_by_gravity(labels, weights, tmp_path):
+    """The treadmill's 60 fps pictures played at 30 fps, as a phone plays its high-speed capture:
+    slow motion by exactly 2, no held pictures to count, so gravity alone says so; the contacts
+    fall on the same pictures and the cadence comes out in real time."""
+    from clips import write_resampled
+
+    clip = write_resampled(footage("treadmill_side_realtime_60fps_gym.mp4"), tmp_path / "slowed.mp4", slow=2,
+                           frames=240)
+    settings = load_settings(environ={}, overrides={"model": {"weights": str(weights)}, "render": {"clips": False}})
+    row = process_video(clip, settings, tmp_path / "out", weights)
+    assert row["slow_motion_suspected"] and row["capture_fps_source"] == "gravity", row
+    assert row["slow_motion_factor"] == pytest.approx(2.0, rel=0.25), row
+    tables = {name: ds.dataset(tmp_path / "out" / name).to_table() for name in ("runners", "contacts", "deviations")}
+    outputs = ClipOutputs("treadmill_side_realtime_60fps_gym.mp4", row["fps"], frames=(0, row["frames"] - 1),
+                          slow_motion_suspected=True, slow_motion_factor=row["slow_motion_factor"], **tables)
+    m = score_clip(outputs, labels["treadmill_side_realtime_60fps_gym.mp4"]).metrics
+    assert m["contact_recall"] >= 0.9 and m["contact_precision"] >= 0.9, m
+    assert m["cadence_error"] <= 0.03, m  # in video time; in real time it is the factor's error on top
+    runner = tables["runners"].to_pylist()[0]
+    assert runner["is_runner"] and runner["fps_used"] == pytest.approx(row["fps"] * row["slow_motion_factor"]), runner
+
+
+def test_a_slow_camera_is_not_slow_motion(labels, weights, tmp_path):
+    """The beach runner filmed at 12.5 pictures a second (every second picture of the 25 fps clip):
+    a step is 4 pictures, too few for gravity's 5-picture fit to stay inside a flight, so the clock
+    is not read (it read 1.5x slowed); real time, and the cadence the hand labels give."""
+    from clips import write_resampled
+
+    from pipeline.accuracy import cadence_from_frames
+
+    clip = write_resampled(footage("single_side_beach_cuts.mp4"), tmp_path / "slow_camera.mp4", every=2, frames=75)
+    settings = load_settings(environ={}, overrides={"model": {"weights": str(weights), "image_size": 640},
+                                                     "render": {"clips": False}})
+    row = process_video(clip, settings, tmp_path / "out", weights)
+    assert not row["slow_motion_suspected"] and row["capture_fps_source"] == "container", row
+    truth = [c["frame"] for c in labels["single_side_beach_cuts.mp4"]["contacts"]["contacts"] if c["frame"] < 150]
+    runner = max(ds.dataset(tmp_path / "out" / "runners").to_table().to_pylist(), key=lambda r: r["steps"] or 0)
+    assert runner["is_runner"], runner
+    assert runner["cadence_spm"] == pytest.approx(cadence_from_frames(np.asarray(truth), 25.0), rel=0.05), runner
 
 
 def test_back_view_contacts_are_dated_at_the_landing(labels, weights, tmp_path):
