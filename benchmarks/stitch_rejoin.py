@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from pipeline.accuracy import hide_track  # noqa: E402
 from pipeline.analysis import AnalysisSettings  # noqa: E402
 from pipeline.analysis.stitching import stitch_tracks  # noqa: E402
 from pipeline.analysis.tracks import tracks_from_table  # noqa: E402
@@ -38,17 +39,6 @@ from pipeline.outputs import dataset_file, open_dataset  # noqa: E402
 from pipeline.schemas import DETECTIONS  # noqa: E402
 
 NEW_ID = 1_000_000
-
-
-def hide(detections: pa.Table, track_id: int, start: int, stop: int) -> pa.Table:
-    """``detections`` with ``track_id`` unseen in [start, stop) and under ``NEW_ID`` after it."""
-    frame = detections.column("frame").to_numpy()
-    ids = detections.column("track_id").to_numpy().copy()
-    mine = ids == track_id
-    ids[mine & (frame >= stop)] = NEW_ID
-    keep = ~(mine & (frame >= start) & (frame < stop))
-    table = detections.set_column(detections.schema.get_field_index("track_id"), "track_id", pa.array(ids))
-    return table.filter(pa.array(keep))
 
 
 def joins(id_map: dict[int, int]) -> set[tuple[int, int]]:
@@ -73,7 +63,7 @@ def score_clip(detections: pa.Table, fps: float, size: tuple[int, int], shot_sta
         stop = start + max(int(round(hidden_s * fps)), 1)
         if any(seen.min() < s <= seen.max() and not start < s < stop for s in shot_starts):
             continue  # a cut inside her track: halves across it are never joined
-        id_map = stitch_tracks(tracks_from_table(hide(detections, int(track_id), start, stop)), fps, size,
+        id_map = stitch_tracks(tracks_from_table(hide_track(detections, int(track_id), start, stop, NEW_ID)), fps, size,
                                settings, shot_starts).id_map
         tried += 1
         back = id_map[NEW_ID] == id_map[int(track_id)]

@@ -341,3 +341,16 @@ def totals(scores: list[ClipScore]) -> dict[str, float | int | None]:
         "slow_motion_correct": sum(bool(x.get("slow_motion_correct")) for x in slow),
         "slow_motion_clips": len(slow),
     }
+
+
+def hide_track(detections: pa.Table, track_id: int, start: int, stop: int, new_id: int) -> pa.Table:
+    """``detections`` with ``track_id`` unseen in frames [start, stop) and under ``new_id`` after
+    them, as a tracker loses someone hidden behind others: whether stitching joins the two
+    fragments again is a check with a known answer (``benchmarks/stitch_rejoin.py``, the tests)."""
+    frame = detections.column("frame").to_numpy()
+    ids = detections.column("track_id").to_numpy().copy()
+    mine = ids == track_id
+    ids[mine & (frame >= stop)] = new_id
+    keep = ~(mine & (frame >= start) & (frame < stop))
+    table = detections.set_column(detections.schema.get_field_index("track_id"), "track_id", pa.array(ids))
+    return table.filter(pa.array(keep))

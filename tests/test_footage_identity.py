@@ -18,6 +18,7 @@ import pyarrow.dataset as ds
 import pytest
 from conftest import footage
 
+from pipeline.accuracy import hide_track
 from pipeline.analysis import AnalysisSettings, analyse_detections
 from pipeline.analysis.stitching import stitch_tracks
 from pipeline.analysis.tracks import tracks_from_table
@@ -53,17 +54,6 @@ def _people(bend) -> list[dict]:
     return analysis.runners.to_pylist()
 
 
-def _hide(detections: pa.Table, track_id: int, start: int, stop: int) -> pa.Table:
-    """``detections`` with ``track_id`` unseen in [start, stop) and under NEW_ID after it."""
-    frame = detections.column("frame").to_numpy()
-    ids = detections.column("track_id").to_numpy().copy()
-    mine = ids == track_id
-    ids[mine & (frame >= stop)] = NEW_ID
-    keep = ~(mine & (frame >= start) & (frame < stop))
-    table = detections.set_column(detections.schema.get_field_index("track_id"), "track_id", pa.array(ids))
-    return table.filter(pa.array(keep))
-
-
 @pytest.mark.parametrize("hidden_s", [0.5, 1.0])
 def test_a_runner_hidden_behind_the_pack_keeps_her_id(bend, hidden_s: float):
     row, detections = bend
@@ -75,8 +65,8 @@ def test_a_runner_hidden_behind_the_pack_keeps_her_id(bend, hidden_s: float):
         seen = frame[detections.column("track_id").to_numpy() == track_id]
         start = int(seen.min() + (seen.max() - seen.min()) / 2)
         stop = start + int(hidden_s * fps)
-        stitched = stitch_tracks(tracks_from_table(_hide(detections, int(track_id), start, stop)), fps, size,
-                                 AnalysisSettings()).id_map
+        hidden = hide_track(detections, int(track_id), start, stop, NEW_ID)
+        stitched = stitch_tracks(tracks_from_table(hidden), fps, size, AnalysisSettings()).id_map
         tried += 1
         rejoined += stitched[NEW_ID] == track_id
         missed += [] if stitched[NEW_ID] == track_id else [int(track_id)]
