@@ -1,6 +1,6 @@
 """Score the labelled clips filmed differently: mirrored, smaller, at a lower frame rate, slowed.
 
-    .venv/bin/python benchmarks/transformed.py [--mirror] [--scale S] [--every N] [--slow K]
+    .venv/bin/python benchmarks/transformed.py [--mirror] [--scale S] [--every N] [--slow K] [--crf Q]
                                                [--clips NAME ...] [--work DIR] [--config FILE]
 
 A runner going right to left is the same runner going left to right: her contacts fall on
@@ -16,8 +16,9 @@ what still differs shows a threshold counted in frames instead of seconds, or a 
 depends on seeing the picture of the landing. A phone's slow motion is a high frame rate
 played at a normal one: ``--slow 2`` plays a real-time 60 fps clip's pictures at 30 fps, true
 slow motion by exactly 2 (no held or blended pictures), and the labels say so (slowed 2x over
-the whole clip; contact frames unchanged). Writes the changed copies (H.264, same frame rate) into
-``--work`` (a temporary folder by default), runs ``formwatch run --no-clips`` on them, and
+the whole clip; contact frames unchanged). ``--crf 40`` re-encodes as a web stream squeezes a
+broadcast (x264's constant rate factor; 23 is its default, 51 the worst). Writes the changed
+copies (H.264) into ``--work`` (a temporary folder by default), runs ``formwatch run --no-clips`` on them, and
 prints the scorer's table (``benchmarks/accuracy.py``), to be read beside the same table for
 the original clips. Footage stays outside the repository.
 """
@@ -45,13 +46,15 @@ DEFAULT_CLIPS = ("single_side_beach_cuts", "track_sprint_start_side_blocks_a1", 
                  "single_side_track_pan", "track_100m_lowres_broadcast")
 
 
-def write_transformed(source: Path, target: Path, mirror: bool, scale: float, every: int = 1, slow: int = 1) -> int:
+def write_transformed(source: Path, target: Path, mirror: bool, scale: float, every: int = 1, slow: int = 1,
+                      crf: int = 23) -> int:
     """Write ``source`` mirrored left to right and/or scaled by ``scale``, keeping every
     ``every``-th picture at 1/``every`` of its frame rate, played ``slow`` times slower, as
-    H.264 (even sizes, for 4:2:0); frames written."""
+    H.264 at constant rate factor ``crf`` (even sizes, for 4:2:0); frames written."""
     with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
         video = reader.streams.video[0]
-        stream = writer.add_stream("libx264", rate=(video.average_rate or Fraction(30)) / (every * slow))
+        stream = writer.add_stream("libx264", rate=(video.average_rate or Fraction(30)) / (every * slow),
+                                   options={"crf": str(crf)})
         count = 0
         for index, frame in enumerate(reader.decode(video)):
             if index % every:
@@ -120,12 +123,15 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="keep every N-th picture, at 1/N of the frame rate")
     parser.add_argument("--slow", type=int, default=1,
                         help="play the pictures K times slower (real-time clips only: labelled slowed K times)")
+    parser.add_argument("--crf", type=int, default=23, help="x264 constant rate factor of the copies (23: default)")
     parser.add_argument("--clips", nargs="*", default=list(DEFAULT_CLIPS), help="clip names (without .mp4)")
     parser.add_argument("--work", type=Path, help="folder for the changed clips and their outputs")
     parser.add_argument("--config", help="settings file for formwatch run")
     args = parser.parse_args()
-    if not args.mirror and args.scale == 1.0 and args.every == 1 and args.slow == 1:
-        parser.error("nothing to change: give --mirror, --scale, --every or --slow")
+    if not args.mirror and args.scale == 1.0 and args.every == 1 and args.slow == 1 and args.crf == 23:
+        parser.error("nothing to change: give --mirror, --scale, --every, --slow or --crf")
+    if not 0 <= args.crf <= 51:
+        parser.error(f"--crf must be in 0-51, got {args.crf}")
     if args.every < 1 or args.slow < 1:
         parser.error(f"--every and --slow must be 1 or more, got {args.every} and {args.slow}")
     if not 0.0 < args.scale <= 1.0:
@@ -138,10 +144,12 @@ def main() -> None:
         source = FOOTAGE / f"{name}.mp4"
         if not source.is_file():
             sys.exit(f"{source} not found: this check needs ../shared/footage")
-        frames = write_transformed(source, clips / source.name, args.mirror, args.scale, args.every, args.slow)
+        frames = write_transformed(source, clips / source.name, args.mirror, args.scale, args.every, args.slow,
+                                   args.crf)
         print(f"{name}: {frames} frames{' mirrored' if args.mirror else ''} at {args.scale:g}x"
               f"{f', every {args.every} pictures' if args.every > 1 else ''}"
-              f"{f', {args.slow}x slower' if args.slow > 1 else ''}", flush=True)
+              f"{f', {args.slow}x slower' if args.slow > 1 else ''}{f', crf {args.crf}' if args.crf != 23 else ''}",
+              flush=True)
         slowed[source.name] = {"slowed": True, "factor": float(args.slow), "ranges": [[0, frames - 1]],
                                "method": f"a real-time clip's pictures played {args.slow}x slower"}
     run = [sys.executable, "-m", "flows.cli", "run", str(clips), "--out", str(out), "--no-clips", "--no-progress"]
