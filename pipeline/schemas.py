@@ -171,8 +171,9 @@ RUNNERS = table_schema(
             "activity",
             pa.string(),
             "'running', 'walking', 'standing' (feet never leave the ground) or "
-            "'unknown' (too few steps found to judge, keypoints too jittery for the person's size, no running "
-            "cue the view can show, or a cadence above running_max_cadence_spm: steps misread)",
+            "'unknown' (too few steps found to judge, seen stepping for under a second of video, keypoints too "
+            "jittery for the person's size, no running cue the view can show, or a cadence above "
+            "running_max_cadence_spm: steps misread)",
             nullable=False,
         ),
         column(

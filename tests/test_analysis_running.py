@@ -93,6 +93,12 @@ def test_activity_rules(gait: Gait, changes: dict, expected: tuple) -> None:
     assert (verdict.label, verdict.is_runner, verdict.slow_motion_suspected) == expected
 
 
+def test_running_needs_a_second_of_footage() -> None:
+    """Three contacts and a bounce in 0.6 s are a stride at most, as easily keypoint noise."""
+    assert classify_activity(RUNNER, seconds=0.6, settings=AnalysisSettings()).label == "unknown"
+    assert classify_activity(RUNNER, seconds=1.2, settings=AnalysisSettings()).label == "running"
+
+
 def test_standing_needs_time_on_screen() -> None:
     still = replace(RUNNER, contact_index=np.zeros(0, np.int64), foot_lift=0.01, cadence_spm=NAN)
     assert classify_activity(still, seconds=0.5, settings=AnalysisSettings()).label == "unknown"

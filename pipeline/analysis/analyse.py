@@ -132,8 +132,11 @@ def _within(keypoints: np.ndarray, span: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> RunnerAnalysis:
-    """Clean, view, gait, running verdict and faults of one track; ``fps`` is the real rate."""
+def analyse_runner(
+    raw: TrackSeries, fps: float, settings: AnalysisSettings, video_fps: float | None = None
+) -> RunnerAnalysis:
+    """Clean, view, gait, running verdict and faults of one track; ``fps`` is the real rate,
+    ``video_fps`` the container's (how long the track is on screen; ``fps`` when not given)."""
     track, swapped = clean_track(raw, fps, settings)
     ratio = smoothed_shoulder_ratio(track.keypoints, fps)
     views = frame_views(track.keypoints, fps, settings, ratio)
@@ -150,7 +153,7 @@ def analyse_runner(raw: TrackSeries, fps: float, settings: AnalysisSettings) -> 
     clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
     side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
-    activity = classify_activity(gait, len(track) / fps, settings, clock, jitter, side_on)
+    activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch)
     return RunnerAnalysis(
@@ -324,7 +327,7 @@ def _analyse(
     fragments = tracks_from_table(detections)
     stitched = stitch_tracks(fragments, fps_used, (width, height), settings, shot_starts)
     results = _real_time_check(
-        [analyse_runner(t, fps_used, settings) for t in tracks_from_table(detections, dict(stitched.id_map))],
+        [analyse_runner(t, fps_used, settings, fps) for t in tracks_from_table(detections, dict(stitched.id_map))],
         settings,
     )
     sources = _sources(stitched.id_map)

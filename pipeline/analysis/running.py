@@ -36,8 +36,12 @@ def plausible_flight(gait: Gait) -> bool:
     """Whether the gait's flight fraction is one a runner can have at its cadence."""
     cap = MAX_FLIGHT_FRACTION if gait.cadence_spm >= SPRINT_CADENCE_SPM else MAX_DISTANCE_FLIGHT_FRACTION
     return bool(np.isfinite(gait.flight_fraction) and gait.flight_fraction <= cap)
-#: A person is called standing only when seen this long without lifting a foot.
-MIN_STILL_S = 1.0
+#: The least footage, in seconds of video, a verdict of running or standing rests on. Under a
+#: second a runner at the slowest running cadence shows about one stride, and one stride's cues
+#: (a bounce, a flight, three contacts) are as easily keypoint noise: a walker's 0.6 s fragment
+#: in a recompressed crowd read three contacts at 303 steps/min and a bounce. Video time, not
+#: real time, so heavily slowed footage (a second of running over many seconds) is still judged.
+MIN_SEEN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def classify_activity(
     cue (at least two, the knee among them) says running at a cadence below
     slow_motion_max_cadence_spm. A gait too slow for running in real time without that
     evidence is not running. With fewer than ``MIN_STEPS`` contacts the track is standing if
-    the feet never lift during at least ``MIN_STILL_S`` of ``seconds`` on screen, else unknown.
+    the feet never lift during at least ``MIN_SEEN_S`` of ``seconds`` on screen (video time),
+    else unknown; seen for under ``MIN_SEEN_S``, a stepping track is unknown.
     """
     cues = running_cues(gait, settings, clock, side_on)
     met = int(sum(cues))
@@ -117,11 +122,13 @@ def classify_activity(
         return Activity("unknown", False, met, len(cues), False)
     if gait.steps < MIN_STEPS or not np.isfinite(gait.cadence_spm):
         still = (
-            seconds >= MIN_STILL_S
+            seconds >= MIN_SEEN_S
             and np.isfinite(gait.foot_lift)
             and gait.foot_lift < settings.min_foot_lift_leg_lengths
         )
         return Activity("standing" if still else "unknown", False, met, len(cues), False)
+    if seconds < MIN_SEEN_S:  # a stride or so: too little to tell a gait from noise
+        return Activity("unknown", False, met, len(cues), False)
     factor = clock.factor if clock is not None else float("nan")
     slowed = bool(factor >= settings.slow_motion_min_factor)
     cadence = gait.cadence_spm * (factor if slowed else 1.0)
