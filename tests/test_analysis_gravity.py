@@ -50,6 +50,15 @@ def test_too_few_frames_a_flight_give_no_factor(fps: float) -> None:
     assert gravity_clock(*slowed, fps).factor == pytest.approx(2.0, rel=0.2)
 
 
+def test_a_stride_read_as_a_step_does_not_widen_the_fit() -> None:
+    """At 12.5 fps the spectrum of a short track can read a stride as a step (8 frames, not 4):
+    its 5-frame fit would take in a stance and read 1.5x slowed. Contacts that keep a rhythm
+    give the step too, and the fit must fit in a flight of the shorter."""
+    kp, leg, step = _bouncing_trunk(12.5, 1.0, steps=16)
+    assert gravity_clock(kp, leg, 2 * step, 12.5).factor > 1.4  # the failure this guards against
+    assert np.isnan(gravity_clock(kp, leg, 2 * step, 12.5, contact_step_frames=step).factor)
+
+
 def test_keypoint_jitter_on_a_small_runner_is_not_read_as_gravity() -> None:
     """Legs of 40 px with 3 px of jitter at 25 fps: the crests cannot be told from noise."""
     kp, leg, step = _bouncing_trunk(25.0, 1.0, leg_px=40.0, noise_px=3.0, seed=2)

@@ -35,6 +35,7 @@ from pipeline.analysis.running import (
     MIN_STEPS,
     Activity,
     classify_activity,
+    kept_rhythm,
     moves_in_real_time,
     not_slow_motion,
 )
@@ -150,7 +151,11 @@ def analyse_runner(
     span = _stepping(track, fps, settings)
     gait = analyse_gait(_within(track.keypoints, span), fps, sideways, settings,
                         facing=facing_direction(track.keypoints, side))
-    clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps)
+    # the contacts' step counts only where they keep a rhythm (a misread contact falls anywhere)
+    rhythmic = gait.steps >= MIN_STEPS and 2 * kept_rhythm(gait.contact_index) > gait.steps - 1
+    contact_step = float(np.median(np.diff(gait.contact_index))) if rhythmic else float("nan")
+    clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps,
+                          contact_step)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
     side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
     activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on)

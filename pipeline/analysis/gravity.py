@@ -119,18 +119,25 @@ def crest_curvatures(height_m: np.ndarray, step_frames: float) -> tuple[np.ndarr
     return np.asarray(curvature, dtype=float), np.asarray(error, dtype=float)
 
 
-def gravity_clock(keypoints: np.ndarray, leg_px: np.ndarray, step_frames: float, fps: float) -> GravityClock:
+def gravity_clock(
+    keypoints: np.ndarray, leg_px: np.ndarray, step_frames: float, fps: float, contact_step_frames: float = np.nan
+) -> GravityClock:
     """Slow-down factor of one track from its flight parabolas.
 
     Args:
         keypoints: (T, K, 2) raw keypoints in pixels (not low-passed), NaN where missing.
         leg_px: (T,) the runner's leg length in pixels at each frame.
-        step_frames: the step period in video frames (half the stride period).
+        step_frames: the step period in video frames (half the spectral stride period).
         fps: the container's frame rate.
+        contact_step_frames: the median interval between the track's contacts, frames (NaN:
+            none). Either estimate can read a stride as a step; the fit must fit in a flight of
+            the shorter, since a clock read over a stance flags real-time footage as slowed,
+            while one not read only leaves the factor unmeasured.
     """
     if not (np.isfinite(step_frames) and step_frames > 0):
         return GravityClock.unmeasured()
-    if 2 * _crest_half_width(step_frames) > MAX_FIT_STEPS * step_frames:  # too few frames a flight
+    shortest = float(np.nanmin([step_frames, contact_step_frames]))
+    if 2 * _crest_half_width(step_frames) > MAX_FIT_STEPS * shortest:  # too few frames a flight
         return GravityClock.unmeasured()
     curvature, error = crest_curvatures(trunk_height_m(keypoints, leg_px), step_frames)
     samples = len(curvature) * (2 * _crest_half_width(step_frames) + 1)
