@@ -35,7 +35,7 @@ from pipeline.analysis.running import (
     MIN_STEPS,
     Activity,
     classify_activity,
-    kept_rhythm,
+    keeps_rhythm,
     moves_in_real_time,
     not_slow_motion,
 )
@@ -152,7 +152,7 @@ def analyse_runner(
     gait = analyse_gait(_within(track.keypoints, span), fps, sideways, settings,
                         facing=facing_direction(track.keypoints, side))
     # the contacts' step counts only where they keep a rhythm (a misread contact falls anywhere)
-    rhythmic = gait.steps >= MIN_STEPS and 2 * kept_rhythm(gait.contact_index) > gait.steps - 1
+    rhythmic = gait.steps >= MIN_STEPS and keeps_rhythm(gait.contact_index)
     contact_step = float(np.median(np.diff(gait.contact_index))) if rhythmic else float("nan")
     clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps,
                           contact_step)

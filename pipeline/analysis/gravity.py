@@ -16,8 +16,8 @@ least ``MIN_FIT_SAMPLES`` frames, so a real-time 30 fps clip of a 180 steps/min 
 frames a step) is read from its 5 central frames. Those 5 frames must lie within one flight:
 at a low frame rate they span more of the step than the flight (``MAX_FIT_STEPS``), take in
 the stance, where the legs push the trunk up against gravity, and read a gentler curve, so a
-real-time runner would read as slowed; there the clock is not measured. The trunk (mean of shoulders and hips)
-is used raw, before the low-pass that would flatten the crest. Walkers have no flight: their
+real-time runner would read as slowed; there the clock is not measured. The trunk (mean of
+shoulders and hips) is used raw, before the low-pass that would flatten the crest. Walkers have no flight: their
 crest is an inverted pendulum's (about 0.3-0.5 g), so the clock is read only on gaits with
 running kinematics (see :mod:`pipeline.analysis.running`).
 """

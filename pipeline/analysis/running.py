@@ -175,6 +175,11 @@ def kept_rhythm(contact_rows: np.ndarray) -> int:
     return int(np.sum(np.abs(intervals / np.median(intervals) - 1.0) <= RHYTHM_TOLERANCE))
 
 
+def keeps_rhythm(contact_rows: np.ndarray) -> bool:
+    """Whether most intervals between consecutive contacts keep the rhythm (:func:`kept_rhythm`)."""
+    return 2 * kept_rhythm(contact_rows) > len(contact_rows) - 1
+
+
 def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSettings) -> bool:
     """Whether a person's gait shows the footage runs in real time: a walk (about 90 to
     running_min_cadence_spm) or a run at a human cadence, over at least 3 strides whose steps
@@ -188,7 +193,7 @@ def moves_in_real_time(activity: Activity, gait: Gait, settings: AnalysisSetting
         and not activity.slow_motion_suspected
         and gait.steps >= 2 * MIN_STEPS
         and rhythm >= 2 * MIN_STEPS - 1
-        and 2 * rhythm > len(gait.contact_index) - 1
+        and keeps_rhythm(gait.contact_index)
         and 90.0 <= gait.cadence_spm <= settings.running_max_cadence_spm
     )
 
