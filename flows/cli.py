@@ -13,7 +13,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flows.server import FORMWATCH_HOME_ENV, ServerError, TemporaryServer
+from flows.server import FORMWATCH_HOME_ENV, ServerError, TemporaryServer, no_flow_heartbeats
 from pipeline.config import WEIGHTS_ENV, ConfigError, Settings, describe_settings, load_settings
 from pipeline.outputs import OutputError, check_output_folder
 
@@ -251,14 +251,14 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if settings.orchestration.task_runner == "thread":  # the videos are processed in this process
             _head_start(args, settings)  # while Prefect's embedded server starts
-        if server is not None:
-            server.adopt()
+        adopted = server is not None and server.adopt()
         from pipeline.progress import ProgressReporter, RichProgressReporter, use_reporter
 
         show = sys.stderr.isatty() and not args.no_progress
         reporter = RichProgressReporter() if show else ProgressReporter()
         with use_reporter(reporter), (reporter if isinstance(reporter, RichProgressReporter)
-                                      else contextlib.nullcontext()):
+                                      else contextlib.nullcontext()), \
+                (no_flow_heartbeats() if adopted else contextlib.nullcontext()):
             state = _run_flow(args, settings)
     finally:
         if server is not None:

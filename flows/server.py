@@ -274,6 +274,21 @@ class TemporaryServer:
         _terminate(process)
 
 
+@contextlib.contextmanager
+def no_flow_heartbeats() -> Iterator[None]:
+    """Prefect's flow-run heartbeats off inside the block, for flow runs on a temporary server.
+
+    A heartbeat lets a lasting server mark a run whose process died as crashed. The temporary
+    server dies with this process, so it has no use for them, and the thread that sends them sleeps
+    in 1 s steps that the end of every flow run waits out: 0.93 s of a 12 s run measured, half a
+    second on average, with nothing else happening.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def _terminate(process: subprocess.Popen[bytes] | None) -> None:
     if process is not None and process.poll() is None:
         process.terminate()

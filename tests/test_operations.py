@@ -279,9 +279,20 @@ adopted = server.adopt()
 from prefect.client.orchestration import get_client
 with get_client(sync_client=True) as client:
     healthy = client.api_healthcheck() is None
+from prefect import flow
+from prefect.settings import get_current_settings
+from flows.server import no_flow_heartbeats
+
+@flow
+def heartbeat_seconds():
+    return get_current_settings().flows.heartbeat_frequency
+
+with no_flow_heartbeats():
+    quiet = heartbeat_seconds()
 print(json.dumps({"adopted": adopted, "healthy": healthy, "url": str(client.api_url) == server.api_url + "/",
                   "environment": os.environ["PREFECT_API_URL"] == server.api_url,
-                  "server package": "prefect.server.api.server" in sys.modules, "pid": pid}), flush=True)
+                  "server package": "prefect.server.api.server" in sys.modules,
+                  "heartbeats": [quiet, heartbeat_seconds()], "pid": pid}), flush=True)
 """
 
 
@@ -296,8 +307,9 @@ def test_the_temporary_server_started_at_launch_is_the_one_prefect_uses(tmp_path
     assert done.returncode == 0, done.stderr[-3000:]
     said = json.loads(done.stdout.strip().splitlines()[-1])
     pid = said.pop("pid")
+    # flow runs on it send no heartbeats (their thread's 1 s naps held up each run's end); Prefect's default elsewhere
     assert said == {"adopted": True, "healthy": True, "url": True, "environment": True,
-                    "server package": False}, said
+                    "server package": False, "heartbeats": [None, 180]}, said
     assert not _running(pid), "the temporary server outlived the process that adopted it"
 
 
