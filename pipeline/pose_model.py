@@ -253,14 +253,20 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float, limit
 #: tracker, Prefect's server) takes a core. Measured on 2 cores (100 m clip at 640 px, model
 #: alone): 15.7 against 14.6 ms a frame idle, 29.1 against 19.7 with one core kept busy.
 IN_FLIGHT = 2
+#: Input shapes whose idle inference requests are kept. Each request holds its own working memory
+#: (~40 MB at 1280 px); 'auto' sizes bring a dozen shapes a video (11 on the snow park clip), of
+#: which the last two or so are in use, so the requests of older shapes are let go and made again
+#: when needed (peak RSS of a whole run on that clip: 2.30 GB keeping them all, against 1.84 GB
+#: with one request a shape before two frames were in flight).
+KEEP_SHAPES = 2
 
 
 class _Submitted:
-    """One frame in the model: its inference request, idle again (back in ``pool``) once collected."""
+    """One frame in the model: its inference request (for input ``shape``), idle again once collected."""
 
-    def __init__(self, request: Any, pool: list[Any], gains: tuple[float, float, int, int],
+    def __init__(self, request: Any, shape: tuple[int, int], gains: tuple[float, float, int, int],
                  frame_shape: tuple[int, int]) -> None:
-        self.request, self.pool, self.gains, self.frame_shape = request, pool, gains, frame_shape
+        self.request, self.shape, self.gains, self.frame_shape = request, shape, gains, frame_shape
 
 
 class OpenVinoPose:
@@ -279,6 +285,7 @@ class OpenVinoPose:
         self._xml = next(Path(export_dir).glob("*.xml"))
         self._compiled: dict[tuple[int, int], Any] = {}  # per input shape
         self._idle: dict[tuple[int, int], list[Any]] = {}  # inference requests not in use, per input shape
+        self._recent: list[tuple[int, int]] = []  # the last KEEP_SHAPES shapes used, the latest last
         self._lock = threading.Lock()
 
     @classmethod
@@ -287,9 +294,10 @@ class OpenVinoPose:
         """The engine of ``export_dir``, made once per process, so every video reuses its compiled shapes."""
         return cls(export_dir)
 
-    def _take(self, shape: tuple[int, int]) -> tuple[Any, list[Any]]:
+    def _take(self, shape: tuple[int, int]) -> Any:
         """An idle inference request for ``shape`` (a new one when all are in use: videos processed at
-        once each keep frames in the model, and OpenVINO queues what its streams cannot take yet)."""
+        once each keep frames in the model, and OpenVINO queues what its streams cannot take yet).
+        The idle requests of shapes not among the last ``KEEP_SHAPES`` used are let go."""
         with self._lock:
             if shape not in self._compiled:
                 model = self._core.read_model(self._xml)
@@ -297,15 +305,20 @@ class OpenVinoPose:
                 self._compiled[shape] = self._core.compile_model(model, "CPU", {
                     "PERFORMANCE_HINT": "THROUGHPUT", "PERFORMANCE_HINT_NUM_REQUESTS": IN_FLIGHT})
                 self._idle[shape] = []
+            self._recent = [*(s for s in self._recent if s != shape), shape]
+            for older in self._recent[:-KEEP_SHAPES]:
+                self._idle[older].clear()
+            del self._recent[:-KEEP_SHAPES]
             idle = self._idle[shape]
-            return (idle.pop() if idle else self._compiled[shape].create_infer_request()), idle
+            return idle.pop() if idle else self._compiled[shape].create_infer_request()
 
     def submit(self, image: np.ndarray, size: int) -> _Submitted:
         """Start ``image`` (H, W, 3 BGR) through the model at inference size ``size``; returns at once."""
         blob, gains = letterbox(image, size)
-        request, pool = self._take((blob.shape[2], blob.shape[3]))
+        shape = (blob.shape[2], blob.shape[3])
+        request = self._take(shape)
         request.start_async({0: blob})
-        return _Submitted(request, pool, gains, image.shape[:2])
+        return _Submitted(request, shape, gains, image.shape[:2])
 
     def collect(self, submitted: _Submitted, confidence: float, iou: float) -> np.ndarray:
         """Wait for a submitted frame and return its people: rows of box (x1, y1, x2, y2), confidence,
@@ -316,7 +329,8 @@ class OpenVinoPose:
             out = request.get_output_tensor(0).data[0].T.copy()  # (candidates, 4 + 1 + 3K): cx, cy, w, h, conf, kpts
         finally:
             with self._lock:
-                submitted.pool.append(request)
+                if submitted.shape in self._recent:
+                    self._idle[submitted.shape].append(request)
         gain_x, gain_y, left, top = submitted.gains
         out = out[out[:, 4] > confidence]
         if not len(out):

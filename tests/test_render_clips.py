@@ -13,6 +13,7 @@ from clips import FIGURE, write_clip
 from test_render_writer import probe, top_level_boxes
 
 import pipeline.render.clips
+import pipeline.render.writer
 from pipeline.render import RenderSettings, render_annotated, render_highlight, render_video_clips
 from pipeline.render.people import LiveBadges, caption_text
 from pipeline.schemas import DETECTIONS, DEVIATIONS, RUNNERS, build_table
@@ -203,6 +204,34 @@ def test_all_clips_of_a_video_come_from_one_decode(source, tmp_path, monkeypatch
     for name, path in alone.items():
         assert probe(tmp_path / "one" / name)["frames"] == probe(path)["frames"], name
     assert probe(tmp_path / "one" / "runner_1.mp4")["frames"] == 2 * (2 * 3 + 1)
+
+
+def test_a_reel_is_finished_once_the_video_has_passed_its_windows(source, tmp_path, monkeypatch):
+    """Runner 1's windows end by frame 16, runner 3's at frame 28: runner 1's file is finished
+    while the video is still being read, so the encoders of reels that do not overlap are not open
+    together (each holds frames: memory would grow with the runners of a long video)."""
+    settings = RenderSettings(highlight_window_s=0.1, slowmo_factor=2, highlight_size_px=96)
+    table = pa.concat_tables([detections(), pa.Table.from_pylist(
+        [detection_row(f, 3, 160.0) for f in range(FRAMES)], schema=DETECTIONS)])
+    people = build_table([*runners().to_pylist(), {**runners().to_pylist()[0], "track_id": 3}], RUNNERS)
+    devs = deviations(deviation(1, "elbow_angle", 12, 0.62), deviation(3, "elbow_angle", 25, 0.5))
+    finished_at: dict[str, int] = {}
+    drawn = []  # frames the annotated clip has drawn: the frame the pass is at
+    real_add, real_close = pipeline.render.clips.AnnotatedClip.add, pipeline.render.writer.H264Writer.close
+
+    def add(self, frame):
+        drawn.append(frame.index)
+        return real_add(self, frame)
+
+    def close(self):
+        finished_at.setdefault(self.path.name, drawn[-1])
+        return real_close(self)
+
+    monkeypatch.setattr(pipeline.render.clips.AnnotatedClip, "add", add)
+    monkeypatch.setattr(pipeline.render.writer.H264Writer, "close", close)
+    assert render_video_clips(source, FPS, tmp_path, table, people, devs, settings) == 3
+    assert finished_at["runner_1.mp4"] <= 16 and finished_at["runner_3.mp4"] >= 28
+    assert finished_at["annotated.mp4"] == drawn[-1] == FRAMES - 1
 
 
 def test_detections_need_runner_id(source, tmp_path):

@@ -121,3 +121,18 @@ def test_frames_must_match_the_first(tmp_path):
     with pytest.raises(ValueError, match="uint8 BGR"), H264Writer(tmp_path / "d.mp4", 25.0) as out:
         out.write(np.zeros((48, 64), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_closing_lets_the_encoder_go_while_the_writer_lives(tmp_path):
+    """A video's highlight reels are finished one by one during one pass, their writers kept until
+    its end: each must let its encoder (x264's threads and look-ahead pictures, ~30 MB at 480 px)
+    go when closed, or memory grows with the runners of a long video."""
+    out = H264Writer(tmp_path / "clip.mp4", 30)
+    for image in frames(4, 64, 48):
+        out.write(image)
+    held = [value for value in vars(out).values() if isinstance(value, (av.container.Container, av.stream.Stream))]
+    assert held  # while open: the container and its stream
+    out.close()
+    assert out.frames_written == 4
+    assert not [value for value in vars(out).values()
+                if isinstance(value, (av.container.Container, av.stream.Stream))]

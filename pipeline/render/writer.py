@@ -159,7 +159,9 @@ class H264Writer:
         except BaseException:
             self.discard()
             raise
-        self._container = None
+        # the stream holds the encoder (x264's threads and look-ahead pictures, ~30 MB at 480x480):
+        # let it go now, not when this writer is garbage
+        self._container, self._stream = None, None
         os.replace(tmp, self.path)
         self._tmp, self._closed = None, True
         return self.path
@@ -171,7 +173,7 @@ class H264Writer:
             # the file is deleted anyway; the exception that got us here is the one that matters
             with contextlib.suppress(av.error.FFmpegError):
                 self._container.close()
-            self._container = None
+            self._container, self._stream = None, None
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
             self._tmp = None
