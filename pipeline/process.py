@@ -49,7 +49,7 @@ from pipeline.pose_model import PoseEstimator
 from pipeline.poses import KEYPOINT_NAMES, Poses
 from pipeline.schemas import DETECTIONS, VIDEOS, to_table
 from pipeline.shots import ShotDetector, frames_per_picture
-from pipeline.stream import ahead
+from pipeline.stream import ahead, quick_switches
 from pipeline.tracking import PoseTracker, buffer_frames
 from pipeline.video import (
     DecodeDamage,
@@ -188,25 +188,26 @@ def track_video(
     damage = DecodeDamage()
     frames = 0
     last_index = -1
-    decoded = ahead(read_frames(info.path, info.fps, start_s, end_s, damage), FRAMES_AHEAD, "decode")
-    detected = ahead(_posed(decoded, estimator), FRAMES_AHEAD * estimator.batch_frames, "pose")
-    for frame, people in detected:
-        if shots.update(frame.image) and frames:
-            tracker.new_shot()
-            shot_starts.append(frame.index)
-        poses = tracker.update(people, frame.image)
-        buffer.add(frame.index, poses, describe(frame.image, poses))
-        frames_per_track.update(poses.track_id.tolist())
-        frames += 1
-        last_index = frame.index
-        if frames == 1:
-            checkpoint("inference")
-            if first_frame is not None:
-                first_frame.set()
-        if buffer.rows >= _FLUSH_ROWS:
-            chunks.append(buffer.take())
-        if progress:
-            progress(frames, expected)
+    with quick_switches():  # the pose model's thread takes the GIL back quickly between frames
+        decoded = ahead(read_frames(info.path, info.fps, start_s, end_s, damage), FRAMES_AHEAD, "decode")
+        detected = ahead(_posed(decoded, estimator), FRAMES_AHEAD * estimator.batch_frames, "pose")
+        for frame, people in detected:
+            if shots.update(frame.image) and frames:
+                tracker.new_shot()
+                shot_starts.append(frame.index)
+            poses = tracker.update(people, frame.image)
+            buffer.add(frame.index, poses, describe(frame.image, poses))
+            frames_per_track.update(poses.track_id.tolist())
+            frames += 1
+            last_index = frame.index
+            if frames == 1:
+                checkpoint("inference")
+                if first_frame is not None:
+                    first_frame.set()
+            if buffer.rows >= _FLUSH_ROWS:
+                chunks.append(buffer.take())
+            if progress:
+                progress(frames, expected)
     chunks.append(buffer.take())
     if frames == 0:
         lost = f" ({damage.frames_lost} frames did not decode: {damage.reason})" if damage.frames_lost else ""
