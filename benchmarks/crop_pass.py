@@ -19,7 +19,8 @@ median absolute second difference over consecutive frames of one track (x and y,
 keypoint seen three frames running), in leg lengths (hip to knee to ankle, the track's median),
 over the detections the crop pass refined (a crop where it found nobody keeps the first pass's
 keypoints in the copy and is left out of both figures);
-a keypoint that sits still reads near 0, a wobble reads its size. Also the median interior
+a keypoint that sits still reads near 0, a wobble reads its size (leg length as the analysis
+measures it, ``pipeline.analysis.geometry.leg_length``). Also the median interior
 elbow angle of every person before and after (the small broadcast sprinters' read 137-154 deg
 on the first pass).
 """
@@ -41,7 +42,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import load_settings  # noqa: E402
+from pipeline.analysis.geometry import ELBOWS, SHOULDERS, WRISTS, interior_angle, leg_length  # noqa: E402
+from pipeline.config import Settings, load_settings  # noqa: E402
 from pipeline.outputs import dataset_file, open_dataset, write_table_atomic  # noqa: E402
 from pipeline.pose_model import OpenVinoPose, openvino_export, resolve_weights  # noqa: E402
 from pipeline.poses import KEYPOINT_NAMES  # noqa: E402
@@ -53,11 +55,9 @@ K = len(KEYPOINT_NAMES)
 ASPECT = 0.75
 #: Room round the box, as a fraction of its height, on every side.
 MARGIN = 0.25
-LEG = ((11, 13, 15), (12, 14, 16))
-ELBOW = ((5, 7, 9), (6, 8, 10))
 
 
-def window(box: np.ndarray, frame_w: int, frame_h: int) -> tuple[int, int, int, int]:
+def window(box: np.ndarray) -> tuple[int, int, int, int]:
     """The 3:4 window round ``box`` (x1, y1, x2, y2), in frame px; may reach past the frame."""
     x1, y1, x2, y2 = box
     h = (y2 - y1) * (1 + 2 * MARGIN)
@@ -107,12 +107,6 @@ def with_keypoints(table: pa.Table, xy: np.ndarray, conf: np.ndarray, threshold:
     return table
 
 
-def angle(xy: np.ndarray, a: int, b: int, c: int) -> np.ndarray:
-    u, v = xy[:, a] - xy[:, b], xy[:, c] - xy[:, b]
-    cos = (u * v).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1) + 1e-9)
-    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
-
-
 def jitter_and_elbows(frames: np.ndarray, tracks: np.ndarray, xy: np.ndarray) -> tuple[float, list[float]]:
     """Median |second difference| of keypoints over consecutive frames, in leg lengths, over every
     track; and each track's median elbow angle (tracks with 10 or more elbow readings)."""
@@ -122,14 +116,14 @@ def jitter_and_elbows(frames: np.ndarray, tracks: np.ndarray, xy: np.ndarray) ->
         rows = np.flatnonzero(tracks == track)
         rows = rows[np.argsort(frames[rows])]
         p = xy[rows]
-        leg = np.nanmedian(np.concatenate([np.linalg.norm(p[:, h] - p[:, k], axis=-1)
-                                           + np.linalg.norm(p[:, k] - p[:, a], axis=-1) for h, k, a in LEG]))
+        leg = leg_length(p)
         f = frames[rows]
         consecutive = (np.diff(f[:-1]) == 1) & (np.diff(f[1:]) == 1)
         if np.isfinite(leg) and leg > 0 and consecutive.any():
             second = np.abs(p[2:] - 2 * p[1:-1] + p[:-2])[consecutive] / leg
             jitters.append(second[np.isfinite(second)])
-        readings = np.concatenate([angle(p, *e) for e in ELBOW])
+        readings = np.concatenate([interior_angle(p[:, s], p[:, e], p[:, w])
+                                   for s, e, w in zip(SHOULDERS, ELBOWS, WRISTS, strict=True)])
         readings = readings[np.isfinite(readings)]
         if len(readings) >= 10:
             elbows.append(float(np.median(readings)))
@@ -138,7 +132,7 @@ def jitter_and_elbows(frames: np.ndarray, tracks: np.ndarray, xy: np.ndarray) ->
 
 
 def refine(out: Path, work: Path, video: dict, engine: OpenVinoPose, height: int, below: float,
-           settings) -> dict:
+           settings: Settings) -> dict:
     s = settings.model
     path = dataset_file(out, "detections", video["video_id"])
     table = pq.read_table(path, schema=DETECTIONS)
@@ -147,15 +141,16 @@ def refine(out: Path, work: Path, video: dict, engine: OpenVinoPose, height: int
     xy, conf = keypoints_of(table)
     new_xy, new_conf = xy.copy(), conf.copy()
     small = (boxes[:, 3] - boxes[:, 1]) < below
-    wanted = set(np.unique(frames[small]).tolist())
+    rows_by_frame: dict[int, list[int]] = {}
+    for row in np.flatnonzero(small):
+        rows_by_frame.setdefault(int(frames[row]), []).append(int(row))
     crops, seconds, lost = 0, 0.0, 0
     refined_rows = np.zeros(len(table), bool)
     for frame in read_frames(video["path"], video["fps"]):
-        if frame.index not in wanted:
+        if frame.index not in rows_by_frame:
             continue
-        fh, fw = frame.image.shape[:2]
-        for row in np.flatnonzero((frames == frame.index) & small):
-            x0, y0, w, h = window(boxes[row], fw, fh)
+        for row in rows_by_frame[frame.index]:
+            x0, y0, w, h = window(boxes[row])
             image, scale = cut(frame.image, x0, y0, w, h, height)
             start = time.perf_counter()
             found = engine(image, max(image.shape[:2]), s.detection_confidence, s.nms_iou)

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from accuracy import default_label_files  # noqa: E402  (benchmarks/accuracy.py, beside this script)
 
 from pipeline.accuracy import load_labels, match_contacts  # noqa: E402
+from pipeline.analysis.geometry import leg_length  # noqa: E402
 from pipeline.analysis.signals import clean_track  # noqa: E402
 from pipeline.analysis.tracks import tracks_from_table  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
@@ -47,8 +48,7 @@ from pipeline.video import read_frames  # noqa: E402
 #: Longest side the optical flow runs at, px (the camera's motion is a whole-picture property).
 FLOW_SIDE_PX = 640
 LEFT_ANKLE, RIGHT_ANKLE = KEYPOINT_NAMES.index("left_ankle"), KEYPOINT_NAMES.index("right_ankle")
-LEG = ((11, 13, 15), (12, 14, 16))
-#: Frames a still run, and the moving run before it, must last.
+#: Frames a still run, and the moving run before it, must last (default of ``--min-run``).
 MIN_RUN = 2
 
 
@@ -83,7 +83,8 @@ def camera_motion(path: str, fps: float, boxes_by_frame: dict[int, np.ndarray], 
     return motion
 
 
-def still_contacts(ankle: np.ndarray, motion: np.ndarray, leg_px: float, fps: float, fraction: float) -> np.ndarray:
+def still_contacts(ankle: np.ndarray, motion: np.ndarray, leg_px: float, fps: float, fraction: float,
+                   min_run: int = MIN_RUN) -> np.ndarray:
     """Frames where one foot comes to rest against the ground, from its (T, 2) pixels (NaN missing)."""
     carried = np.einsum("tij,tj->ti", motion[1:, :, :2], ankle[:-1]) + motion[1:, :, 2]
     speed = np.full(len(ankle), np.nan)
@@ -96,11 +97,27 @@ def still_contacts(ankle: np.ndarray, motion: np.ndarray, leg_px: float, fps: fl
     limit = fraction * np.nanpercentile(smooth, 90)
     still = smooth < limit
     moving = smooth >= limit
-    starts = []
-    for t in range(MIN_RUN, len(still) - MIN_RUN + 1):
-        if still[t:t + MIN_RUN].all() and moving[t - MIN_RUN:t].all():
-            starts.append(t)
+    starts = [t for t in range(min_run, len(still) - min_run + 1)
+              if still[t:t + min_run].all() and moving[t - min_run:t].all()]
     return np.asarray(starts, int)
+
+
+def judged(frames: np.ndarray, label: dict) -> np.ndarray:
+    """The frames inside the label's ``frames_labelled`` and outside its unjudgeable ranges."""
+    first, last = label["frames_labelled"]
+    inside = (frames >= first) & (frames <= last)
+    for a, b in label.get("unjudgeable_ranges", []):
+        inside &= ~((frames >= a) & (frames <= b))
+    return frames[inside]
+
+
+def cell(result: tuple | None) -> str:
+    """found, recall, precision, median offset as a table cell."""
+    if result is None:
+        return "-"
+    n, recall, precision, offset = result
+    return (f"{n}, {recall:.2f}, {'-' if precision is None else f'{precision:.2f}'}, "
+            f"{'-' if offset is None else f'{offset:+.0f}'}")
 
 
 def score(found: np.ndarray, truth: np.ndarray) -> tuple[int, float, float | None, float | None]:
@@ -120,7 +137,6 @@ def main() -> None:
                         help="the analysis' cleaned keypoints (left/right swaps repaired, low-passed), not raw")
     parser.add_argument("--min-run", type=int, default=MIN_RUN, help="frames still, and moving before it")
     args = parser.parse_args()
-    globals()["MIN_RUN"] = args.min_run
     labels = load_labels(default_label_files())
     settings = load_settings(None)
     videos = open_dataset(args.out, "videos").to_table().filter(pc.equal(pc.field("status"), "ok")).to_pylist()
@@ -132,16 +148,7 @@ def main() -> None:
         label = labels.get(clip, {}).get("contacts")
         if not label or (args.clips and clip not in args.clips):
             continue
-        first, last = label["frames_labelled"]
-        skip = label.get("unjudgeable_ranges", [])
-
-        def judged(frames: np.ndarray, first: int = first, last: int = last, skip: list = skip) -> np.ndarray:
-            inside = (frames >= first) & (frames <= last)
-            for a, b in skip:
-                inside &= ~((frames >= a) & (frames <= b))
-            return frames[inside]
-
-        truth = judged(np.array([c["frame"] for c in label["contacts"]], float))
+        truth = judged(np.array([c["frame"] for c in label["contacts"]], float), label)
         detections = pq.read_table(dataset_file(args.out, "detections", video["video_id"]))
         frames = detections.column("frame").to_numpy()
         ids = detections.column("runner_id").to_numpy()
@@ -159,30 +166,21 @@ def main() -> None:
             cleaned = clean_track(series, video["fps"], settings.analysis)[0] if args.cleaned else series
             points = np.full((total, len(KEYPOINT_NAMES), 2), np.nan)
             points[series.frames] = cleaned.keypoints
-            with np.errstate(all="ignore"):
-                leg = np.nanmedian(np.concatenate([np.linalg.norm(points[:, h] - points[:, k], axis=1)
-                                                   + np.linalg.norm(points[:, k] - points[:, a], axis=1)
-                                                   for h, k, a in LEG]))
+            leg = leg_length(points)  # speeds in leg lengths; the still limit is relative, so any scale will do
             if not np.isfinite(leg):
                 continue
             own = contacts.filter(pc.equal(contacts["track_id"], int(series.track_id)))
-            found = judged(np.sort(np.asarray(own["frame"].to_pylist(), float)))
+            found = judged(np.sort(np.asarray(own["frame"].to_pylist(), float)), label)
             result = score(found, truth)
             if best_analysis is None or result[1] > best_analysis[1]:
                 best_analysis = result
             for fraction in args.fraction:
-                still = np.sort(np.concatenate([still_contacts(points[:, a], motion, leg, video["fps"], fraction)
-                                                for a in (LEFT_ANKLE, RIGHT_ANKLE)])).astype(float)
-                result = score(judged(still), truth)
+                still = np.sort(np.concatenate([
+                    still_contacts(points[:, a], motion, leg, video["fps"], fraction, args.min_run)
+                    for a in (LEFT_ANKLE, RIGHT_ANKLE)])).astype(float)
+                result = score(judged(still, label), truth)
                 if best_still[fraction] is None or result[1] > best_still[fraction][1]:
                     best_still[fraction] = result
-
-        def cell(r: tuple | None) -> str:
-            if r is None:
-                return "-"
-            n, recall, precision, offset = r
-            return (f"{n}, {recall:.2f}, {'-' if precision is None else f'{precision:.2f}'}, "
-                    f"{'-' if offset is None else f'{offset:+.0f}'}")
 
         print(f"| {clip} | {len(truth)} | {cell(best_analysis)} | "
               + " | ".join(cell(best_still[f]) for f in args.fraction) + " |", flush=True)
