@@ -26,6 +26,8 @@ LEG_SWAP = [
     (KP["left_ankle"], KP["right_ankle"]),
 ]
 ANKLE_HEIGHT = 0.08  # m, ankle keypoint above the ground in stance
+EAR_HALF_WIDTH = 0.075  # m, each ear from the head's midline
+EAR_NOSE_M = 0.108  # m, ear to nose: 0.72 ears' widths, as measured on real runners (faults.EAR_NOSE_OVER_EAR_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def world_pose(spec: RunnerSpec, t: np.ndarray) -> np.ndarray:
         up_the_neck = np.stack([np.full(len(t), np.tan(neck)), np.ones(len(t))], axis=1)
         ear = mid_shoulder + (ratio * dims["torso"])[:, None] * up_the_neck
     pitch = np.radians(spec.head_pitch_deg)
-    nose = ear + 0.1 * np.array([np.cos(pitch), -np.sin(pitch)])
+    nose = ear + EAR_NOSE_M * np.array([np.cos(pitch), -np.sin(pitch)])
     eye = nose + np.array([-0.025, 0.035])
     out = np.zeros((len(t), NUM_KEYPOINTS, 3))
 
@@ -226,7 +228,7 @@ def world_pose(spec: RunnerSpec, t: np.ndarray) -> np.ndarray:
     put("nose", nose, 0.0)
     for side, sign in (("left", 1.0), ("right", -1.0)):
         put(f"{side}_eye", eye, sign * 0.032)
-        put(f"{side}_ear", ear, sign * 0.075)
+        put(f"{side}_ear", ear, sign * EAR_HALF_WIDTH)
         put(f"{side}_shoulder", mid_shoulder, sign * dims["shoulders"] / 2)
     arms = _arms(spec, phase_left, mid_shoulder, dims, g)
     for side, sign, (hip_pt, knee, ankle), (elbow, wrist, elbow_z, wrist_z) in zip(

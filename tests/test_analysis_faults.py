@@ -26,6 +26,9 @@ CASES = [
     ("trunk_lean", {"trunk_lean_deg": -5.0}, -5.0, 2.0, True, SIDES),
     ("looking_down", {"head_pitch_deg": 12.0}, 12.0, 3.0, False, SIDES),
     ("looking_down", {"head_pitch_deg": 35.0}, 35.0, 3.0, True, SIDES),
+    # from the front the verdict must hold beyond the camera-height allowance (10 deg) too
+    ("looking_down", {"head_pitch_deg": 5.0}, 5.0, 1.5, False, ("front",)),
+    ("looking_down", {"head_pitch_deg": 50.0}, 50.0, 1.5, True, ("front",)),
     ("neck_flexion", {"neck_flexion_deg": 8.0}, 8.0, 2.0, False, SIDES),
     ("neck_flexion", {"neck_flexion_deg": 30.0}, 30.0, 2.0, True, SIDES),
     ("overstride", {"overstride": 0.05}, 0.05, 0.02, False, SIDES),
@@ -90,7 +93,6 @@ def test_pose_method_lean_follows_the_trunk() -> None:
 VIEW_NULLS = {
     "front": (
         "elbow_angle",
-        "looking_down",
         "neck_flexion",
         "trunk_lean",
         "overstride",
@@ -115,7 +117,8 @@ VIEW_NULLS = {
 
 @pytest.mark.parametrize(("view", "faults"), VIEW_NULLS.items(), ids=VIEW_NULLS.keys())
 def test_faults_the_view_cannot_see_are_null_with_reason_view(view: str, faults: tuple) -> None:
-    analysis, _ = analyse_spec(RunnerSpec(view=view, elbow_angle_deg=140.0))
+    # the head level enough that from the front it is judged beyond the camera-height allowance
+    analysis, _ = analyse_spec(RunnerSpec(view=view, elbow_angle_deg=140.0, head_pitch_deg=5.0))
     for fault in faults:
         row = deviation(analysis, fault)
         assert (row["value"], row["flagged"], row["reason"]) == (None, None, "view"), fault
@@ -356,3 +359,59 @@ def test_a_cycle_seen_with_low_confidence_is_left_out_not_the_verdict() -> None:
     row, all_seen = deviation(analysis, "trunk_lean"), deviation(whole, "trunk_lean")
     assert row["reason"] is None and row["value"] == pytest.approx(6.0, abs=1.0)
     assert 0 < row["strides_measured"] < all_seen["strides_measured"]
+
+
+def _head(pitch_deg: float, roll_deg: float = 0.0, ear_nose: float = 0.72) -> np.ndarray:
+    """(1, 17, 2) keypoints of a head seen from the front: ears 100 px apart, the nose
+    ``ear_nose`` ear-widths from them at ``pitch_deg`` below level, the head rolled ``roll_deg``."""
+    from pipeline.analysis.geometry import EARS, NOSE
+
+    kp = np.full((1, 17, 2), np.nan)
+    points = {EARS[0]: (50.0, 0.0), EARS[1]: (-50.0, 0.0), NOSE: (0.0, 100 * ear_nose * np.sin(np.radians(pitch_deg)))}
+    roll = np.radians(roll_deg)
+    turn = np.array([[np.cos(roll), -np.sin(roll)], [np.sin(roll), np.cos(roll)]])
+    for index, xy in points.items():
+        kp[0, index] = np.array([300.0, 200.0]) + turn @ np.asarray(xy)
+    return kp
+
+
+@pytest.mark.parametrize("roll", [0.0, 25.0, -25.0])
+@pytest.mark.parametrize("pitch", [0.0, 15.0, 40.0, -10.0])
+def test_front_head_pitch_reads_the_nose_drop_below_the_ears(pitch: float, roll: float) -> None:
+    """Known answers: the nose's drop square to the ear line over 0.72 ear widths is the sine
+    of the pitch, whatever the head's sideways tilt; the head-shape errors are those of a head
+    15 % longer (toward level) and 15 % shorter (away from it)."""
+    from pipeline.analysis.faults import EAR_NOSE_SPREAD, front_head_pitch
+
+    value, nearer, further = (float(a[0]) for a in front_head_pitch(_head(pitch, roll)))
+    assert value == pytest.approx(pitch, abs=1e-6)
+    sine = abs(np.sin(np.radians(pitch)))
+    longer = np.degrees(np.arcsin(sine / (1 + EAR_NOSE_SPREAD)))
+    shorter = np.degrees(np.arcsin(sine / (1 - EAR_NOSE_SPREAD)))
+    toward, away = abs(pitch) - longer, shorter - abs(pitch)
+    assert (nearer, further) == pytest.approx((toward, away) if pitch >= 0 else (away, toward), abs=1e-6)
+
+
+def test_front_head_pitch_is_nan_for_a_misread_face() -> None:
+    from pipeline.analysis.faults import front_head_pitch
+
+    # the nose further below the ears than the ear->nose distance: no head does that
+    assert np.isnan(front_head_pitch(_head(90.0, ear_nose=0.9))[0]).all()
+    one_ear = _head(10.0)
+    one_ear[0, 3] = np.nan
+    assert np.isnan(front_head_pitch(one_ear)[0]).all()
+
+
+def test_looking_down_from_the_front_holds_beyond_the_camera_allowance() -> None:
+    """35 deg is past the 25 deg threshold, but from the front a camera up to 10 deg above the
+    eyes, with a head 15 % longer than typical, could show a 20 deg pitch as 35: no verdict. A
+    user who knows the camera is at eye height (allowance 0) gets one; from the side the
+    camera's height does not enter."""
+    front = RunnerSpec(view="front", noise_px=0.5, head_pitch_deg=35.0)
+    assert deviation(analyse_spec(front)[0], "looking_down")["reason"] == "low_confidence"
+    level = AnalysisSettings(front_camera_height_allowance_deg=0.0)
+    row = deviation(analyse_spec(front, settings=level)[0], "looking_down")
+    assert (row["flagged"], row["reason"]) == (True, None)
+    assert row["value"] == pytest.approx(35.0, abs=1.5)
+    side = deviation(analyse_spec(RunnerSpec(noise_px=0.5, head_pitch_deg=35.0))[0], "looking_down")
+    assert (side["flagged"], side["reason"]) == (True, None)

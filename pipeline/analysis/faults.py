@@ -34,7 +34,7 @@ from pipeline.analysis.geometry import (
 from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES, STEP, STRIDE, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
-from pipeline.analysis.view import SIDE, deproject_sagittal
+from pipeline.analysis.view import FRONT, SIDE, deproject_sagittal
 
 __all__ = ["DEVIATIONS", "Deviation", "RunnerContext", "measure_faults"]
 
@@ -65,7 +65,7 @@ class RunnerContext:
     def supports(self, spec: FaultSpec) -> np.ndarray:
         """(T,) bool: frames whose view can measure ``spec``."""
         if spec.sagittal and self.stretch is not None:
-            return np.isfinite(self.stretch)
+            return np.isfinite(self.stretch) | np.isin(self.views, [v for v in spec.views if v != SIDE])
         return np.isin(self.views, spec.views)
 
     def sagittal_keypoints(self) -> np.ndarray:
@@ -275,6 +275,7 @@ def summarise(
     worst_rows: np.ndarray,
     worst_values: np.ndarray,
     settings: AnalysisSettings,
+    systematic: tuple[float, float] = (0.0, 0.0),
 ) -> Deviation:
     """Verdict from N per-stride (or per-contact) samples at track rows ``rows``.
 
@@ -291,7 +292,9 @@ def summarise(
     stride-to-stride spread on 2 degrees of freedom), never by a bootstrap with no width: where
     that interval is narrow next to the resolution (elbow angle, shrugging), or settles the
     verdict all the same; a single contact only in the first case. ``worst_rows``/``worst_values``
-    are the candidate frames for the worst moment.
+    are the candidate frames for the worst moment. ``systematic`` (below, above) widens the
+    interval by an error the samples cannot show, in the fault's unit (for a head pitch read
+    from the front: the camera's unknown height and the head's shape).
     """
     measured = np.isfinite(samples)
     count = int(measured.sum())
@@ -299,6 +302,7 @@ def summarise(
         return Deviation(measure.name, measure.unit, strides_measured=count, reason="too_few_strides")
     values = samples[measured]
     low, high = median_interval(values, measure.spec, seed=ctx.track.track_id)
+    low, high = low - systematic[0], high + systematic[1]
     if (high - low) / 2 > measure.spec.resolution and not decided(measure, values, low, high):
         return Deviation(measure.name, measure.unit, strides_measured=count, reason="low_confidence",
                          value_low=low, value_high=high)
@@ -331,6 +335,7 @@ def frame_fault(
     measure: Measure,
     values: np.ndarray,
     settings: AnalysisSettings,
+    systematic: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Deviation:
     """A fault from a (T,) per-frame signal, reduced per gait cycle (per step for ``STEP``
     faults; the spec's ``reduce``) over its supported, plausible frames.
@@ -339,7 +344,9 @@ def frame_fault(
     with ``min_keypoint_confidence`` on average: a runner turning away or passing behind someone
     for one cycle loses that cycle, not the verdict. The gate reads the usable cycles (or, with
     none, all of them, to say why), so it reads the running, not a sprinter's seconds in the
-    blocks or a walk before the start."""
+    blocks or a walk before the start. ``systematic``: (T,) errors below and above each frame's
+    value that the samples cannot show (:func:`summarise`); their medians over the sampled
+    cycles' frames widen the interval."""
     # a step swings one arm forward: per-step faults read the steps, the rest whole cycles
     cycles = ctx.gait.step_spans if measure.spec.sample == STEP else ctx.gait.cycles
     supported = ctx.supports(measure.spec)
@@ -360,7 +367,11 @@ def frame_fault(
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
     candidates = np.flatnonzero(in_cycles & np.isfinite(masked))
-    return summarise(ctx, measure, samples, cycles[:, 0], candidates, masked[candidates], settings)
+    widen = (0.0, 0.0)
+    if systematic is not None and len(candidates):
+        below, above = (float(np.nanmedian(error[candidates])) for error in systematic)
+        widen = (below, above)
+    return summarise(ctx, measure, samples, cycles[:, 0], candidates, masked[candidates], settings, widen)
 
 
 def event_fault(
@@ -389,6 +400,46 @@ def head_pitch(kp: np.ndarray) -> np.ndarray:
     ear = nanmean_points(kp, EARS)
     nose = kp[:, NOSE]
     return np.degrees(np.arctan2(nose[:, 1] - ear[:, 1], np.abs(nose[:, 0] - ear[:, 0])))
+
+
+#: Ear->nose distance over the ear-to-ear distance, for reading the head's pitch from the front.
+#: Measured on the shared clips' runners (OpenVINO keypoints, analysis 2026.12.13): the ear->nose
+#: line, seen whole from the side, is 0.20-0.25 torso lengths (median 0.23; beach, track pan,
+#: elite, treadmill and a group-jog runner side on), the ears from the front 0.29-0.36 torso
+#: lengths apart (median 0.32; 30 runners of 5 clips), so 0.72. Each spreads about 11 % either
+#: way between runners, so one runner's ratio is taken as ``EAR_NOSE_SPREAD`` either way.
+EAR_NOSE_OVER_EAR_WIDTH = 0.72
+EAR_NOSE_SPREAD = 0.15
+
+
+def front_head_pitch(kp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(T,) head pitch read from the front, degrees, and (T,) its errors below and above from
+    the head's shape.
+
+    The same angle :func:`head_pitch` reads from the side (ear->nose line below the horizontal),
+    from how far the nose sits below the line between the ears: that drop is
+    ``D * sin(pitch)`` with ``D`` the ear->nose distance, ``EAR_NOSE_OVER_EAR_WIDTH`` times the
+    ears' distance apart. The drop is taken square to the ear line, so a head tilted sideways
+    reads the same. NaN where an ear or the nose is missing, or the drop exceeds ``D`` (a misread
+    face). The errors are how far the angle moves for a head ``EAR_NOSE_SPREAD`` longer (below)
+    or shorter (above) than typical. The pitch is read against the camera's line of sight: a
+    camera above the head adds its angle of view, which the caller allows for
+    (``front_camera_height_allowance_deg``).
+    """
+    left, right, nose = kp[:, EARS[0]], kp[:, EARS[1]], kp[:, NOSE]
+    across = right - left
+    across = np.where(across[:, :1] < 0, -across, across)  # left to right in the image
+    width = np.hypot(across[:, 0], across[:, 1])
+    below = nose - (left + right) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sine = (across[:, 0] * below[:, 1] - across[:, 1] * below[:, 0]) / width**2 / EAR_NOSE_OVER_EAR_WIDTH
+        sine = np.where((width > 0) & (np.abs(sine) <= 1.0), sine, np.nan)
+        pitch = np.degrees(np.arcsin(sine))
+        size = np.abs(pitch)
+        longer = size - np.degrees(np.arcsin(np.abs(sine) / (1.0 + EAR_NOSE_SPREAD)))
+        shorter = np.degrees(np.arcsin(np.clip(np.abs(sine) / (1.0 - EAR_NOSE_SPREAD), 0.0, 1.0))) - size
+    # a longer head than typical puts the true angle nearer level, a shorter one further from it
+    return pitch, np.where(sine >= 0, longer, shorter), np.where(sine >= 0, shorter, longer)
 
 
 def neck_flexion(kp: np.ndarray, direction: float) -> np.ndarray:
@@ -499,12 +550,19 @@ def measure_faults(ctx: RunnerContext, settings: AnalysisSettings) -> list[Devia
     """Every fault of FORM_CUES.md for one runner, in ``DEVIATIONS`` order.
 
     Side-view faults read the keypoints de-projected into the sagittal plane, so oblique frames
-    near the side count too (``RunnerContext.stretch``).
+    near the side count too (``RunnerContext.stretch``). Looking down is also read from the front
+    (:func:`front_head_pitch`), its interval widened by the camera's unknown height and the
+    head's shape.
     """
     m = _measures(settings)
     kp, sagittal = ctx.track.keypoints, ctx.sagittal_keypoints()
+    front = ctx.views == FRONT
+    front_pitch, nearer_level, further = front_head_pitch(kp)
+    camera = settings.front_camera_height_allowance_deg
     found = {
-        "looking_down": frame_fault(ctx, m["looking_down"], head_pitch(sagittal), settings),
+        "looking_down": frame_fault(
+            ctx, m["looking_down"], np.where(front, front_pitch, head_pitch(sagittal)), settings,
+            systematic=(np.where(front, camera + nearer_level, 0.0), np.where(front, camera + further, 0.0))),
         "elbow_angle": frame_fault(ctx, m["elbow_angle"], elbow_angle(sagittal), settings),
         "arm_crossing": frame_fault(ctx, m["arm_crossing"], arm_crossing(kp), settings),
         "elbow_flare": frame_fault(ctx, m["elbow_flare"], elbow_flare(kp), settings),

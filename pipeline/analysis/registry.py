@@ -70,9 +70,11 @@ class FaultSpec:
         stride_sd: typical stride-to-stride SD of one runner's samples, in ``unit`` (measured).
         flag_fraction: AnalysisSettings name of the fraction of strides that must be faulty,
             when not the common ``min_flagged_fraction``.
-        sagittal: measured in the body's sagittal plane: from the side, and from oblique views
-            up to ``sagittal_max_shoulder_ratio`` on de-projected keypoints
-            (:func:`pipeline.analysis.view.sagittal_stretch`).
+        sagittal: its side-view reading is in the body's sagittal plane (``SIDE`` is among its
+            views and ``OBLIQUE`` is not): measured from the side, and from oblique views up to
+            ``sagittal_max_shoulder_ratio`` on de-projected keypoints
+            (:func:`pipeline.analysis.view.sagittal_stretch`), besides any other view it lists
+            (looking down is also read from the front, by another measure).
         cue: what the coach says to correct it, in the coach's words (``FORM_CUES.md``); every
             place that shows a flagged fault leads with it.
         drill: one drill to practise the correction.
@@ -97,11 +99,11 @@ class FaultSpec:
 
     @property
     def sagittal(self) -> bool:
-        return self.views == (SIDE,)
+        return SIDE in self.views and OBLIQUE not in self.views
 
 
 _SPECS = (
-    FaultSpec("looking_down", "Looking down", "deg", (SIDE,), _FACE, STRIDE, None, "looking_down_deg",
+    FaultSpec("looking_down", "Looking down", "deg", (SIDE, FRONT), _FACE, STRIDE, None, "looking_down_deg",
               (-60.0, 75.0), f"{_ROM}: neck flexion to about 50 deg plus the ear-nose line's own ~15 deg tilt",
               resolution=10.0, stride_sd=4.2),
     FaultSpec("neck_flexion", "Head forward", "deg", (SIDE,), (*EARS, *_TRUNK), STRIDE, None, "neck_flexion_max_deg",

@@ -271,6 +271,16 @@ class AnalysisSettings(Section):
         "Head pitch (ear->nose below horizontal) above which the runner looks down.",
         unit="deg",
     )
+    front_camera_height_allowance_deg: float = setting(
+        10.0,
+        "Seen from the front, the head's pitch is read against the camera's line of sight, so a camera "
+        "above the runner's eyes adds its angle of view and one below takes it away; a looking-down "
+        "verdict from the front holds only beyond this allowance either way. 10 deg covers a camera "
+        "within 0.5 m of eye height at 3 m or more (a phone in the hand, a tripod, a course-side "
+        "camera: atan(0.5/3) = 9.5 deg); raise it for cameras on stands or bridges.",
+        unit="deg",
+        ge=0.0,
+    )
     neck_flexion_max_deg: float = setting(
         20.0,
         "Neck flexion (the mid-shoulder->ear line's angle forward of the trunk line, side view) "
