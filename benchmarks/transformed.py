@@ -46,15 +46,22 @@ DEFAULT_CLIPS = ("single_side_beach_cuts", "track_sprint_start_side_blocks_a1", 
                  "single_side_track_pan", "track_100m_lowres_broadcast")
 
 
+#: Without x264's rate-control lookahead, whose threads made the same pictures encode differently
+#: from run to run (and so the scores of one transformed clip differ between runs), every encode
+#: of a clip is the same file.
+DETERMINISTIC_X264 = {"x264-params": "rc-lookahead=0"}
+
+
 def write_transformed(source: Path, target: Path, mirror: bool, scale: float, every: int = 1, slow: int = 1,
                       crf: int = 23) -> int:
     """Write ``source`` mirrored left to right and/or scaled by ``scale``, keeping every
     ``every``-th picture at 1/``every`` of its frame rate, played ``slow`` times slower, as
-    H.264 at constant rate factor ``crf`` (even sizes, for 4:2:0); frames written."""
+    H.264 at constant rate factor ``crf`` (even sizes, for 4:2:0), the same file every run;
+    frames written."""
     with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
         video = reader.streams.video[0]
         stream = writer.add_stream("libx264", rate=(video.average_rate or Fraction(30)) / (every * slow),
-                                   options={"crf": str(crf)})
+                                   options={"crf": str(crf), **DETERMINISTIC_X264})
         count = 0
         for index, frame in enumerate(reader.decode(video)):
             if index % every:

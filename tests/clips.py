@@ -55,10 +55,21 @@ def write_clip(
     return _encode(path, fps, (picture(i) for i in range(frames)))
 
 
+#: x264 settings that encode the same pictures to the same file every time (see :func:`_encode`).
+DETERMINISTIC_X264 = {"x264-params": "rc-lookahead=0"}
+
+
 def _encode(path: Path, fps: Fraction, pictures: Iterable[np.ndarray]) -> Path:
-    """Write BGR ``pictures`` (all one size) as an H.264 MP4 at ``fps``."""
+    """Write BGR ``pictures`` (all one size) as an H.264 MP4 at ``fps``, the same file every time.
+
+    x264's rate-control lookahead (and the macroblock tree it feeds) runs in threads whose timing
+    changed its choices: five encodes of the same 75 pictures, one process, decoded to five
+    different clips, with one thread or many. A test that reads a clip made this way (gravity on
+    the beach at 12.5 fps, which misread on some of them) got a different clip each run. Without
+    the lookahead every encode is identical.
+    """
     container = av.open(str(path), "w")
-    stream = container.add_stream("libx264", rate=fps)
+    stream = container.add_stream("libx264", rate=fps, options=DETERMINISTIC_X264)
     for i, picture in enumerate(pictures):
         if i == 0:
             stream.height, stream.width = picture.shape[:2]
