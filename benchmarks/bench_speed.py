@@ -99,7 +99,10 @@ def instrumented(meter: Meter) -> Iterator[None]:
     """Wrap what ``pipeline.process`` calls with ``meter``'s timers; restore everything after."""
     patches = [
         (process, "read_frames", meter.timed_frames(process.read_frames)),
-        (PoseEstimator, "batch", meter.timed("inference", PoseEstimator.batch)),
+        (PoseEstimator, "batch", meter.timed("inference", PoseEstimator.batch)),  # PyTorch
+        # OpenVINO: a frame goes in (letterbox, start) and comes out (wait, decode the boxes) in the pose thread
+        (pose_model.OpenVinoPose, "submit", meter.timed("inference", pose_model.OpenVinoPose.submit)),
+        (pose_model.OpenVinoPose, "collect", meter.timed("inference", pose_model.OpenVinoPose.collect)),
         (tracking.PoseTracker, "update", meter.timed("tracking", tracking.PoseTracker.update)),
         (process, "describe", meter.timed("appearance", process.describe)),
         (process, "analyse_detections", meter.timed("analysis", process.analyse_detections)),

@@ -106,8 +106,9 @@ class ModelSettings(Section):
     )
     half_precision: bool = setting(False, "Run inference in float16 (GPU only).")
     batch_frames: int = setting(
-        0, "Frames put through the pose model at once: 0 = auto (16 on a GPU, where a batch keeps it busy; "
-        "1 on a CPU, where a batch is no faster). With image_size 'auto' the size is chosen once a batch.",
+        0, "Frames put through the pose model at once with PyTorch: 0 = auto (16 on a GPU, where a batch keeps "
+        "it busy; 1 on a CPU, where a batch is no faster). With image_size 'auto' the size is chosen once a "
+        "batch. OpenVINO ignores it: it keeps two frames in the model at once, with the answers of one at a time.",
         unit="frames", ge=0, le=256,
     )
     backend: Literal["auto", "torch", "openvino"] = setting(

@@ -14,9 +14,10 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import numpy as np
 
@@ -28,6 +29,8 @@ from pipeline.video import content_id
 HOME_ENV = "FORMWATCH_HOME"
 #: The values of ``model.backend`` (one list: the setting's type).
 BACKENDS: tuple[str, ...] = get_args(ModelSettings.model_fields["backend"].annotation)
+
+T = TypeVar("T")
 
 RELEASE_URL = "https://github.com/ultralytics/assets/releases/latest"
 
@@ -244,12 +247,35 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float, limit
     return np.asarray(kept, dtype=np.int64)
 
 
+#: Frames the OpenVINO engine keeps in the model at once, each on an inference stream of its own.
+#: Two on the 2-core machines FormWatch is sized for: one thread a stream, so neither waits on the
+#: other, where one frame split over both cores stalls whenever another thread (decoding, the
+#: tracker, Prefect's server) takes a core. Measured on 2 cores (100 m clip at 640 px, model
+#: alone): 15.7 against 14.6 ms a frame idle, 29.1 against 19.7 with one core kept busy.
+IN_FLIGHT = 2
+#: Input shapes whose idle inference requests are kept. Each request holds its own working memory
+#: (~40 MB at 1280 px); 'auto' sizes bring a dozen shapes a video (11 on the snow park clip), of
+#: which the last two or so are in use, so the requests of older shapes are let go and made again
+#: when needed (peak RSS of a whole run on that clip: 2.30 GB keeping them all, against 1.84 GB
+#: with one request a shape before two frames were in flight).
+KEEP_SHAPES = 2
+
+
+class _Submitted:
+    """One frame in the model: its inference request (for input ``shape``), idle again once collected."""
+
+    def __init__(self, request: Any, shape: tuple[int, int], gains: tuple[float, float, int, int],
+                 frame_shape: tuple[int, int]) -> None:
+        self.request, self.shape, self.gains, self.frame_shape = request, shape, gains, frame_shape
+
+
 class OpenVinoPose:
-    """The OpenVINO export run directly: letterbox, one inference, box decoding and NMS in numpy.
+    """The OpenVINO export run directly: letterbox, inference, box decoding and NMS in numpy.
 
     Each input shape is compiled once as a static shape (faster on a CPU than the export's
-    dynamic one) and kept; 'auto' inference sizes bring a handful of shapes per video.
-    ``__call__`` returns rows for :meth:`Poses.from_rows` in frame px.
+    dynamic one) for ``IN_FLIGHT`` streams, and kept with its idle inference requests; 'auto'
+    inference sizes bring a handful of shapes per video. :meth:`submit` starts a frame and
+    :meth:`collect` returns its rows for :meth:`Poses.from_rows` in frame px; ``__call__`` does both.
     """
 
     def __init__(self, export_dir: Path) -> None:
@@ -257,8 +283,10 @@ class OpenVinoPose:
 
         self._core = openvino.Core()
         self._xml = next(Path(export_dir).glob("*.xml"))
-        self._compiled: dict[tuple[int, int], Any] = {}
-        self._lock = threading.Lock()  # one inference request per shape: one caller at a time
+        self._compiled: dict[tuple[int, int], Any] = {}  # per input shape
+        self._idle: dict[tuple[int, int], list[Any]] = {}  # inference requests not in use, per input shape
+        self._recent: list[tuple[int, int]] = []  # the last KEEP_SHAPES shapes used, the latest last
+        self._lock = threading.Lock()
 
     @classmethod
     @functools.lru_cache(maxsize=4)
@@ -266,32 +294,59 @@ class OpenVinoPose:
         """The engine of ``export_dir``, made once per process, so every video reuses its compiled shapes."""
         return cls(export_dir)
 
-    def _request(self, shape: tuple[int, int]) -> Any:
-        if shape not in self._compiled:
-            model = self._core.read_model(self._xml)
-            model.reshape([1, 3, *shape])
-            compiled = self._core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY"})
-            self._compiled[shape] = compiled.create_infer_request()
-        return self._compiled[shape]
-
-    def __call__(self, image: np.ndarray, size: int, confidence: float, iou: float) -> np.ndarray:
-        blob, (gain_x, gain_y, left, top) = letterbox(image, size)
+    def _take(self, shape: tuple[int, int]) -> Any:
+        """An idle inference request for ``shape`` (a new one when all are in use: videos processed at
+        once each keep frames in the model, and OpenVINO queues what its streams cannot take yet).
+        The idle requests of shapes not among the last ``KEEP_SHAPES`` used are let go."""
         with self._lock:
-            request = self._request((blob.shape[2], blob.shape[3]))
-            request.infer({0: blob})
+            if shape not in self._compiled:
+                model = self._core.read_model(self._xml)
+                model.reshape([1, 3, *shape])
+                self._compiled[shape] = self._core.compile_model(model, "CPU", {
+                    "PERFORMANCE_HINT": "THROUGHPUT", "PERFORMANCE_HINT_NUM_REQUESTS": IN_FLIGHT})
+                self._idle[shape] = []
+            self._recent = [*(s for s in self._recent if s != shape), shape]
+            for older in self._recent[:-KEEP_SHAPES]:
+                self._idle[older].clear()
+            del self._recent[:-KEEP_SHAPES]
+            idle = self._idle[shape]
+            return idle.pop() if idle else self._compiled[shape].create_infer_request()
+
+    def submit(self, image: np.ndarray, size: int) -> _Submitted:
+        """Start ``image`` (H, W, 3 BGR) through the model at inference size ``size``; returns at once."""
+        blob, gains = letterbox(image, size)
+        shape = (blob.shape[2], blob.shape[3])
+        request = self._take(shape)
+        request.start_async({0: blob})
+        return _Submitted(request, shape, gains, image.shape[:2])
+
+    def collect(self, submitted: _Submitted, confidence: float, iou: float) -> np.ndarray:
+        """Wait for a submitted frame and return its people: rows of box (x1, y1, x2, y2), confidence,
+        then x, y, confidence per keypoint, in frame px."""
+        request = submitted.request
+        try:
+            request.wait()
             out = request.get_output_tensor(0).data[0].T.copy()  # (candidates, 4 + 1 + 3K): cx, cy, w, h, conf, kpts
+        finally:
+            with self._lock:
+                if submitted.shape in self._recent:
+                    self._idle[submitted.shape].append(request)
+        gain_x, gain_y, left, top = submitted.gains
         out = out[out[:, 4] > confidence]
         if not len(out):
             return np.zeros((0, out.shape[1]), np.float32)
         boxes = np.concatenate([out[:, :2] - out[:, 2:4] / 2, out[:, :2] + out[:, 2:4] / 2], axis=1)
         keep = non_max_suppression(boxes, out[:, 4], iou)
         boxes, out = boxes[keep], out[keep]
-        h, w = image.shape[:2]
+        h, w = submitted.frame_shape
         keypoints = out[:, 5:].reshape(len(out), -1, 3)  # out[keep] is already a copy
         for xy, gain, offset, limit in ((0, gain_x, left, w), (1, gain_y, top, h)):
             boxes[:, xy::2] = np.clip((boxes[:, xy::2] - offset) / gain, 0, limit)
             keypoints[:, :, xy] = np.clip((keypoints[:, :, xy] - offset) / gain, 0, limit)
         return np.concatenate([boxes, out[:, 4:5], keypoints.reshape(len(out), -1)], axis=1)
+
+    def __call__(self, image: np.ndarray, size: int, confidence: float, iou: float) -> np.ndarray:
+        return self.collect(self.submit(image, size), confidence, iou)
 
 
 #: One model load at a time: videos processed at once (or a head start and its video) share one load.
@@ -331,6 +386,7 @@ class PoseEstimator:
             else:
                 self._engine, self._model = None, _load(str(weights_path))
         self._tallest_px = 0.0  # tallest person box of the frame before, frame pixels
+        self.resubmitted = 0  # frames OpenVINO ran again at the size the frame before gave ('auto')
 
     @property
     def batch_frames(self) -> int:
@@ -339,28 +395,81 @@ class PoseEstimator:
             return self.settings.batch_frames if self._engine is None else 1
         return AUTO_GPU_BATCH if self.backend == "torch" and self.device != "cpu" else 1
 
+    @property
+    def pipelines(self) -> bool:
+        """Whether frames go through :meth:`pipelined` (OpenVINO) rather than in batches (PyTorch)."""
+        return self._engine is not None
+
     def __call__(self, image: np.ndarray) -> Poses:
         """Poses of one frame; call in frame order (the frame before sets 'auto''s size)."""
         return self.batch([image])[0]
 
     def batch(self, images: Sequence[np.ndarray]) -> list[Poses]:
-        """Poses of consecutive frames of one size, in one call of the model (PyTorch) or one by one
-        (OpenVINO, compiled for one frame). 'auto''s size comes from the frame before the batch."""
+        """Poses of consecutive frames of one size: in one call of the model with PyTorch ('auto''s
+        size comes from the frame before the batch), through :meth:`pipelined` with OpenVINO."""
         s = self.settings
         if not images:
             return []
-        size = s.inference_size(images[0].shape[1], images[0].shape[0], self._tallest_px)
         if self._engine is not None:
-            engine = self._engine
-            out = [Poses.from_rows(engine(image, size, s.detection_confidence, s.nms_iou), s.keypoint_confidence)
-                   for image in images]
-        else:
-            options = _half_option() if s.half_precision else {}
-            results = self._model.predict(
-                list(images), imgsz=size, conf=s.detection_confidence, iou=s.nms_iou, device=self.device,
-                classes=[0], verbose=False, batch=len(images), **options,
-            )
-            out = [Poses.from_ultralytics(result, s.keypoint_confidence) for result in results]
-        heights = out[-1].xyxy[:, 3] - out[-1].xyxy[:, 1]
-        self._tallest_px = float(heights.max()) if len(heights) else 0.0
+            return [poses for _, poses in self.pipelined(images, lambda image: image)]
+        size = s.inference_size(images[0].shape[1], images[0].shape[0], self._tallest_px)
+        options = _half_option() if s.half_precision else {}
+        results = self._model.predict(
+            list(images), imgsz=size, conf=s.detection_confidence, iou=s.nms_iou, device=self.device,
+            classes=[0], verbose=False, batch=len(images), **options,
+        )
+        out = [Poses.from_ultralytics(result, s.keypoint_confidence) for result in results]
+        self._tallest_px = _tallest(out[-1])
         return out
+
+    def pipelined(self, items: Iterable[T], image_of: Callable[[T], np.ndarray]) -> Iterator[tuple[T, Poses]]:
+        """(item, poses of ``image_of(item)``) in order, with OpenVINO's ``IN_FLIGHT`` frames in the model
+        at once; the answers are those of one call per frame.
+
+        A frame's 'auto' inference size depends on the frame before it, which is still in the model
+        when the frame goes in: it goes in at the size the frame two before gives, and once the frame
+        before is out, it is checked and, where its size should differ (rare: the tallest person
+        crossing a 32 px step), put through again at the right one.
+        """
+        engine, s = self._engine, self.settings
+        if engine is None:
+            raise RuntimeError("pipelined() runs the OpenVINO engine; PyTorch takes frames in batches")
+
+        def size_of(image: np.ndarray) -> int:
+            return s.inference_size(image.shape[1], image.shape[0], self._tallest_px)
+
+        def submit(item: T) -> tuple[T, np.ndarray, int, _Submitted]:
+            image = image_of(item)
+            size = size_of(image)
+            return item, image, size, engine.submit(image, size)
+
+        def settle() -> tuple[T, Poses]:
+            item, _, _, submitted = pending.popleft()
+            poses = Poses.from_rows(engine.collect(submitted, s.detection_confidence, s.nms_iou),
+                                    s.keypoint_confidence)
+            self._tallest_px = _tallest(poses)
+            if pending:  # the next frame went in before this one's people were known: check its size
+                following, image, size, submitted = pending[0]
+                if size_of(image) != size:
+                    engine.collect(submitted, s.detection_confidence, s.nms_iou)  # frees its request
+                    self.resubmitted += 1
+                    pending[0] = submit(following)
+            return item, poses
+
+        pending: deque[tuple[T, np.ndarray, int, _Submitted]] = deque()
+        try:
+            for item in items:
+                pending.append(submit(item))
+                if len(pending) == IN_FLIGHT:
+                    yield settle()
+            while pending:
+                yield settle()
+        finally:
+            for *_, submitted in pending:  # a consumer that stopped early: give the requests back
+                engine.collect(submitted, s.detection_confidence, s.nms_iou)
+
+
+def _tallest(poses: Poses) -> float:
+    """The tallest person box of a frame, px (0 without people): what 'auto' sizes the next frame by."""
+    heights = poses.xyxy[:, 3] - poses.xyxy[:, 1]
+    return float(heights.max()) if len(heights) else 0.0

@@ -147,8 +147,12 @@ class Tracked:
 
 
 def _posed(frames: Iterable[Frame], estimator: PoseEstimator) -> Iterator[tuple[Frame, Poses]]:
-    """(frame, its poses) in frame order, the frames put through the model ``batch_frames`` at a time
-    (a batch ends early at a change of frame size)."""
+    """(frame, its poses) in frame order: with PyTorch, the frames put through the model
+    ``batch_frames`` at a time (a batch ends early at a change of frame size); with OpenVINO,
+    pipelined, a few frames in the model at once."""
+    if estimator.pipelines:
+        yield from estimator.pipelined(frames, lambda frame: frame.image)
+        return
     size = estimator.batch_frames
     batch: list[Frame] = []
     for frame in frames:

@@ -191,3 +191,98 @@ def test_pose_rows_become_poses_with_unsure_keypoints_missing():
     assert np.isnan(poses.keypoints[0, 16]).all() and poses.keypoints[0, 0].tolist() == [30, 60]
     with pytest.raises(ValueError, match="COCO-17"):
         Poses.from_rows(np.zeros((1, 5 + 3 * 5)), 0.5)
+
+
+# --- frames pipelined through the engine -----------------------------------------------------------
+
+
+@pytest.mark.footage
+def test_pipelined_frames_get_the_poses_of_one_frame_at_a_time(export_home, weights, monkeypatch):
+    """Snow park at 'auto' size (lowered while the runner is near, so the size moves with the frame
+    before): two frames in the model at once give exactly the poses of one frame after the other,
+    including the frames put through again because the frame before changed their size."""
+    monkeypatch.setenv(pose_model.HOME_ENV, str(export_home[0]))
+    path = footage("single_back_snow_park.mp4")
+    info = probe_video(path)
+    images = [frame.image for frame in itertools.islice(read_frames(path, info.fps, 0.0, None), 60)]
+    settings = _settings("openvino", "auto", weights)
+    one_by_one = PoseEstimator(settings, weights)
+    engine = one_by_one._engine
+    assert engine is not None
+    expected, sizes = [], []
+    for image in images:
+        size = settings.inference_size(image.shape[1], image.shape[0], one_by_one._tallest_px)
+        rows = engine.collect(engine.submit(image, size), settings.detection_confidence, settings.nms_iou)
+        expected.append(Poses.from_rows(rows, settings.keypoint_confidence))
+        one_by_one._tallest_px = pose_model._tallest(expected[-1])
+        sizes.append(size)
+    assert len(set(sizes)) > 1, "the clip no longer moves the inference size: pick other frames"
+    pipelined = PoseEstimator(settings, weights)
+    got = [poses for _, poses in pipelined.pipelined(images, lambda image: image)]
+    assert pipelined.resubmitted > 0
+    # two videos at once on the one engine, taken in turns: each keeps its frames in the model
+    # (more requests than streams) and neither waits on the other's
+    first, second = PoseEstimator(settings, weights), PoseEstimator(settings, weights)
+    turns = zip(first.pipelined(images[:20], lambda image: image),
+                second.pipelined(images[:20], lambda image: image), strict=True)
+    both = [(a, b) for (_, a), (_, b) in turns]
+    for a, b in [*zip(expected, got, strict=True), *both, *zip(expected[:20], [a for a, _ in both], strict=True)]:
+        np.testing.assert_array_equal(a.xyxy, b.xyxy)
+        np.testing.assert_array_equal(a.keypoints, b.keypoints)
+
+
+class _ScriptedEngine:
+    """The engine's submit/collect interface over a script: a frame's 'people' are one box whose
+    height is the frame's value times the size it went in at, so a wrong size shows in the answer."""
+
+    def __init__(self) -> None:
+        self.in_model = 0
+        self.most_in_model = 0
+        self.submitted: list[tuple[float, int]] = []
+
+    def submit(self, image: np.ndarray, size: int) -> tuple[float, int]:
+        self.in_model += 1
+        self.most_in_model = max(self.most_in_model, self.in_model)
+        self.submitted.append((float(image[0, 0, 0]), size))
+        return float(image[0, 0, 0]), size
+
+    def collect(self, submitted: tuple[float, int], confidence: float, iou: float) -> np.ndarray:
+        self.in_model -= 1
+        value, size = submitted
+        return np.concatenate([[0, 0, 10, value * size / 100, 0.9], np.tile([1.0, 1.0, 0.9], 17)])[None]
+
+
+def test_a_frame_sized_by_a_frame_still_in_the_model_is_checked_and_put_through_again():
+    """'auto' lowers the size when the tallest person of the frame before is tall; with two frames
+    in the model the next frame goes in before that is known. A scripted engine: frame 2's size
+    depends on frame 1's person and frame 3's on frame 2's, so each goes in twice; every answer is the
+    one-at-a-time answer."""
+    settings = load_settings(overrides={"model": {"image_size": "auto"}}, environ={}).model
+    estimator = PoseEstimator.__new__(PoseEstimator)
+    estimator.settings, estimator._tallest_px, estimator.resubmitted = settings, 0.0, 0
+    engine = estimator._engine = _ScriptedEngine()  # type: ignore[assignment]
+    values = [1.0, 60.0, 1.0, 1.0]  # frame 1's person is tall (768 px): frame 2 must go in at 672, not 1280
+    frames = [np.full((720, 1280, 3), v, np.float32) for v in values]
+    got = [poses.xyxy[0, 3] for _, poses in estimator.pipelined(frames, lambda image: image)]
+    tallest, expected = 0.0, []
+    for value in values:
+        size = settings.inference_size(1280, 720, tallest)
+        tallest = value * size / 100
+        expected.append(tallest)
+    assert got == pytest.approx(expected)
+    # in order: each frame at the size of the frame two before, then frames 2 and 3 again at the right one
+    assert engine.submitted == [(1.0, 1280), (60.0, 1280), (1.0, 1280), (1.0, 672), (1.0, 672), (1.0, 1280)]
+    assert estimator.resubmitted == 2
+    assert engine.most_in_model == pose_model.IN_FLIGHT and engine.in_model == 0
+
+
+def test_a_consumer_that_stops_early_gives_every_request_back():
+    settings = load_settings(overrides={"model": {"image_size": 640}}, environ={}).model
+    estimator = PoseEstimator.__new__(PoseEstimator)
+    estimator.settings, estimator._tallest_px, estimator.resubmitted = settings, 0.0, 0
+    engine = estimator._engine = _ScriptedEngine()  # type: ignore[assignment]
+    frames = [np.ones((360, 640, 3), np.float32)] * 10
+    stream = estimator.pipelined(frames, lambda image: image)
+    next(stream)
+    stream.close()
+    assert engine.in_model == 0 and len(engine.submitted) == pose_model.IN_FLIGHT  # the first out, the next in

@@ -21,6 +21,8 @@ from pipeline.video import Frame, probe_video, read_frames
 class _CountingModel:
     """Stands in for the estimator: one 'pose' per frame holding its mean pixel, and the batches seen."""
 
+    pipelines = False  # PyTorch's way: batches
+
     def __init__(self, batch_frames: int) -> None:
         self.batch_frames = batch_frames
         self.calls: list[int] = []
