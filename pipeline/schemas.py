@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
+from pipeline.analysis.running import MAX_HUMAN_CADENCE_SPM
 from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
@@ -217,12 +218,13 @@ RUNNERS = table_schema(
         column("steps", pa.int32(), "Initial contacts detected", "steps", nullable=False),
         column("strides", pa.int32(), "Full gait cycles analysed", "strides", nullable=False),
         column("cadence_spm", pa.float64(), "Steps counted over the time they span (intervals over 1.5 median "
-               "steps, gaps, left out), in real time (fps_used)", "steps/min"),
+               f"steps, gaps, left out), in real time (fps_used); null above {MAX_HUMAN_CADENCE_SPM:.0f}, faster "
+               "than anyone steps (a misread)", "steps/min"),
         column(
             "cadence_spectral_spm",
             pa.float64(),
             "Cadence from the dominant frequency of the ankles' "
-            "left-right difference (cross-check)",
+            f"left-right difference (cross-check); null above {MAX_HUMAN_CADENCE_SPM:.0f} steps/min",
             "steps/min",
         ),
         column(

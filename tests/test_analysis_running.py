@@ -193,3 +193,17 @@ def test_oblique_limbs_count_only_when_bent_and_flight_only_when_possible(change
     verdict = classify_activity(replace(RUNNER, **changes), seconds=5.0, settings=AnalysisSettings(),
                                 side_on=side_on)
     assert verdict.label == expected, verdict
+
+
+@pytest.mark.parametrize(("cadence", "published"), [(180.0, 180.0), (300.0, 300.0), (360.0, None)])
+def test_a_cadence_faster_than_anyone_steps_is_published_as_null(cadence: float, published: float | None) -> None:
+    """Sprinters peak at 270-300 steps a minute: a stick runner at 300 keeps both cadences; one
+    at 360, faster than any human, is a misread and shows neither (and is not called running)."""
+    from pipeline.analysis.running import MAX_HUMAN_CADENCE_SPM, possible_cadence
+
+    row = analyse_spec(RunnerSpec(cadence_spm=cadence, noise_px=0.5))[0].runners.to_pylist()[0]
+    for column in ("cadence_spm", "cadence_spectral_spm"):
+        assert row[column] == (None if published is None else pytest.approx(published, rel=0.01)), column
+    assert (row["activity"] == "running") is (published is not None)
+    assert possible_cadence(MAX_HUMAN_CADENCE_SPM) == MAX_HUMAN_CADENCE_SPM
+    assert np.isnan(possible_cadence(MAX_HUMAN_CADENCE_SPM + 1.0))

@@ -38,6 +38,7 @@ from pipeline.analysis.running import (
     keeps_rhythm,
     moves_in_real_time,
     not_slow_motion,
+    possible_cadence,
 )
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.signals import clean_track, stepping_span
@@ -416,8 +417,8 @@ def _runner_row(
         "fps_used": fps,
         "steps": gait.steps,
         "strides": len(gait.strides),
-        "cadence_spm": _num(gait.cadence_spm),
-        "cadence_spectral_spm": _num(gait.cadence_spectral_spm),
+        "cadence_spm": _num(possible_cadence(gait.cadence_spm)),
+        "cadence_spectral_spm": _num(possible_cadence(gait.cadence_spectral_spm)),
         "step_asymmetry": _num(gait.step_asymmetry),
         "vertical_oscillation": _num(gait.vertical_oscillation),
         "flight_fraction": _num(gait.flight_fraction),

@@ -30,6 +30,17 @@ MIN_STEPS = 3
 MAX_FLIGHT_FRACTION = 0.6
 MAX_DISTANCE_FLIGHT_FRACTION = 0.5
 SPRINT_CADENCE_SPM = 220.0
+#: The fastest stepping a human body does, steps/min: elite sprinters' step frequency peaks at
+#: 4.5-5 steps a second (270-300 steps/min; Mann 2011, The Mechanics of Sprinting and Hurdling;
+#: Salo et al. 2011, Med Sci Sports Exerc 43:1055), and 330 leaves room for the count's own error.
+#: A cadence read faster in real time is a misread (a harmonic in the spectrum, a step counted
+#: twice), published as null, never as a number (:func:`possible_cadence`).
+MAX_HUMAN_CADENCE_SPM = 330.0
+
+
+def possible_cadence(cadence_spm: float) -> float:
+    """``cadence_spm`` (real time), or NaN when it is faster than any human steps."""
+    return cadence_spm if cadence_spm <= MAX_HUMAN_CADENCE_SPM else float("nan")
 
 
 def plausible_flight(gait: Gait) -> bool:
