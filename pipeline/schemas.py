@@ -13,7 +13,13 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
-from pipeline.analysis.running import MAX_HUMAN_CADENCE_SPM
+from pipeline.analysis.running import (
+    MAX_DISTANCE_FLIGHT_FRACTION,
+    MAX_FLIGHT_FRACTION,
+    MAX_HUMAN_CADENCE_SPM,
+    MAX_OSCILLATION_LEG_LENGTHS,
+    SPRINT_CADENCE_SPM,
+)
 from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
@@ -236,13 +242,15 @@ RUNNERS = table_schema(
         column(
             "vertical_oscillation",
             pa.float64(),
-            "Median mid-hip vertical range per stride",
+            f"Median mid-hip vertical range per stride; null above {MAX_OSCILLATION_LEG_LENGTHS}, more than any "
+            "runner bounces (a misread)",
             "leg lengths",
         ),
         column(
             "flight_fraction",
             pa.float64(),
-            "Fraction of frames with both feet off the ground",
+            f"Fraction of frames with both feet off the ground; null above {MAX_FLIGHT_FRACTION} "
+            f"({MAX_DISTANCE_FLIGHT_FRACTION} under {SPRINT_CADENCE_SPM:.0f} steps/min), longer than any runner flies",
             "fraction",
         ),
         column(

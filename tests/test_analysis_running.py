@@ -207,3 +207,20 @@ def test_a_cadence_faster_than_anyone_steps_is_published_as_null(cadence: float,
     assert (row["activity"] == "running") is (published is not None)
     assert possible_cadence(MAX_HUMAN_CADENCE_SPM) == MAX_HUMAN_CADENCE_SPM
     assert np.isnan(possible_cadence(MAX_HUMAN_CADENCE_SPM + 1.0))
+
+
+@pytest.mark.parametrize(("changes", "flight", "oscillation"), [
+    ({}, 0.2, 0.09),  # a distance runner: both as read
+    ({"flight_fraction": 0.55, "vertical_oscillation": 0.31}, None, None),  # airborne too long, bouncing 27 cm
+    ({"flight_fraction": 0.55, "cadence_spm": 240.0}, 0.55, 0.09),  # a sprinter can fly 0.55 of the time
+    ({"flight_fraction": 0.65, "cadence_spm": 240.0}, None, 0.09),  # not 0.65
+])
+def test_gait_values_no_runner_shows_are_null(changes: dict, flight: float | None, oscillation: float | None) -> None:
+    """Known answers: flight beyond what a runner can have at its cadence (0.5 under 220 steps
+    a minute, 0.6 above) and a bounce above 0.3 leg lengths are misreads, NaN (null in the table)."""
+    from pipeline.analysis.running import possible_flight, possible_oscillation
+
+    gait = replace(RUNNER, **changes)
+    read = {"flight": possible_flight(gait), "oscillation": possible_oscillation(gait.vertical_oscillation)}
+    for name, expected in (("flight", flight), ("oscillation", oscillation)):
+        assert np.isnan(read[name]) if expected is None else read[name] == expected, name

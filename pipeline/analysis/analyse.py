@@ -39,6 +39,8 @@ from pipeline.analysis.running import (
     moves_in_real_time,
     not_slow_motion,
     possible_cadence,
+    possible_flight,
+    possible_oscillation,
 )
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.signals import clean_track, stepping_span
@@ -420,8 +422,8 @@ def _runner_row(
         "cadence_spm": _num(possible_cadence(gait.cadence_spm)),
         "cadence_spectral_spm": _num(possible_cadence(gait.cadence_spectral_spm)),
         "step_asymmetry": _num(gait.step_asymmetry),
-        "vertical_oscillation": _num(gait.vertical_oscillation),
-        "flight_fraction": _num(gait.flight_fraction),
+        "vertical_oscillation": _num(possible_oscillation(gait.vertical_oscillation)),
+        "flight_fraction": _num(possible_flight(gait)),
         "knee_min_angle_deg": _num(gait.knee_min_angle_deg),
         "arm_swing_deg": _num(gait.arm_swing_deg),
         "running_cues_met": r.activity.running_cues,

@@ -38,9 +38,28 @@ SPRINT_CADENCE_SPM = 220.0
 MAX_HUMAN_CADENCE_SPM = 330.0
 
 
+#: The most the hips rise and fall in a running stride, leg lengths: the body's centre of mass
+#: moves 5-12 cm up and down in distance running (Cavanagh 1990, Biomechanics of Distance
+#: Running; Heiderscheit et al. 2011, Med Sci Sports Exerc 43:296: 8-9 cm), 0.06-0.14 of a 0.86 m
+#: leg, and less in a sprint; 0.3 (26 cm), twice the most reported, leaves room for the hip
+#: keypoint's own jitter. More is a misread (a camera bobbing, hips hidden in a crowd), not a bounce.
+MAX_OSCILLATION_LEG_LENGTHS = 0.3
+
+
 def possible_cadence(cadence_spm: float) -> float:
     """``cadence_spm`` (real time), or NaN when it is faster than any human steps."""
     return cadence_spm if cadence_spm <= MAX_HUMAN_CADENCE_SPM else float("nan")
+
+
+def possible_oscillation(leg_lengths: float) -> float:
+    """A vertical oscillation (leg lengths), or NaN when it is more than any runner bounces."""
+    return leg_lengths if leg_lengths <= MAX_OSCILLATION_LEG_LENGTHS else float("nan")
+
+
+def possible_flight(gait: Gait) -> float:
+    """The gait's flight fraction, or NaN when no runner is airborne that long at its cadence
+    (:func:`plausible_flight`)."""
+    return gait.flight_fraction if plausible_flight(gait) else float("nan")
 
 
 def plausible_flight(gait: Gait) -> bool:
