@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
+from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.running import (
     MAX_DISTANCE_FLIGHT_FRACTION,
     MAX_FLIGHT_FRACTION,
@@ -32,6 +33,12 @@ def column(name: str, type_: pa.DataType, description: str, unit: str = "", null
     if unit:
         metadata["unit"] = unit
     return pa.field(name, type_, nullable=nullable, metadata=metadata)
+
+
+def _range(fault: str) -> str:
+    """A fault's plausible range with its unit, as the schema descriptions state it."""
+    low, high = FAULTS[fault].plausible
+    return f"{low:g} to {high:g} {FAULTS[fault].unit}"
 
 
 def table_schema(name: str, fields: list[pa.Field], description: str) -> pa.Schema:
@@ -366,13 +373,15 @@ CONTACTS = table_schema(
             "overstride_leg_lengths",
             pa.float64(),
             "Landing ankle ahead of the mid-hip in the direction of travel (side view, or oblique "
-            "de-projected into the sagittal plane)",
+            "de-projected into the sagittal plane); null outside the plausible range "
+            f"{_range('overstride')} (a misread pose)",
             "leg lengths",
         ),
         column(
             "shank_angle_deg",
             pa.float64(),
-            "Knee->ankle angle from vertical, positive with the ankle ahead (side view, or oblique de-projected)",
+            "Knee->ankle angle from vertical, positive with the ankle ahead (side view, or oblique de-projected); "
+            f"null outside {_range('shank_angle')}",
             "deg",
         ),
     ],

@@ -297,6 +297,21 @@ def test_a_value_no_running_body_shows_is_null_as_implausible() -> None:
     assert row["reason"] == "implausible" and row["value"] is None and row["flagged"] is None
 
 
+def test_a_contact_no_running_body_shows_is_null_in_the_contacts_table() -> None:
+    """A landing with the shank 54 deg from vertical (beyond the 40 deg a sprint's first steps
+    reach) is a misread pose: the contacts table shows null, as the verdict does, never -119 deg;
+    a 14 deg shank is shown as read."""
+    steep, truth = analyse_spec(RunnerSpec(overstride=0.9, noise_px=0.5))
+    assert truth.shank_angle_deg > FAULTS["shank_angle"].plausible[1]
+    assert [c["shank_angle_deg"] for c in steep.contacts.to_pylist()] == [None] * steep.contacts.num_rows
+    usual, truth = analyse_spec(RunnerSpec(overstride=0.5, noise_px=0.5))
+    shanks = [c["shank_angle_deg"] for c in usual.contacts.to_pylist()]
+    assert all(shank == pytest.approx(truth.shank_angle_deg, abs=3.5) for shank in shanks)
+    spec = FAULTS["overstride"]
+    assert np.array_equal(spec.possible(np.array([-0.5, -0.4, 0.1, 0.8, 0.81, np.nan])),
+                          [np.nan, -0.4, 0.1, 0.8, np.nan, np.nan], equal_nan=True)
+
+
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_every_fault_has_a_sourced_plausible_range_holding_its_thresholds(name: str) -> None:
     spec = FAULTS[name]

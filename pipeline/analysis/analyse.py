@@ -445,6 +445,8 @@ def _contact_rows(video_id: str, r: RunnerAnalysis, fps: float) -> list[dict[str
     is its double support, when the leading foot lands, so it stays where it is."""
     ctx, gait = r.context, r.context.gait
     overstride, shank = contact_geometry(ctx.sagittal_keypoints(), gait, ctx.direction or np.nan)
+    # a value no body shows at a contact is a misread pose: null, as in the verdicts
+    overstride, shank = FAULTS["overstride"].possible(overstride), FAULTS["shank_angle"].possible(shank)
     sagittal = ctx.supports(FAULTS["overstride"])
     event, lead = gait.contact_event, 0
     if event == MID_STANCE and r.activity.is_runner:

@@ -251,13 +251,6 @@ def _gate(
     return None
 
 
-def plausible(measure: Measure, values: np.ndarray) -> np.ndarray:
-    """``values`` with samples outside the fault's plausible range set to NaN (misread poses)."""
-    low, high = measure.spec.plausible
-    with np.errstate(invalid="ignore"):
-        return np.where((values >= low) & (values <= high), values, np.nan)
-
-
 def _drift(times: np.ndarray, values: np.ndarray, span: float) -> tuple[float | None, float | None]:
     """(median of the first third of the time on screen, last third's median minus it)."""
     first = values[(times < span / 3) & np.isfinite(values)]
@@ -350,7 +343,7 @@ def frame_fault(
     # a step swings one arm forward: per-step faults read the steps, the rest whole cycles
     cycles = ctx.gait.step_spans if measure.spec.sample == STEP else ctx.gait.cycles
     supported = ctx.supports(measure.spec)
-    masked = plausible(measure, np.where(supported, values, np.nan))
+    masked = measure.spec.possible(np.where(supported, values, np.nan))
     confidence = ctx.track.keypoint_confidence[:, list(measure.keypoints)].mean(axis=1)
     samples = np.full(len(cycles), np.nan)
     reduce = np.max if measure.spec.reduce == "max" else np.median
@@ -388,7 +381,7 @@ def event_fault(
     reason = _gate(ctx, measure, rows, values, settings)
     if reason is not None:
         return Deviation(measure.name, measure.unit, reason=reason)
-    samples = plausible(measure, np.where(ctx.supports(measure.spec)[rows], values, np.nan))
+    samples = measure.spec.possible(np.where(ctx.supports(measure.spec)[rows], values, np.nan))
     return summarise(ctx, measure, samples, rows, rows, samples, settings)
 
 

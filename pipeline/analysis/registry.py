@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from pipeline.analysis.geometry import ANKLES, EARS, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS
 from pipeline.analysis.view import BACK, FRONT, OBLIQUE, SIDE
 
@@ -96,6 +98,12 @@ class FaultSpec:
     flag_fraction: str | None = None
     cue: str = ""
     drill: str = ""
+
+    def possible(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with those outside the plausible range set to NaN (misread poses)."""
+        low, high = self.plausible
+        with np.errstate(invalid="ignore"):
+            return np.where((values >= low) & (values <= high), values, np.nan)
 
     @property
     def sagittal(self) -> bool:
