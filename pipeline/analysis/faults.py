@@ -339,7 +339,9 @@ def frame_fault(
     none, all of them, to say why), so it reads the running, not a sprinter's seconds in the
     blocks or a walk before the start. ``systematic``: (T,) errors below and above each frame's
     value that the samples cannot show (:func:`summarise`); their medians over the sampled
-    cycles' frames widen the interval."""
+    cycles' frames widen the interval. A median, not the largest: where the frames carrying an
+    error are the fewer (a runner seen mostly from the side, a stride from the front), shifting
+    their samples moves the median only among the others', whose spread the interval holds."""
     # a step swings one arm forward: per-step faults read the steps, the rest whole cycles
     cycles = ctx.gait.step_spans if measure.spec.sample == STEP else ctx.gait.cycles
     supported = ctx.supports(measure.spec)
@@ -362,8 +364,7 @@ def frame_fault(
     candidates = np.flatnonzero(in_cycles & np.isfinite(masked))
     widen = (0.0, 0.0)
     if systematic is not None and len(candidates):
-        below, above = (float(np.nanmedian(error[candidates])) for error in systematic)
-        widen = (below, above)
+        widen = (float(np.nanmedian(systematic[0][candidates])), float(np.nanmedian(systematic[1][candidates])))
     return summarise(ctx, measure, samples, cycles[:, 0], candidates, masked[candidates], settings, widen)
 
 

@@ -36,8 +36,6 @@ SPRINT_CADENCE_SPM = 220.0
 #: A cadence read faster in real time is a misread (a harmonic in the spectrum, a step counted
 #: twice), published as null, never as a number (:func:`possible_cadence`).
 MAX_HUMAN_CADENCE_SPM = 330.0
-
-
 #: The most the hips rise and fall in a running stride, leg lengths: the body's centre of mass
 #: moves 5-12 cm up and down in distance running (Cavanagh 1990, Biomechanics of Distance
 #: Running; Heiderscheit et al. 2011, Med Sci Sports Exerc 43:296: 8-9 cm), 0.06-0.14 of a 0.86 m
