@@ -256,7 +256,9 @@ RUNNERS = table_schema(
         column(
             "flight_fraction",
             pa.float64(),
-            f"Fraction of frames with both feet off the ground; null above {MAX_FLIGHT_FRACTION} "
+            "Fraction of side and oblique frames with both feet off the ground (null when seen only from the front "
+            "or back, where a foot's travel looks like a lift, and for walking and standing people, who keep a foot "
+            f"down); null above {MAX_FLIGHT_FRACTION} "
             f"({MAX_DISTANCE_FLIGHT_FRACTION} under {SPRINT_CADENCE_SPM:.0f} steps/min), longer than any runner flies",
             "fraction",
         ),

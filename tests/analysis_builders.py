@@ -72,6 +72,7 @@ class RunnerSpec:
     leg_ratio: float = 1.0  # leg length relative to a standard body
     origin_px: tuple[float, float] = (640.0, 650.0)  # image x of the hips, y of the ground
     scale_px_per_m: float = 220.0
+    camera_pitch_deg: float = 0.0  # looking down this far from level (a stand, a bridge, a drone)
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,10 @@ def project(spec: RunnerSpec, world: np.ndarray, t: np.ndarray) -> np.ndarray:
     x = ox + scale * (np.cos(yaw) * world[..., 0] + np.sin(yaw) * world[..., 2])
     x = x - spec.pan_px_per_s * t[:, None]
     horizon = oy - spec.scale_px_per_m * camera_height
-    y = horizon + scale * (camera_height - world[..., 1])
+    # looking down, height shows foreshortened and the ground recedes up the picture
+    pitch = np.radians(spec.camera_pitch_deg)
+    away = np.cos(yaw) * world[..., 2] - np.sin(yaw) * world[..., 0]  # from the camera, along the ground
+    y = horizon + scale * (camera_height - np.cos(pitch) * world[..., 1] - np.sin(pitch) * away)
     return np.stack([x, y], axis=-1)
 
 

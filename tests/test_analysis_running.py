@@ -48,6 +48,10 @@ CASES = {
     "runner": (RUNNER, {}, ("running", True, False)),
     "walker": (WALKER, {}, ("walking", False, False)),
     "runner with straight arms": (RUNNER, {"elbow_angle_deg": 160.0}, ("running", True, False)),
+    # between running's 110 deg and walking's 115 the knee says neither (a treadmill runner's
+    # 3-second half read 110.4 beside four running cues)
+    "runner whose knee bends to 112 deg": (RUNNER, {"knee_min_angle_deg": 112.0}, ("running", True, False)),
+    "knee straighter than any walker's swing": (RUNNER, {"knee_min_angle_deg": 130.0}, ("walking", False, False)),
     "bouncy walker with noisy flight": (
         WALKER,
         {"vertical_oscillation": 0.09, "flight_fraction": 0.3, "elbow_angle_deg": 90.0},
@@ -181,6 +185,10 @@ def test_only_steps_that_keep_a_rhythm_show_the_clip_runs_in_real_time() -> None
         ({"knee_min_angle_deg": 160.0, "elbow_angle_deg": 150.0, "flight_fraction": NAN}, False, "running"),
         # the same limbs seen from the pure side are real evidence of walking
         ({"knee_min_angle_deg": 160.0, "elbow_angle_deg": 150.0, "flight_fraction": NAN}, True, "walking"),
+        # slow steps, flight and a bounce, but the knee seen only obliquely and straight: no sign of
+        # a slowed runner (a group-jog fragment, 3 steps in 1.3 s, had flagged a real-time clip)
+        ({"knee_min_angle_deg": 169.0, "elbow_angle_deg": NAN, "cadence_spm": 104.0, "flight_fraction": 0.07,
+          "vertical_oscillation": 0.2, "contact_index": np.array([0, 35, 69])}, False, "walking"),
         # a bounce alone at a walking cadence is not running
         ({"knee_min_angle_deg": NAN, "elbow_angle_deg": NAN, "flight_fraction": NAN, "cadence_spm": 120.0},
          False, "walking"),

@@ -51,6 +51,7 @@ from pipeline.analysis.view import (
     OBLIQUE,
     SIDE,
     VIEW_NAMES,
+    camera_pitch_deg,
     dominant_view,
     facing_direction,
     frame_views,
@@ -163,6 +164,8 @@ def analyse_runner(
     side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
     activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
+    if camera_pitch_deg(track.keypoints, views) > settings.max_camera_pitch_deg:  # from above: cannot tell
+        activity, inactive = Activity("unknown", False, activity.running_cues, activity.cues_measured, False), "view"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch)
     return RunnerAnalysis(
         raw, context, activity, int(swapped.sum()), measure_faults(context, settings), clock
@@ -423,7 +426,8 @@ def _runner_row(
         "cadence_spectral_spm": _num(possible_cadence(gait.cadence_spectral_spm)),
         "step_asymmetry": _num(gait.step_asymmetry),
         "vertical_oscillation": _num(possible_oscillation(gait.vertical_oscillation)),
-        "flight_fraction": _num(possible_flight(gait)),
+        # walking and standing keep a foot on the ground: a flight read on them is a misread
+        "flight_fraction": None if r.activity.label in ("walking", "standing") else _num(possible_flight(gait)),
         "knee_min_angle_deg": _num(gait.knee_min_angle_deg),
         "arm_swing_deg": _num(gait.arm_swing_deg),
         "running_cues_met": r.activity.running_cues,

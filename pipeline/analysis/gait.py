@@ -461,16 +461,21 @@ def _median(values: np.ndarray) -> float:
     return float(np.median(finite)) if len(finite) else float("nan")
 
 
-def _flight_fraction(heights: np.ndarray, swing: np.ndarray, settings: AnalysisSettings) -> float:
+def _flight_fraction(
+    heights: np.ndarray, swing: np.ndarray, scale: np.ndarray, settings: AnalysisSettings
+) -> float:
     """Fraction of frames with both ankles above the flight level (flight_height_fraction of
-    the swing, at least min_foot_lift_leg_lengths); 0 when the feet never lift. Whether the
-    value is one a runner can have is judged in :mod:`pipeline.analysis.running`."""
-    both = np.isfinite(heights).all(axis=1)
+    the swing, at least min_foot_lift_leg_lengths and ``bounce_min_px`` pixels: ``scale`` is
+    the (T,) leg length in pixels, and a small person's ankles jitter by a pixel or two, which
+    a 2-pixel lift cannot be told from); 0 when the feet never lift. Whether the value is one a
+    runner can have is judged in :mod:`pipeline.analysis.running`."""
+    both = np.isfinite(heights).all(axis=1) & (scale > 0)
     if not both.any() or not np.isfinite(swing).all():
         return float("nan")
     if np.min(swing) < settings.min_foot_lift_leg_lengths:
         return 0.0
     level = np.maximum(settings.flight_height_fraction * swing, settings.min_foot_lift_leg_lengths)
+    level = np.maximum(level[None, :], settings.bounce_min_px / scale[both, None])
     airborne = (heights[both] > level).all(axis=1)
     return float(airborne.mean())
 
@@ -696,7 +701,8 @@ def analyse_gait(
     Args:
         keypoints: (T, K, 2) cleaned pixels, NaN where missing.
         fps: real frames per second (the capture rate).
-        side_mask: (T,) bool, side or oblique frames (knee and arm motion are read only there).
+        side_mask: (T,) bool, side or oblique frames (knee and arm motion, and flight, are
+            read only there).
         facing: +1 / -1 when the runner faces image right / left in side views, 0 unknown.
             With a known facing and mostly sideways frames, contacts are the peaks of each
             foot's reach ahead of the hips (dated ``REACH_TO_LANDING`` later); otherwise the
@@ -760,7 +766,10 @@ def analyse_gait(
         else float("nan"),
         step_asymmetry=step_asymmetry(times, feet),
         vertical_oscillation=_median(per_stride(hip_y, strides, _detrended_range, 0.8)),
-        flight_fraction=_flight_fraction(heights, swing, settings),
+        # flight only where the view shows the feet leave the ground: from the front or back a
+        # foot travelling toward or away from a camera above the ground moves up or down the
+        # picture, and a planted foot sits above the ground line of a runner coming closer
+        flight_fraction=_flight_fraction(np.where(side_mask[:, None], heights, np.nan), swing, scale, settings),
         foot_lift=_median(swing),
         knee_min_angle_deg=knee,
         arm_swing_deg=arm_swing,

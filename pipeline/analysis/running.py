@@ -115,9 +115,12 @@ def running_cues(
         cues.append(gait.flight_fraction >= settings.min_flight_fraction)
     # seen away from the side, a joint bent in the sagittal plane projects straighter, never more
     # bent: obliquely, a bent knee or elbow is evidence, a straight-looking one is not
-    for angle, limit in ((gait.knee_min_angle_deg, settings.running_max_knee_angle_deg),
-                         (gait.elbow_angle_deg, settings.running_max_elbow_angle_deg)):
-        if np.isfinite(angle) and (angle <= limit or side_on):
+    # (a knee between running's and walking's limits says neither)
+    for angle, limit, straight in (
+        (gait.knee_min_angle_deg, settings.running_max_knee_angle_deg, settings.walking_min_knee_angle_deg),
+        (gait.elbow_angle_deg, settings.running_max_elbow_angle_deg, settings.running_max_elbow_angle_deg),
+    ):
+        if np.isfinite(angle) and (angle <= limit or (side_on and angle > straight)):
             cues.append(bool(angle <= limit))
     if np.isfinite(gait.vertical_oscillation):
         cues.append(gait.vertical_oscillation >= settings.running_min_oscillation_leg_lengths)
@@ -168,10 +171,11 @@ def classify_activity(
     running_cadence = (cadence_high >= settings.running_min_cadence_spm
                        and cadence_low <= settings.running_max_cadence_spm)
     # a straight-looking knee vetoes running: side-on the knee is seen at its true angle, and
-    # every runner's swing knee bends past running_max_knee_angle_deg (sprinters the most); seen
+    # every runner's swing knee bends past running_max_knee_angle_deg (sprinters the most), no
+    # walker's past walking_min_knee_angle_deg (the knee vetoes only above that); seen
     # obliquely (a bend on a race track) a sprinter's knee projects nearly straight, so there
     # it vetoes only at a cadence people also walk at
-    knee_says_walking = gait.knee_min_angle_deg > settings.running_max_knee_angle_deg and (
+    knee_says_walking = gait.knee_min_angle_deg > settings.walking_min_knee_angle_deg and (
         side_on or not running_cadence)
     has_flight = plausible_flight(gait) and gait.flight_fraction >= settings.min_flight_fraction
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
@@ -184,7 +188,8 @@ def classify_activity(
     running = not knee_says_walking and (cues_agree or (has_flight and cadence_evidence))
     if slowed:  # a slowed runner or a real-time walker: only a deeply flexed swing knee tells
         running = running and gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg
-    unanimous = len(cues) >= 2 and met == len(cues) and np.isfinite(gait.knee_min_angle_deg)
+    # the knee among the cues met: seen deeply bent (obliquely a straight-looking knee is no cue)
+    unanimous = len(cues) >= 2 and met == len(cues) and gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg
     implausibly_slow = cadence < settings.slow_motion_max_cadence_spm
     slow = running and (slowed or (unanimous and implausibly_slow and not np.isfinite(factor)))
     if implausibly_slow and not slow:

@@ -133,6 +133,18 @@ class AnalysisSettings(Section):
         unit="ratio",
         gt=0.0,
     )
+    max_camera_pitch_deg: float = setting(
+        40.0,
+        "A camera looking down on a person further than this (read from the front or back: the torso "
+        "foreshortened against the shoulders' width, square-on 0.66 of its length from a level camera, "
+        "0.60-0.67 measured on 45 people of 16 clips) sees a foot's travel along the ground as a lift and "
+        "a joint more bent than it is: whether the person runs cannot be told, and the activity is "
+        "'unknown' with no fault read (reason 'view'). A course-side or finish-line stand is 10-30 deg "
+        "down; a balcony, a bridge or a drone over a crowd 45-90 deg.",
+        unit="deg",
+        gt=0.0,
+        le=90.0,
+    )
     # --- gait and running
     min_foot_lift_leg_lengths: float = setting(
         0.05,
@@ -231,6 +243,15 @@ class AnalysisSettings(Section):
         110.0,
         "Running flexes the swing knee below this interior angle; walking stays above (about "
         "115-125 deg at its deepest in 2-D side views, running 60-100 deg).",
+        unit="deg",
+        gt=0.0,
+        le=180.0,
+    )
+    walking_min_knee_angle_deg: float = setting(
+        115.0,
+        "Side-on, a swing knee that never bends past this interior angle says walking (walking's deepest "
+        "is about 115-125 deg in 2-D side views) and vetoes running; between running_max_knee_angle_deg "
+        "and this the knee says neither (a treadmill runner's half-clip read 110.4 deg beside four running cues).",
         unit="deg",
         gt=0.0,
         le=180.0,
@@ -366,6 +387,7 @@ class AnalysisSettings(Section):
         pairs = [
             ("side_view_max_shoulder_ratio", "frontal_view_min_shoulder_ratio"),
             ("running_min_cadence_spm", "running_max_cadence_spm"),
+            ("running_max_knee_angle_deg", "walking_min_knee_angle_deg"),
             ("elbow_angle_min_deg", "elbow_angle_max_deg"),
             ("trunk_lean_min_deg", "trunk_lean_max_deg"),
             ("pose_lean_min_deg", "pose_lean_max_deg"),

@@ -60,6 +60,39 @@ def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
 SQUARE_ON_RATIO = 0.66
 
 
+#: Fewest front or back frames the camera's pitch is read from (a third of a second at 30 fps).
+MIN_PITCH_FRAMES = 10
+
+
+def camera_pitch_deg(keypoints: np.ndarray, views: np.ndarray) -> float:
+    """How far the camera looks down on a person, degrees, from the shoulders against the torso.
+
+    The shoulders are ``SQUARE_ON_RATIO`` of the torso's length apart. A camera looking down by p
+    sees the torso foreshortened by cos(p). From the front or back the shoulders' width shows as
+    it is, so their horizontal spread over the torso grows to SQUARE_ON_RATIO / cos(p); from the
+    side the shoulder line points away from the camera and shows as a vertical offset of
+    SQUARE_ON_RATIO * tan(p) of the torso (none from a level camera). In between, turned by psi
+    from the side, the line shows as (r sin psi / cos p, r cos psi tan p) torso lengths (r the
+    square-on ratio), so cos^2 p solves a^2 c^2 - (a^2 + b^2 + r^2) c + r^2 = 0 for the shown
+    (a, b): its smaller root. From the front and back only the width is used (a shoulder dropped
+    sideways there is no pitch). One estimate per frame with a known view; the median over at
+    least ``MIN_PITCH_FRAMES``, NaN with fewer. A forward lean toward the camera adds to the
+    angle from the front and takes from it from behind.
+    """
+    torso = torso_length(keypoints)
+    shoulders = keypoints[:, SHOULDERS[0]] - keypoints[:, SHOULDERS[1]]
+    r2 = SQUARE_ON_RATIO**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a2 = (shoulders[:, 0] / torso) ** 2
+        b2 = np.where(np.isin(views, (FRONT, BACK)), 0.0, (shoulders[:, 1] / torso) ** 2)
+        total = a2 + b2 + r2
+        roots = np.where(a2 > 0, (total - np.sqrt(np.maximum(total**2 - 4.0 * a2 * r2, 0.0))) / (2.0 * a2),
+                         r2 / (b2 + r2))  # a side view: the a -> 0 limit
+        pitch = np.degrees(np.arccos(np.sqrt(np.clip(roots, 0.0, 1.0))))
+    pitch = pitch[(views != UNKNOWN) & np.isfinite(pitch)]
+    return float(np.median(pitch)) if len(pitch) >= MIN_PITCH_FRAMES else float("nan")
+
+
 def smoothed_shoulder_ratio(keypoints: np.ndarray, fps: float) -> np.ndarray:
     """(T,) shoulder ratio as a rolling median over half a second, so the shoulders' rotation
     with the arm swing does not flip the view every step."""
