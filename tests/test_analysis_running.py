@@ -189,6 +189,11 @@ def test_only_steps_that_keep_a_rhythm_show_the_clip_runs_in_real_time() -> None
         # a slowed runner (a group-jog fragment, 3 steps in 1.3 s, had flagged a real-time clip)
         ({"knee_min_angle_deg": 169.0, "elbow_angle_deg": NAN, "cadence_spm": 104.0, "flight_fraction": 0.07,
           "vertical_oscillation": 0.2, "contact_index": np.array([0, 35, 69])}, False, "walking"),
+        # a brisk walker seen obliquely in a recompressed crowd: 138 steps a minute, a "flight" of
+        # 0.06 (an ankle rising with the heel), a bounce of 0.058; flight is 0.1 of the time at the
+        # slowest jog, so this is no flight
+        ({"cadence_spm": 138.0, "flight_fraction": 0.06, "vertical_oscillation": 0.058, "knee_min_angle_deg": 173.0,
+          "elbow_angle_deg": 158.0}, False, "walking"),
         # a bounce alone at a walking cadence is not running
         ({"knee_min_angle_deg": NAN, "elbow_angle_deg": NAN, "flight_fraction": NAN, "cadence_spm": 120.0},
          False, "walking"),

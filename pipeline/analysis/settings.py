@@ -233,8 +233,11 @@ class AnalysisSettings(Section):
         lt=1.0,
     )
     min_flight_fraction: float = setting(
-        0.04,
-        "Fraction of the time with both feet off the ground above which the gait has flight.",
+        0.1,
+        "Fraction of the time with both feet off the ground above which the gait has flight. Each "
+        "foot's stance lasts 0.3-0.45 of a running stride (duty factor), so both are off the ground "
+        "0.1-0.4 of the time (1 - 2 x duty); 0.1 is the slowest jog's, and less cannot be told from an "
+        "ankle keypoint lifting with the heel at push-off (a brisk walker in a recompressed crowd read 0.06).",
         unit="fraction",
         ge=0.0,
         le=1.0,
