@@ -135,9 +135,9 @@ class AnalysisSettings(Section):
     )
     max_camera_pitch_deg: float = setting(
         40.0,
-        "A camera looking down on a person further than this (read from the front or back: the torso "
-        "foreshortened against the shoulders' width, square-on 0.66 of its length from a level camera, "
-        "0.60-0.67 measured on 45 people of 16 clips) sees a foot's travel along the ground as a lift and "
+        "A camera looking down on a person further than this (read from the shoulders against the torso, "
+        "which it foreshortens: square-on the shoulders are 0.66 of the torso's length apart from a level "
+        "camera, 0.60-0.67 measured on 60 people of 11 clips) sees a foot's travel along the ground as a lift and "
         "a joint more bent than it is: whether the person runs cannot be told, and the activity is "
         "'unknown' with no fault read (reason 'view'). A course-side or finish-line stand is 10-30 deg "
         "down; a balcony, a bridge or a drone over a crowd 45-90 deg.",

@@ -60,7 +60,7 @@ def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
 SQUARE_ON_RATIO = 0.66
 
 
-#: Fewest front or back frames the camera's pitch is read from (a third of a second at 30 fps).
+#: Fewest frames with a known view the camera's pitch is read from (a third of a second at 30 fps).
 MIN_PITCH_FRAMES = 10
 
 
@@ -83,7 +83,7 @@ def camera_pitch_deg(keypoints: np.ndarray, views: np.ndarray) -> float:
     shoulders = keypoints[:, SHOULDERS[0]] - keypoints[:, SHOULDERS[1]]
     r2 = SQUARE_ON_RATIO**2
     with np.errstate(invalid="ignore", divide="ignore"):
-        a2 = (shoulders[:, 0] / torso) ** 2
+        a2 = shoulder_ratio(keypoints) ** 2
         b2 = np.where(np.isin(views, (FRONT, BACK)), 0.0, (shoulders[:, 1] / torso) ** 2)
         total = a2 + b2 + r2
         roots = np.where(a2 > 0, (total - np.sqrt(np.maximum(total**2 - 4.0 * a2 * r2, 0.0))) / (2.0 * a2),
