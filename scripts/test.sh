@@ -17,4 +17,7 @@ fi
 export YOLO_CONFIG_DIR="${YOLO_CONFIG_DIR:-$PWD/.venv/ultralytics-config}"
 .venv/bin/ruff check pipeline flows tests benchmarks
 .venv/bin/mypy  # pipeline/ and flows/, configured in pyproject.toml's [tool.mypy]
-exec .venv/bin/python -m pytest "$@"
+# Two test workers: a pose model's run keeps ~1.2 of the 2 cores busy, and the Prefect servers' start-ups
+# wait; tests sharing a module-scoped fixture stay on one worker (their xdist_group). FORMWATCH_TEST_WORKERS=0
+# runs in one process.
+exec .venv/bin/python -m pytest -n "${FORMWATCH_TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real footage and weights are, one Prefect test harness."""
+"""Shared fixtures: where the real footage and weights are, one Prefect test harness, and each
+real clip's pipeline run shared by the tests that read it."""
 
 from __future__ import annotations
 
@@ -37,3 +38,29 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory: pytest.TempPathFactory, weights: Path):
+    """``run(clip, start_s, end_s, image_size)``: the clip's ``videos`` row and output folder from
+    one ``process_video`` run (clips off) per test session and span, shared by the tests that read
+    it (keep those tests on one test worker: their modules' ``xdist_group("footage_runs")``)."""
+    from pipeline.config import load_settings
+    from pipeline.process import process_video
+
+    cache: dict[tuple, tuple[dict, Path]] = {}
+
+    def run(name: str, start_s: float = 0.0, end_s: float | None = None,
+            image_size: int | str = "auto") -> tuple[dict, Path]:
+        key = (name, start_s, end_s, image_size)
+        if key not in cache:
+            out = tmp_path_factory.mktemp(name.split(".")[0])
+            settings = load_settings(environ={}, overrides={
+                "video": {"start_s": start_s, "end_s": end_s},
+                "model": {"weights": str(weights), "image_size": image_size}, "render": {"clips": False}})
+            row = process_video(footage(name), settings, out, weights)
+            assert row["status"] == "ok", row["error"]
+            cache[key] = row, out
+        return cache[key]
+
+    return run

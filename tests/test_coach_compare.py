@@ -24,6 +24,9 @@ from pipeline.coach.sources import find_runner
 from pipeline.outputs import compare_clip_file
 from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS, VIDEOS, build_table
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("coach_compare")
+
 CHROMIUM = Path("/usr/bin/chromium")
 FRAMES, FPS, SIZE = 64, 30.0, 160
 SESSIONS = {  # video_id: (day, contact frames, first foot)

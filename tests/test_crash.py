@@ -21,6 +21,9 @@ from clips import person_photo, write_clip
 from flows.cli import ExitStatus
 from pipeline.outputs import LOCK_NAME, NAMES_LOCK_NAME
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("crash")
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "model:\n  image_size: 320\nrender:\n  clips: false\n"
 DATASETS = {"videos": ["video_id"], "detections": ["video_id", "frame", "track_id"],

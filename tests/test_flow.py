@@ -12,6 +12,9 @@ from clips import person_photo, write_clip
 from flows.annotate import annotate_footage
 from pipeline.config import load_settings
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("flow")
+
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory, weights: Path, prefect_harness) -> tuple[Path, dict]:

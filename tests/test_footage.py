@@ -12,6 +12,9 @@ from conftest import footage
 from pipeline.config import load_settings
 from pipeline.process import process_video
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("footage")
+
 
 def _run(name: str, out: Path, weights: Path, end_s: float, start_s: float = 0.0) -> tuple[dict, object]:
     settings = load_settings(

@@ -19,6 +19,8 @@ from pipeline.config import load_settings
 from pipeline.process import process_video
 
 ROOT = Path(__file__).resolve().parents[1]
+# The clips' runs are shared with test_footage_analysis.py: keep both modules on one test worker.
+pytestmark = pytest.mark.xdist_group("footage_runs")
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +31,9 @@ def labels() -> dict:
     return load_labels([shared, ROOT / "labels" / "footage_labels.json"])
 
 
-def _process(clip: str, labels: dict, out: Path, weights: Path, end_s: float | None, size: int | str):
+def _process(clip: str, labels: dict, processed, end_s: float | None, size: int | str):
     """(the clip's videos/ row, its scores)."""
-    settings = load_settings(environ={}, overrides={
-        "video": {"end_s": end_s}, "model": {"weights": str(weights), "image_size": size},
-        "render": {"clips": False}})
-    row = process_video(footage(clip), settings, out, weights)
-    assert row["status"] == "ok", row["error"]
+    row, out = processed(clip, 0.0, end_s, size)
     tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
     outputs = ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
                           slow_motion_factor=row["slow_motion_factor"], frames=(0, row["frames"] - 1),
@@ -43,16 +41,16 @@ def _process(clip: str, labels: dict, out: Path, weights: Path, end_s: float | N
     return row, score_clip(outputs, labels[clip]).metrics
 
 
-def _score(clip: str, labels: dict, out: Path, weights: Path, end_s: float | None, size: int | str):
-    return _process(clip, labels, out, weights, end_s, size)[1]
+def _score(clip: str, labels: dict, processed, end_s: float | None, size: int | str):
+    return _process(clip, labels, processed, end_s, size)[1]
 
 
-def test_treadmill_side_view_contacts_and_cadence(labels, weights, tmp_path):
+def test_treadmill_side_view_contacts_and_cadence(labels, processed):
     """A 1100-px runner filling a portrait frame: one running id (the auto inference size drops
     to ~670 px for her), contacts on time and a cadence within 3 % of the 18 hand-labelled ones.
     Dated at the reach peaks, 13 of 18 were within 2 frames (median 2 frames early); at the
     landing after the swing leg's retraction, 18."""
-    m = _score("treadmill_side_realtime_60fps_gym.mp4", labels, tmp_path, weights, None, "auto")
+    m = _score("treadmill_side_realtime_60fps_gym.mp4", labels, processed, None, "auto")
     assert m["contact_recall"] >= 0.9 and m["contact_precision"] >= 0.9, m
     assert abs(m["median_offset_frames"]) <= 1, m
     assert m["cadence_error"] <= 0.03, m
@@ -60,20 +58,20 @@ def test_treadmill_side_view_contacts_and_cadence(labels, weights, tmp_path):
     assert m["slow_motion_flagged"] is False
 
 
-def test_beach_side_view_contacts(labels, weights, tmp_path):
+def test_beach_side_view_contacts(labels, processed):
     """The beach runner's first 6 s (25 fps): contacts at the landing, not the reach peak."""
-    m = _score("single_side_beach_cuts.mp4", labels, tmp_path, weights, 6.0, 640)
+    m = _score("single_side_beach_cuts.mp4", labels, processed, 6.0, 640)
     assert m["contact_recall"] >= 0.9 and m["contact_precision"] >= 0.9, m
     assert abs(m["median_offset_frames"]) <= 1, m
     assert m["cadence_error"] <= 0.05, m
     assert m["slow_motion_flagged"] is False
 
 
-def test_hard_cuts_give_one_id_per_shot(labels, weights, tmp_path):
+def test_hard_cuts_give_one_id_per_shot(labels, processed):
     """The same runner in 5 shots cut together (4 hard cuts, labelled by eye at 76, 150, 226 and
     301): the cuts are found from the picture, the tracker and the stitching never cross one,
     so each shot has its own id, running, at that shot's cadence."""
-    row, m = _process("road_runner_front_view_tracking_cuts_overlay.mp4", labels, tmp_path, weights, None, "auto")
+    row, m = _process("road_runner_front_view_tracking_cuts_overlay.mp4", labels, processed, None, "auto")
     assert row["shot_starts"] == [76, 150, 226, 301]
     assert (m["runners_found"], m["runners_hand"], m["false_runners"], m["ids_per_runner"]) == (5, 5, 0, 1.0), m
     assert m["verdict_coverage"] >= 0.6, m
@@ -142,18 +140,18 @@ def test_a_slow_camera_is_not_slow_motion(labels, weights, tmp_path):
     assert runner["cadence_spm"] == pytest.approx(cadence_from_frames(np.asarray(truth), 25.0), rel=0.05), runner
 
 
-def test_back_view_contacts_are_dated_at_the_landing(labels, weights, tmp_path):
+def test_back_view_contacts_are_dated_at_the_landing(labels, processed):
     """A runner filmed from behind in the snow, feet barely lifting in the image: her steps come
     from the hips' bounce, and each landing is dated half a stance before its trough (32
     hand-labelled contacts, half of them in the 6 s scored here; at the trough itself none was
     within 2 frames)."""
-    m = _score("single_back_snow_park.mp4", labels, tmp_path, weights, 6.0, "auto")
+    m = _score("single_back_snow_park.mp4", labels, processed, 6.0, "auto")
     assert m["contact_recall"] >= 0.9 and m["contact_precision"] >= 0.9, m
     assert abs(m["median_offset_frames"]) <= 1, m
     assert m["cadence_error"] <= 0.03, m
 
 
-def test_a_slowed_screen_recording_is_flagged_by_gravity(labels, weights, tmp_path):
+def test_a_slowed_screen_recording_is_flagged_by_gravity(labels, processed):
     """The track pan: a screen recording whose footage slows about 3.5x from frame ~60 (labelled
     by eye from step times). Gravity reads the runner's flight as slowed; a 60 px shape beside
     her, read as 6 contacts 6-36 frames apart, is not someone stepping in real time (its steps
@@ -162,7 +160,7 @@ def test_a_slowed_screen_recording_is_flagged_by_gravity(labels, weights, tmp_pa
     serves the whole clip). The slowed part is where her slowed steps are: from one slowed step
     (~36 frames) before her first slowed contact (the last real-time landing, ~60) to the end;
     the paused screen and most of the real-time run-up before it are not slowed."""
-    row, m = _process("single_side_track_pan.mp4", labels, tmp_path, weights, None, "auto")
+    row, m = _process("single_side_track_pan.mp4", labels, processed, None, "auto")
     assert m["slow_motion_flagged"] is True and m["slow_motion_factor_error"] <= 0.25, m
     assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.8, m
     [(first, last)] = row["slow_motion_ranges"]

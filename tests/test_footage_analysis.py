@@ -1,24 +1,23 @@
 """Runner analysis on real clips from ../shared/footage (skipped where that folder is absent).
 
-Each clip runs once per module through the whole per-video pipeline, at 480-640 px (these
-single subjects are large) and only the seconds needed, to keep the suite short on a CPU.
+Each clip runs once per test session through the whole per-video pipeline (the ``processed``
+fixture, shared with test_footage_accuracy.py), mostly at 480-640 px (these single subjects are
+large) and only the seconds needed, to keep the suite short on a CPU.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow.dataset as ds
 import pytest
-from conftest import footage
 
-from pipeline.config import load_settings
-from pipeline.process import process_video
+# The clips' runs are shared with test_footage_accuracy.py: keep both modules on one test worker.
+pytestmark = pytest.mark.xdist_group("footage_runs")
 
 _CLIPS = {  # clip: analysed span (s), inference size (px)
     # 15-20x slow motion: one stride takes ~10 s of footage, so the whole clip is needed
     "single_side_elite_slowmo.mp4": (0.0, None, 480),
-    "single_back_snow_park.mp4": (0.0, 5.0, 640),
+    # the spans and sizes test_footage_accuracy.py scores: one run serves both
+    "single_back_snow_park.mp4": (0.0, 6.0, "auto"),
     "single_front_in_place_indoor.mp4": (0.0, None, 640),
     "walkers_group_front_mall.mp4": (0.0, 4.0, 640),
     "two_people_walking_park.mp4": (0.0, None, 640),
@@ -27,21 +26,12 @@ _CLIPS = {  # clip: analysed span (s), inference size (px)
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory: pytest.TempPathFactory, weights: Path):
-    cache: dict[str, dict] = {}
-
+def analysed(processed):
     def run(name: str) -> dict:
-        if name not in cache:
-            start, end, size = _CLIPS[name]
-            out = tmp_path_factory.mktemp(name.split(".")[0])
-            settings = load_settings(environ={}, overrides={
-                "video": {"start_s": start, "end_s": end}, "model": {"weights": str(weights), "image_size": size},
-            })
-            row = process_video(footage(name), settings, out, weights)
-            assert row["status"] == "ok", row["error"]
-            tables = {t: ds.dataset(out / t).to_table().to_pylist() for t in ("runners", "contacts", "deviations")}
-            cache[name] = {"video": row, **tables}
-        return cache[name]
+        start, end, size = _CLIPS[name]
+        row, out = processed(name, start, end, size)
+        tables = {t: ds.dataset(out / t).to_table().to_pylist() for t in ("runners", "contacts", "deviations")}
+        return {"video": row, **tables}
 
     return run
 

@@ -22,6 +22,9 @@ from pipeline.coach.sources import sync_names
 from pipeline.config import load_settings
 from pipeline.process import process_video
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("footage_coach")
+
 CLIP = "treadmill_side_realtime_60fps_gym.mp4"
 
 

@@ -25,6 +25,9 @@ from pipeline.analysis.tracks import tracks_from_table
 from pipeline.config import load_settings
 from pipeline.process import process_video
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("footage_identity")
+
 RUNNERS = 8  # hand count
 NEW_ID = 10_000
 

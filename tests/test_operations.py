@@ -24,6 +24,9 @@ from clips import write_clip
 
 from flows.server import LocalServer, free_port, port_is_free, signals_deferred
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("operations")
+
 BIN = Path(sys.executable).parent
 CONFIG = "model:\n  image_size: 320\nrender:\n  clips: false\norchestration:\n  retry_delay_s: 1\n"
 

@@ -18,6 +18,9 @@ from pipeline.render import RenderSettings, render_annotated, render_highlight, 
 from pipeline.render.people import LiveBadges, caption_text
 from pipeline.schemas import DETECTIONS, DEVIATIONS, RUNNERS, build_table
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("render_clips")
+
 RATE = Fraction(30000, 1001)
 FPS = float(RATE)
 FRAMES = 30

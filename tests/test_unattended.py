@@ -20,6 +20,9 @@ from flows.cli import ExitStatus, main
 from pipeline.outputs import OutputBusyError, OutputLock, disk_error_sentence
 from pipeline.video import content_id
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("unattended")
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "model:\n  image_size: 320\nrender:\n  clips: false\n"
 
