@@ -19,7 +19,7 @@ from pipeline.schemas import DETECTIONS
 KP = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 #: Camera yaw per view: image x = cos(yaw) * forward + sin(yaw) * left.
 VIEW_YAW = {"side_right": 0.0, "side_left": 180.0, "front": 90.0, "back": -90.0, "oblique": 45.0,
-            "front_turned_35": 55.0, "oblique_30": 30.0}
+            "front_turned_35": 55.0, "oblique_30": 30.0, "oblique_50": 50.0}
 LEG_SWAP = [
     (KP["left_hip"], KP["right_hip"]),
     (KP["left_knee"], KP["right_knee"]),
@@ -153,7 +153,7 @@ def _dims(spec: RunnerSpec) -> dict[str, float]:
     return dict(
         leg=0.9 * s * spec.leg_ratio,
         torso=0.5 * s,
-        shoulders=0.36 * s,
+        shoulders=0.33 * s,  # 0.66 torso lengths: view.SQUARE_ON_RATIO, as measured on real runners
         hips=0.2 * s,
         upper_arm=0.3 * s,
         forearm=0.27 * s,

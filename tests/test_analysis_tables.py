@@ -11,6 +11,9 @@ from pipeline.analysis import AnalysisSettings, VideoAnalysis, analyse_detection
 from pipeline.analysis.registry import DEVIATIONS as FAULTS
 from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS
 
+# Its module-scoped fixtures run once per test worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("analysis_tables")
+
 ANALYSIS_SCHEMAS = {"runners": RUNNERS, "contacts": CONTACTS, "deviations": DEVIATIONS}
 
 
@@ -108,7 +111,9 @@ VIEWS = {
     "side_left": ("side", "left"),
     "front": ("front", None),
     "back": ("back", None),
-    "oblique": ("oblique", None),
+    # the facing is published within 45 deg of the side (sagittal_max_shoulder_ratio)
+    "oblique_30": ("oblique", "right"),
+    "oblique_50": ("oblique", None),
 }
 
 

@@ -55,6 +55,7 @@ from pipeline.analysis.view import (
     dominant_view,
     facing_direction,
     frame_views,
+    midline_stretches,
     sagittal_stretch,
     smoothed_shoulder_ratio,
     views_seen,
@@ -147,7 +148,9 @@ def analyse_runner(
     views = frame_views(track.keypoints, fps, settings, ratio)
     side = views == SIDE
     stretch = sagittal_stretch(ratio, settings)
-    direction = facing_direction(track.keypoints, np.isfinite(stretch))  # for the side-view faults
+    # faults read on the body's midline have no sideways offset to leak in: every oblique frame
+    midline = midline_stretches(ratio, settings)
+    direction = facing_direction(track.keypoints, np.isfinite(midline[0]))  # for the side-view faults
     sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely
     # the gait is read where the legs move (not a sprinter's seconds in the blocks); steps from
     # the foot's reach only where the runner is truly side-on: obliquely, the reach mixes with
@@ -166,7 +169,7 @@ def analyse_runner(
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     if camera_pitch_deg(track.keypoints, views) > settings.max_camera_pitch_deg:  # from above: cannot tell
         activity, inactive = Activity("unknown", False, activity.running_cues, activity.cues_measured, False), "view"
-    context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch)
+    context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch, midline)
     return RunnerAnalysis(
         raw, context, activity, int(swapped.sum()), measure_faults(context, settings), clock
     )

@@ -12,6 +12,7 @@ uncertain to judge) or ``too_few_strides``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,7 @@ from pipeline.analysis.geometry import (
 from pipeline.analysis.registry import DEVIATIONS, FAULTS, PRIOR_STRIDES, STEP, STRIDE, FaultSpec
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.tracks import TrackSeries
-from pipeline.analysis.view import FRONT, SIDE, deproject_sagittal
+from pipeline.analysis.view import FRONT, SIDE, deproject_sagittal, midline_keypoints
 
 __all__ = ["DEVIATIONS", "Deviation", "RunnerContext", "measure_faults"]
 
@@ -52,6 +53,10 @@ class RunnerContext:
         inactive_reason: 'not_running' (walking, standing) or 'too_few_strides' (unknown).
         stretch: (T,) sagittal de-projection factor (1 from the side), NaN where the view is too
             far from the side for side-view faults; None: side frames only, unstretched.
+        midline_stretch: (3, T) the same factor through every oblique frame, for the faults read
+            on the body's midline (``FaultSpec.midline``): for the typical runner's build, then the
+            widest and the narrowest (:func:`pipeline.analysis.view.midline_stretches`); None:
+            ``stretch``.
     """
 
     track: TrackSeries
@@ -61,19 +66,32 @@ class RunnerContext:
     is_runner: bool
     inactive_reason: str = "not_running"
     stretch: np.ndarray | None = None
+    midline_stretch: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _stretch(self, midline: bool, build: int = 0) -> np.ndarray | None:
+        return self.midline_stretch[build] if midline and self.midline_stretch is not None else self.stretch
 
     def supports(self, spec: FaultSpec) -> np.ndarray:
         """(T,) bool: frames whose view can measure ``spec``."""
-        if spec.sagittal and self.stretch is not None:
-            return np.isfinite(self.stretch) | np.isin(self.views, [v for v in spec.views if v != SIDE])
+        stretch = self._stretch(spec.midline)
+        if spec.sagittal and stretch is not None:
+            return np.isfinite(stretch) | np.isin(self.views, [v for v in spec.views if v != SIDE])
         return np.isin(self.views, spec.views)
 
-    def sagittal_keypoints(self) -> np.ndarray:
-        """(T, K, 2) keypoints de-projected into the sagittal plane (NaN where not measurable)."""
+    def sagittal_keypoints(self, midline: bool = False, build: int = 0) -> np.ndarray:
+        """(T, K, 2) keypoints de-projected into the sagittal plane (NaN where not measurable).
+
+        ``midline``: through every oblique frame, for the faults read on the body's midline; in
+        the frames beyond ``stretch``'s a left/right pair counts only where both its points are
+        seen (one alone is off the midline). ``build``: which of ``midline_stretch``'s three."""
         kp = self.track.keypoints
-        if self.stretch is None:
+        stretch = self._stretch(midline, build)
+        if stretch is None:
             return np.where((self.views == SIDE)[:, None, None], kp, np.nan)
-        return deproject_sagittal(kp, self.stretch)
+        if midline and self.midline_stretch is not None:
+            beyond = ~np.isfinite(self.stretch) if self.stretch is not None else np.ones(len(kp), bool)
+            kp = np.where(beyond[:, None, None], midline_keypoints(kp, (SHOULDERS, HIPS, EARS)), kp)
+        return deproject_sagittal(kp, stretch)
 
 
 @dataclass(frozen=True)
@@ -550,13 +568,15 @@ def measure_faults(ctx: RunnerContext, settings: AnalysisSettings) -> list[Devia
     """
     m = _measures(settings)
     kp, sagittal = ctx.track.keypoints, ctx.sagittal_keypoints()
+    midline = [ctx.sagittal_keypoints(midline=True, build=b) for b in range(3)]
     front = ctx.views == FRONT
     front_pitch, nearer_level, further = front_head_pitch(kp)
     camera = settings.front_camera_height_allowance_deg
+    pitch, (below, above) = _over_builds(head_pitch, midline)
     found = {
         "looking_down": frame_fault(
-            ctx, m["looking_down"], np.where(front, front_pitch, head_pitch(sagittal)), settings,
-            systematic=(np.where(front, camera + nearer_level, 0.0), np.where(front, camera + further, 0.0))),
+            ctx, m["looking_down"], np.where(front, front_pitch, pitch), settings,
+            systematic=(np.where(front, camera + nearer_level, below), np.where(front, camera + further, above))),
         "elbow_angle": frame_fault(ctx, m["elbow_angle"], elbow_angle(sagittal), settings),
         "arm_crossing": frame_fault(ctx, m["arm_crossing"], arm_crossing(kp), settings),
         "elbow_flare": frame_fault(ctx, m["elbow_flare"], elbow_flare(kp), settings),
@@ -568,20 +588,35 @@ def measure_faults(ctx: RunnerContext, settings: AnalysisSettings) -> list[Devia
     if ctx.direction == 0 and ctx.is_runner and ctx.supports(FAULTS["trunk_lean"]).any():
         found |= {n: Deviation(n, m[n].unit, reason="low_confidence") for n in side_names}
     else:
-        found |= _side_faults(ctx, m, sagittal, settings)
+        found |= _side_faults(ctx, m, sagittal, midline, settings)
     return [found[name] for name in DEVIATIONS]
 
 
+def _over_builds(
+    signal: Callable[[np.ndarray], np.ndarray], builds: list[np.ndarray]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """(T,) ``signal`` of the typical build's keypoints, and how far below and above it the
+    widest and narrowest builds' readings fall (the ``systematic`` of :func:`frame_fault`)."""
+    nominal, *others = (signal(kp) for kp in builds)
+    with np.errstate(invalid="ignore"):
+        low, high = np.fmin(*others), np.fmax(*others)
+        return nominal, (np.clip(nominal - low, 0.0, None), np.clip(high - nominal, 0.0, None))
+
+
 def _side_faults(
-    ctx: RunnerContext, m: dict[str, Measure], kp: np.ndarray, settings: AnalysisSettings
+    ctx: RunnerContext, m: dict[str, Measure], kp: np.ndarray, midline: list[np.ndarray], settings: AnalysisSettings
 ) -> dict[str, Deviation]:
-    """The faults seen from the side, from (T, K, 2) sagittal-plane keypoints ``kp``."""
+    """The faults seen from the side, from (T, K, 2) sagittal-plane keypoints ``kp`` (and
+    ``midline``, through every oblique frame for each of three builds, for the faults read on
+    the body's midline)."""
     gait, direction = ctx.gait, ctx.direction
     overstride, shank = contact_geometry(kp, gait, direction)
     lean_rows, lean = pose_lean(kp, gait, direction)
+    neck, neck_spread = _over_builds(lambda k: neck_flexion(k, direction), midline)
+    trunk, trunk_spread = _over_builds(lambda k: trunk_lean(k, direction), midline)
     return {
-        "neck_flexion": frame_fault(ctx, m["neck_flexion"], neck_flexion(kp, direction), settings),
-        "trunk_lean": frame_fault(ctx, m["trunk_lean"], trunk_lean(kp, direction), settings),
+        "neck_flexion": frame_fault(ctx, m["neck_flexion"], neck, settings, systematic=neck_spread),
+        "trunk_lean": frame_fault(ctx, m["trunk_lean"], trunk, settings, systematic=trunk_spread),
         "overstride": event_fault(ctx, m["overstride"], gait.contact_index, overstride, settings),
         "shank_angle": event_fault(ctx, m["shank_angle"], gait.contact_index, shank, settings),
         "pose_method_lean": event_fault(ctx, m["pose_method_lean"], lean_rows, lean, settings),

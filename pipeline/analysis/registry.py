@@ -77,6 +77,14 @@ class FaultSpec:
             ``sagittal_max_shoulder_ratio`` on de-projected keypoints
             (:func:`pipeline.analysis.view.sagittal_stretch`), besides any other view it lists
             (looking down is also read from the front, by another measure).
+        midline: its keypoints enter only as midpoints of left/right pairs (and the nose), points
+            on the body's midline, so sideways offsets (a foot's, an elbow's) cannot leak into its
+            de-projected reading: a sagittal fault that is also ``midline`` is read through every
+            oblique frame (up to ``frontal_view_min_shoulder_ratio``, a yaw of about 65 deg from
+            the side), its interval widened by what the runner's unknown build does to the
+            stretch (:func:`pipeline.analysis.view.midline_stretches`). Not the neck: its
+            mid-shoulder to mid-ear line is a few jitters long, and stretched 2-4 times its angle
+            is noise (oblique 400 m runners' necks read 10-19 deg back).
         cue: what the coach says to correct it, in the coach's words (``FORM_CUES.md``); every
             place that shows a flagged fault leads with it.
         drill: one drill to practise the correction.
@@ -96,6 +104,7 @@ class FaultSpec:
     stride_sd: float
     reduce: str = "median"
     flag_fraction: str | None = None
+    midline: bool = False
     cue: str = ""
     drill: str = ""
 
@@ -113,7 +122,7 @@ class FaultSpec:
 _SPECS = (
     FaultSpec("looking_down", "Looking down", "deg", (SIDE, FRONT), _FACE, STRIDE, None, "looking_down_deg",
               (-60.0, 75.0), f"{_ROM}: neck flexion to about 50 deg plus the ear-nose line's own ~15 deg tilt",
-              resolution=10.0, stride_sd=4.2),
+              resolution=10.0, stride_sd=4.2, midline=True),
     FaultSpec("neck_flexion", "Head forward", "deg", (SIDE,), (*EARS, *_TRUNK), STRIDE, None, "neck_flexion_max_deg",
               (-60.0, 60.0), f"{_ROM}: cervical flexion about 45-50 deg, extension about 60 deg", resolution=6.0,
               stride_sd=7.8),
@@ -133,7 +142,7 @@ _SPECS = (
     FaultSpec("trunk_lean", "Trunk lean", "deg", (SIDE,), _TRUNK, STRIDE, "trunk_lean_min_deg",
               "trunk_lean_max_deg", (-30.0, 60.0),
               f"{_RUN}: distance running 0-15 deg forward, a sprint start's first steps up to about 45-50 deg",
-              resolution=7.5, stride_sd=4.1),
+              resolution=7.5, stride_sd=4.1, midline=True),
     FaultSpec("shrugged_shoulders", "Shrugged shoulders", "torso lengths", (SIDE, FRONT, BACK, OBLIQUE),
               (*EARS, *_TRUNK), STRIDE, "shrug_min_ratio", None, (0.05, 0.9),
               "body proportions (Drillis & Contini 1966): the ear sits about 0.35-0.5 torso lengths above "

@@ -30,6 +30,11 @@ MIN_STEPS = 3
 MAX_FLIGHT_FRACTION = 0.6
 MAX_DISTANCE_FLIGHT_FRACTION = 0.5
 SPRINT_CADENCE_SPM = 220.0
+#: Nobody walks this fast either: elite race walkers, the fastest walkers there are, step 3.2-3.5
+#: times a second (190-210 steps/min; Hanley et al. 2011, J Sports Sci 29:1209), other walking
+#: tops out near 130-160. A rhythm whose slowest reading (one step fewer) is still a sprinter's
+#: is running, whatever a cue read on a small runner says: a sprinter's hips bounce least.
+FASTER_THAN_ANY_WALK_SPM = SPRINT_CADENCE_SPM
 #: The fastest stepping a human body does, steps/min: elite sprinters' step frequency peaks at
 #: 4.5-5 steps a second (270-300 steps/min; Mann 2011, The Mechanics of Sprinting and Hurdling;
 #: Salo et al. 2011, Med Sci Sports Exerc 43:1055), and 330 leaves room for the count's own error.
@@ -136,8 +141,9 @@ def classify_activity(
     ``jitter`` is the track's keypoint noise in leg lengths: above
     ``max_keypoint_jitter_leg_lengths`` a step cannot be told from noise and the person is
     unknown. ``clock`` (gravity) gives the slow-down factor; the cadence is judged in real time.
-    A track runs when more than half of the measured cues say so, or when it has flight at
-    a running cadence (running_min_cadence_spm to running_max_cadence_spm); in both cases
+    A track runs when more than half of the measured cues say so, when it has flight at
+    a running cadence (running_min_cadence_spm to running_max_cadence_spm), or when even one
+    step fewer leaves a cadence no walker reaches (``FASTER_THAN_ANY_WALK_SPM``); in each case
     the side-view knee flexion, when seen, must not say walking (straight arms are a fault,
     not walking). A running gait is slow motion when gravity says it is slowed at least
     ``slow_motion_min_factor`` times; where the flight cannot be read, when every measured
@@ -185,7 +191,9 @@ def classify_activity(
     # a running rhythm and every measured cue met is two pieces of evidence, even with one cue
     cues_agree = (len(cues) >= 2 and (2 * met > len(cues) or (cadence_evidence and 2 * met >= len(cues)))) or (
         cadence_evidence and len(cues) >= 1 and met == len(cues))
-    running = not knee_says_walking and (cues_agree or (has_flight and cadence_evidence))
+    # 35 steps at 293/min on a 40 px sprinter seen obliquely: no walk, whatever her 0.058 bounce says
+    beyond_walking = not slowed and cadence_low >= FASTER_THAN_ANY_WALK_SPM
+    running = not knee_says_walking and (cues_agree or (has_flight and cadence_evidence) or beyond_walking)
     if slowed:  # a slowed runner or a real-time walker: only a deeply flexed swing knee tells
         running = running and gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg
     # the knee among the cues met: seen deeply bent (obliquely a straight-looking knee is no cue)

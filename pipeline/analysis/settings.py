@@ -118,9 +118,11 @@ class AnalysisSettings(Section):
     )
     sagittal_max_shoulder_ratio: float = setting(
         0.47,
-        "Side-view faults (trunk lean, elbow angle, overstride...) are also measured in oblique frames up "
+        "Side-view faults (elbow angle, overstride, neck...) are also measured in oblique frames up "
         "to this shoulder ratio, with horizontal distances stretched back by 1/cos(yaw): 0.47 is a yaw of "
-        "about 45 deg from the side (square-on reads 0.66), where keypoint noise grows by at most 1.4x.",
+        "about 45 deg from the side (square-on reads 0.66), where keypoint noise grows by at most 1.4x. "
+        "The trunk lean and the head's pitch, read between points on the body's midline, go on to "
+        "frontal_view_min_shoulder_ratio.",
         unit="ratio",
         gt=0.0,
     )

@@ -58,6 +58,8 @@ def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
 #: Shoulder width / torso length of a runner seen square-on (measured 0.62-0.70; COCO shoulder
 #: points sit inside the deltoids).
 SQUARE_ON_RATIO = 0.66
+#: The narrowest and widest runners' square-on ratios, between which one runner's is not known.
+SQUARE_ON_RANGE = (0.62, 0.70)
 
 
 #: Fewest frames with a known view the camera's pitch is read from (a third of a second at 30 fps).
@@ -99,19 +101,43 @@ def smoothed_shoulder_ratio(keypoints: np.ndarray, fps: float) -> np.ndarray:
     return rolling_median(shoulder_ratio(keypoints), max(int(round(fps / 2)), 1))
 
 
-def sagittal_stretch(ratio: np.ndarray, settings: AnalysisSettings) -> np.ndarray:
+def sagittal_stretch(ratio: np.ndarray, settings: AnalysisSettings, max_ratio: float | None = None,
+                     square_on: float = SQUARE_ON_RATIO) -> np.ndarray:
     """(T,) factor that undoes the foreshortening of the body's sagittal plane, NaN where the
-    view is too far from the side to measure in it.
+    view is too far from the side to measure in it (``max_ratio``, by default
+    ``sagittal_max_shoulder_ratio``), for a runner whose square-on ratio is ``square_on``.
 
     The runner's yaw away from a pure side view, psi, shows in the shoulders:
     ratio = SQUARE_ON_RATIO * sin(psi). Horizontal distances in the sagittal plane (ankle
     ahead of the hip, a lean) shrink by cos(psi), so they are stretched back by 1 / cos(psi)
     up to ``sagittal_max_shoulder_ratio`` (about 45 deg: keypoint noise grows by at most 1.4x).
     """
-    sin = np.clip(ratio / SQUARE_ON_RATIO, 0.0, 1.0)
+    sin = np.clip(ratio / square_on, 0.0, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         stretch = 1.0 / np.sqrt(1.0 - sin**2)
-    return np.where(ratio <= settings.sagittal_max_shoulder_ratio, stretch, np.nan)
+    limit = settings.sagittal_max_shoulder_ratio if max_ratio is None else max_ratio
+    return np.where(ratio <= limit, stretch, np.nan)
+
+
+def midline_stretches(ratio: np.ndarray, settings: AnalysisSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(3, T) :func:`sagittal_stretch` through every oblique frame (up to
+    ``frontal_view_min_shoulder_ratio``): for the typical runner's square-on ratio, then for the
+    widest and the narrowest runner's (``SQUARE_ON_RANGE``), which bound what one runner's
+    unknown build does to a reading (at the frontal limit the stretch spans 1.9-4.0 around 2.4)."""
+    limit = settings.frontal_view_min_shoulder_ratio
+    nominal = sagittal_stretch(ratio, settings, limit)
+    wide, narrow = (sagittal_stretch(ratio, settings, limit, square_on) for square_on in SQUARE_ON_RANGE[::-1])
+    return nominal, wide, narrow
+
+
+def midline_keypoints(keypoints: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """(T, K, 2) ``keypoints`` with each left/right pair of ``pairs`` missing in the frames where
+    one of its two points is: their midpoint is then on the body's midline, not the seen side."""
+    out = keypoints.copy()
+    for pair in pairs:
+        one_missing = np.isnan(keypoints[:, list(pair), 0]).any(axis=1)
+        out[np.ix_(one_missing, list(pair))] = np.nan
+    return out
 
 
 def deproject_sagittal(keypoints: np.ndarray, stretch: np.ndarray) -> np.ndarray:
