@@ -612,10 +612,9 @@ def _side_faults(
     gait, direction = ctx.gait, ctx.direction
     overstride, shank = contact_geometry(kp, gait, direction)
     lean_rows, lean = pose_lean(kp, gait, direction)
-    neck, neck_spread = _over_builds(lambda k: neck_flexion(k, direction), midline)
     trunk, trunk_spread = _over_builds(lambda k: trunk_lean(k, direction), midline)
     return {
-        "neck_flexion": frame_fault(ctx, m["neck_flexion"], neck, settings, systematic=neck_spread),
+        "neck_flexion": frame_fault(ctx, m["neck_flexion"], neck_flexion(kp, direction), settings),
         "trunk_lean": frame_fault(ctx, m["trunk_lean"], trunk, settings, systematic=trunk_spread),
         "overstride": event_fault(ctx, m["overstride"], gait.contact_index, overstride, settings),
         "shank_angle": event_fault(ctx, m["shank_angle"], gait.contact_index, shank, settings),
