@@ -4,6 +4,7 @@ real clip's pipeline run shared by the tests that read it."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,26 @@ def footage(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"real footage {path} is not present (tests on real clips need ../shared/footage)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _a_machine_per_test_worker(tmp_path_factory: pytest.TempPathFactory):
+    """Under pytest-xdist each test worker is its own machine: the inference slots are one
+    machine's lock files in the system's temporary folder (``flows.runners.slot_folder``), so the
+    temporary folder, and the commands the tests start, are the worker's own. Else a test that
+    checks nobody waited for a slot sees the other worker's run holding it."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("machine"))
+    tempfile.tempdir = None  # read TMPDIR again
+    yield
+    if previous is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = previous
+    tempfile.tempdir = None
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +64,8 @@ def prefect_harness():
 @pytest.fixture(scope="session")
 def processed(tmp_path_factory: pytest.TempPathFactory, weights: Path):
     """``run(clip, start_s, end_s, image_size)``: the clip's ``videos`` row and output folder from
-    one ``process_video`` run (clips off) per test session and span, shared by the tests that read
-    it (keep those tests on one test worker: their modules' ``xdist_group("footage_runs")``)."""
+    one ``process_video`` run (clips off) per test session (per test worker, under pytest-xdist) and
+    span, shared by the tests that read it."""
     from pipeline.config import load_settings
     from pipeline.process import process_video
 

@@ -19,8 +19,6 @@ from pipeline.config import load_settings
 from pipeline.process import process_video
 
 ROOT = Path(__file__).resolve().parents[1]
-# The clips' runs are shared with test_footage_analysis.py: keep both modules on one test worker.
-pytestmark = pytest.mark.xdist_group("footage_runs")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +69,7 @@ def test_hard_cuts_give_one_id_per_shot(labels, processed):
     """The same runner in 5 shots cut together (4 hard cuts, labelled by eye at 76, 150, 226 and
     301): the cuts are found from the picture, the tracker and the stitching never cross one,
     so each shot has its own id, running, at that shot's cadence."""
-    row, m = _process("road_runner_front_view_tracking_cuts_overlay.mp4", labels, processed, None, "auto")
+    row, m = _process("road_runner_front_view_tracking_cuts_overlay.mp4", labels, processed, None, 640)
     assert row["shot_starts"] == [76, 150, 226, 301]
     assert (m["runners_found"], m["runners_hand"], m["false_runners"], m["ids_per_runner"]) == (5, 5, 0, 1.0), m
     assert m["verdict_coverage"] >= 0.6, m
@@ -160,7 +158,7 @@ def test_a_slowed_screen_recording_is_flagged_by_gravity(labels, processed):
     serves the whole clip). The slowed part is where her slowed steps are: from one slowed step
     (~36 frames) before her first slowed contact (the last real-time landing, ~60) to the end;
     the paused screen and most of the real-time run-up before it are not slowed."""
-    row, m = _process("single_side_track_pan.mp4", labels, processed, None, "auto")
+    row, m = _process("single_side_track_pan.mp4", labels, processed, None, 640)
     assert m["slow_motion_flagged"] is True and m["slow_motion_factor_error"] <= 0.25, m
     assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.8, m
     [(first, last)] = row["slow_motion_ranges"]

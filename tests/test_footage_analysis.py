@@ -1,7 +1,7 @@
 """Runner analysis on real clips from ../shared/footage (skipped where that folder is absent).
 
 Each clip runs once per test session through the whole per-video pipeline (the ``processed``
-fixture, shared with test_footage_accuracy.py), mostly at 480-640 px (these single subjects are
+fixture, shared with test_footage_accuracy.py on the same test worker), mostly at 480-640 px (these single subjects are
 large) and only the seconds needed, to keep the suite short on a CPU.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 import pyarrow.dataset as ds
 import pytest
 
-# The clips' runs are shared with test_footage_accuracy.py: keep both modules on one test worker.
-pytestmark = pytest.mark.xdist_group("footage_runs")
+# Its clips' runs are shared by its tests: keep them on one test worker (test_footage_accuracy.py's
+# tests, each its own run but for two spans this module reads too, spread over both).
+pytestmark = pytest.mark.xdist_group("footage_analysis")
 
 _CLIPS = {  # clip: analysed span (s), inference size (px)
     # 15-20x slow motion: one stride takes ~10 s of footage, so the whole clip is needed
