@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -190,6 +191,7 @@ class TemporaryServer:
         self.port = free_port(host)
         self.startup_timeout_s = startup_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -222,8 +224,14 @@ class TemporaryServer:
         command = [sys.executable, "-m", "uvicorn", "--app-dir", str(site), "--factory",
                    "prefect.server.api.server:create_app", "--host", self.host, "--port", str(self.port),
                    "--log-level", "error", "--lifespan", "on"]
-        with signals_deferred():
-            self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
+        # the server's own output goes to a file of its own, not this command's stderr: stopping it
+        # at exit cancels its event flushes, which it reports with tracebacks (seen on a loaded
+        # machine); the file is removed when the server is stopped, kept if it ends on its own
+        with tempfile.NamedTemporaryFile(prefix="formwatch-prefect-server-", suffix=".log", delete=False) as log:
+            self.log_path = Path(log.name)
+            with signals_deferred():
+                self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                                 stderr=subprocess.STDOUT)
         return self
 
     def wait_until_healthy(self) -> bool:
@@ -266,12 +274,12 @@ class TemporaryServer:
         os.environ.setdefault("PREFECT_UI_URL", "")  # the server has no UI: no "View at" links to it
         refresh_global_settings_context()
         process, self._process = self._process, None  # stop() from here on leaves it to the exit handler
-        atexit.register(_terminate, process)
+        atexit.register(_terminate, process, self.log_path)
         return True
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        _terminate(process)
+        _terminate(process, self.log_path)
 
 
 @contextlib.contextmanager
@@ -289,11 +297,21 @@ def no_flow_heartbeats() -> Iterator[None]:
         yield
 
 
-def _terminate(process: subprocess.Popen[bytes] | None) -> None:
-    if process is not None and process.poll() is None:
+def _terminate(process: subprocess.Popen[bytes] | None, log_path: Path | None = None) -> None:
+    """Stop the temporary server and remove its log; one that ended on its own with an error keeps
+    its log, and a line on stderr says where it is."""
+    if process is None:
+        return
+    if process.poll() is None:
         process.terminate()
         try:
             process.wait(5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    elif process.returncode and log_path is not None:
+        print(f"formwatch: Prefect's temporary server stopped on its own (exit {process.returncode}); "
+              f"its log: {log_path}", file=sys.stderr)
+        return
+    if log_path is not None:
+        log_path.unlink(missing_ok=True)

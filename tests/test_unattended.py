@@ -381,3 +381,28 @@ def test_an_unreachable_prefect_server_is_exit_4_with_what_to_do(tmp_path: Path,
     assert done.stderr.strip().splitlines()[-1] == ("formwatch: error: The Prefect server at http://127.0.0.1:9/api "
                                                     "cannot be reached: start it, or unset PREFECT_API_URL to use "
                                                     "the embedded one.")
+
+
+def test_the_temporary_servers_output_goes_to_a_log_removed_when_it_is_stopped(
+        tmp_path: Path, capsys: pytest.CaptureFixture):
+    """Stopped at exit, Prefect's temporary server reports its cancelled event flushes with
+    tracebacks (seen on a loaded machine, on the command's stderr): its output goes to a log file
+    of its own, removed when the server is stopped; a server that ended on its own with an error
+    keeps its log, and one line says where."""
+    from flows.server import _terminate
+
+    stopped_log = tmp_path / "stopped.log"
+    with open(stopped_log, "wb") as log:
+        running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdout=log)
+    _terminate(running, stopped_log)
+    assert running.returncode is not None and not stopped_log.exists()
+    assert capsys.readouterr().err == ""
+
+    failed_log = tmp_path / "failed.log"
+    failed_log.write_text("Traceback (most recent call last): ...\n")
+    failed = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    failed.wait()
+    _terminate(failed, failed_log)
+    assert failed_log.is_file()
+    assert capsys.readouterr().err == (
+        f"formwatch: Prefect's temporary server stopped on its own (exit 3); its log: {failed_log}\n")
