@@ -29,6 +29,10 @@ def labels() -> dict:
     return load_labels([shared, ROOT / "labels" / "footage_labels.json"])
 
 
+#: Runs test_footage_analysis.py reads too: on its test worker, the run is made once.
+_SHARED_WITH_ANALYSIS = pytest.mark.xdist_group("footage_analysis")
+
+
 def _process(clip: str, labels: dict, processed, end_s: float | None, size: int | str):
     """(the clip's videos/ row, its scores)."""
     row, out = processed(clip, 0.0, end_s, size)
@@ -56,6 +60,7 @@ def test_treadmill_side_view_contacts_and_cadence(labels, processed):
     assert m["slow_motion_flagged"] is False
 
 
+@_SHARED_WITH_ANALYSIS
 def test_beach_side_view_contacts(labels, processed):
     """The beach runner's first 6 s (25 fps): contacts at the landing, not the reach peak."""
     m = _score("single_side_beach_cuts.mp4", labels, processed, 6.0, 640)
@@ -138,6 +143,7 @@ def test_a_slow_camera_is_not_slow_motion(labels, weights, tmp_path):
     assert runner["cadence_spm"] == pytest.approx(cadence_from_frames(np.asarray(truth), 25.0), rel=0.05), runner
 
 
+@_SHARED_WITH_ANALYSIS
 def test_back_view_contacts_are_dated_at_the_landing(labels, processed):
     """A runner filmed from behind in the snow, feet barely lifting in the image: her steps come
     from the hips' bounce, and each landing is dated half a stance before its trough (32

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pyarrow.dataset as ds
 import pytest
 
-# Its clips' runs are shared by its tests: keep them on one test worker (test_footage_accuracy.py's
-# tests, each its own run but for two spans this module reads too, spread over both).
+# Its clips' runs are shared by its tests: keep them on one test worker, with the two tests of
+# test_footage_accuracy.py that score the same runs (the others spread over both workers).
 pytestmark = pytest.mark.xdist_group("footage_analysis")
 
 _CLIPS = {  # clip: analysed span (s), inference size (px)
