@@ -227,11 +227,19 @@ class TemporaryServer:
         # the server's own output goes to a file of its own, not this command's stderr: stopping it
         # at exit cancels its event flushes, which it reports with tracebacks (seen on a loaded
         # machine); the file is removed when the server is stopped, kept if it ends on its own
-        with tempfile.NamedTemporaryFile(prefix="formwatch-prefect-server-", suffix=".log", delete=False) as log:
-            self.log_path = Path(log.name)
+        log: int | None = None
+        try:
+            log, name = tempfile.mkstemp(prefix="formwatch-prefect-server-", suffix=".log")
+            self.log_path = Path(name)
+        except OSError:  # no writable temporary folder: the server writes to this stderr, as it did
+            self.log_path = None
+        try:
             with signals_deferred():
                 self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                                 stderr=subprocess.STDOUT)
+                                                 stderr=subprocess.STDOUT if log is not None else None)
+        finally:
+            if log is not None:
+                os.close(log)
         return self
 
     def wait_until_healthy(self) -> bool:
