@@ -19,8 +19,9 @@ Metrics, per clip:
 - contacts: for the track that matches the labels best, greedy one-to-one matching within
   ``TOLERANCE_FRAMES``; ``contact_recall``, ``contact_precision``, ``median_offset_frames``
   (found minus labelled), ``same_foot_repeats`` (consecutive contacts of one foot, fraction),
-  ``cadence_error`` (relative, both in video time) and ``cadence_self_consistency`` (the
-  reported cadence against the one its own contacts give).
+  ``cadence_error`` (relative, both in video time; in real time on a clip whose labelled speed
+  ramp slows only some of the labelled steps, where a video-time count mixes two speeds) and
+  ``cadence_self_consistency`` (the reported cadence against the one its own contacts give).
 - slow motion: ``slow_motion_flagged`` against the label, ``slow_motion_factor_error``, and
   ``slow_motion_range_iou``: the frames found slowed (``videos.slow_motion_ranges``) against the
   labelled ``ranges``, intersection over union (a speed ramp slows only the part after it).
@@ -123,13 +124,33 @@ def cadence_from_frames(frames: np.ndarray, fps: float) -> float:
     intervals over 1.5 median steps (a gap, a cut) left out of both."""
     if len(frames) < 3:
         return float("nan")
-    steps = np.diff(np.sort(frames)).astype(float)
+    return _cadence_from_steps(np.diff(np.sort(frames)).astype(float), fps)
+
+
+def _cadence_from_steps(steps: np.ndarray, fps: float) -> float:
+    if len(steps) < 2:
+        return float("nan")
     kept = steps[steps <= 1.5 * np.median(steps)]
     return float(60.0 * fps * len(kept) / kept.sum()) if kept.sum() > 0 else float("nan")
 
 
-def score_contacts(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
-    """Contact metrics for the track whose contacts match ``label`` best."""
+def real_time_cadence(frames: np.ndarray, fps: float, ranges: list[list[int]], factor: float) -> float:
+    """Steps/min in real time from sorted contact frames of a clip slowed ``factor`` times over
+    ``ranges`` ([first, last] frames) only, a speed ramp: a step within a slowed range lasts
+    1/factor of its frames, one outside every range its frames, and one across a range's edge
+    (slowed in part) is left out. NaN with under 2 such steps."""
+    frames = np.sort(np.asarray(frames, float))
+    slowed = [next((i for i, (a, b) in enumerate(ranges) if a <= f <= b), -1) for f in frames]
+    steps = [(b - a) / (factor if r >= 0 else 1.0)
+             for a, b, r, q in zip(frames[:-1], frames[1:], slowed[:-1], slowed[1:], strict=True) if r == q]
+    return _cadence_from_steps(np.asarray(steps, float), fps)
+
+
+def score_contacts(
+    out: ClipOutputs, label: dict[str, Any], slow_motion: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Contact metrics for the track whose contacts match ``label`` best; ``slow_motion`` is the
+    clip's slow-motion label, which says whether the cadence is compared in real time."""
     first, last = label["frames_labelled"]
     if out.frames is not None:  # only part of the clip was analysed
         first, last = max(first, out.frames[0]), min(last, out.frames[1])
@@ -160,12 +181,25 @@ def score_contacts(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
             "contact_precision": len(pairs) / len(frames) if len(frames) else None,
             "median_offset_frames": float(np.median(offsets)) if offsets else None,
             "same_foot_repeats": float(np.mean(feet[1:] == feet[:-1])) if len(feet) > 1 else None,
-            **_cadence_metrics(out, int(track_id), frames, truth),
+            **_cadence_metrics(out, int(track_id), frames, truth, _speed_ramp(truth, slow_motion)),
         }
     return best
 
 
-def _cadence_metrics(out: ClipOutputs, track_id: int, frames: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
+def _speed_ramp(truth: np.ndarray, slow_motion: dict[str, Any] | None) -> tuple[list[list[int]], float] | None:
+    """The labelled slowed ranges and factor where they slow only some of the labelled contacts
+    (a speed ramp), else None."""
+    if not (slow_motion and slow_motion.get("slowed") and slow_motion.get("ranges") and slow_motion.get("factor")):
+        return None
+    inside = _in_ranges(truth, slow_motion["ranges"])
+    return (slow_motion["ranges"], float(slow_motion["factor"])) if inside.any() and not inside.all() else None
+
+
+def _cadence_metrics(out: ClipOutputs, track_id: int, frames: np.ndarray, truth: np.ndarray,
+                     ramp: tuple[list[list[int]], float] | None = None) -> dict[str, Any]:
+    """The reported cadence against the hand count, in the clip's own (video) time, or in real
+    time where a speed ramp slows only some of the labelled steps (``ramp``: the labelled
+    ranges and factor), since a video-time count then mixes two speeds."""
     runner = out.runners.filter(pc.equal(out.runners["track_id"], pa.scalar(track_id)))
     if not runner.num_rows:
         return {}
@@ -176,10 +210,14 @@ def _cadence_metrics(out: ClipOutputs, track_id: int, frames: np.ndarray, truth:
     if reported is None:
         return {"cadence_hand_spm": _f(hand), "cadence_error": None}
     video_time = reported * out.fps / fps_used  # the runner's cadence in the clip's own time
+    compared, truth_cadence = video_time, hand
+    if ramp is not None:
+        compared, truth_cadence = reported, real_time_cadence(truth, out.fps, *ramp)
     return {
         "cadence_hand_spm": _f(hand),
         "cadence_video_spm": _f(video_time),
-        "cadence_error": _f(abs(video_time - hand) / hand) if math.isfinite(hand) else None,
+        **({"cadence_hand_real_time_spm": _f(truth_cadence)} if ramp is not None else {}),
+        "cadence_error": _f(abs(compared - truth_cadence) / truth_cadence) if math.isfinite(truth_cadence) else None,
         "cadence_self_consistency": _f(abs(video_time - own) / own) if math.isfinite(own) and own else None,
     }
 
@@ -265,7 +303,7 @@ def score_clip(out: ClipOutputs, labels: dict[str, Any]) -> ClipScore:
     if "people" in labels:
         score.metrics.update(score_people(out, labels["people"]))
     if "contacts" in labels:
-        score.metrics.update(score_contacts(out, labels["contacts"]))
+        score.metrics.update(score_contacts(out, labels["contacts"], labels.get("slow_motion")))
     if "slow_motion" in labels:
         score.metrics.update(score_slow_motion(out, labels["slow_motion"]))
     score.camera_view = labels.get("camera_view")

@@ -14,6 +14,7 @@ from pipeline.accuracy import (
     load_labels,
     markdown_table,
     match_contacts,
+    real_time_cadence,
     score_clip,
     totals,
 )
@@ -27,6 +28,29 @@ def test_contacts_match_one_to_one_closest_first() -> None:
 def test_cadence_from_frames_leaves_gaps_out() -> None:
     frames = np.array([0, 10, 20, 30, 70, 80, 90])  # a 40-frame gap: the runner hidden
     assert cadence_from_frames(frames, 30.0) == pytest.approx(180.0)
+
+
+def test_across_a_speed_ramp_the_cadence_is_counted_in_real_time() -> None:
+    """Steps of 10 frames in real time, then 35 frames slowed 3.5x: 180 steps/min throughout;
+    the step across the ramp's edge is slowed in part and left out."""
+    frames = np.array([0, 10, 20, 55, 90, 125])
+    assert real_time_cadence(frames, 30.0, [[30, 200]], 3.5) == pytest.approx(180.0)
+    assert cadence_from_frames(frames, 30.0) < 100.0  # counted in video time it mixes the two speeds
+
+
+def test_a_speed_ramp_s_clip_scores_its_cadence_in_real_time() -> None:
+    """The runner's 180 steps/min (real time) against the hand count across the ramp: no error,
+    where a video-time comparison would mix 10- and 35-frame steps."""
+    contacts = [(1, f, foot) for f, foot in zip((0, 10, 20, 55, 90, 125), ("left", "right") * 3, strict=True)]
+    out = _outputs(contacts, [{"last_frame": 130, "fps_used": 105.0}], [])
+    labelled = [{"frame": f, "foot": foot} for _, f, foot in contacts]
+    label = {"contacts": {"frames_labelled": [0, 130], "contacts": labelled},
+             "slow_motion": {"slowed": True, "factor": 3.5, "ranges": [[30, 130]]}}
+    metrics = score_clip(out, label).metrics
+    assert metrics["cadence_hand_real_time_spm"] == pytest.approx(180.0)
+    assert metrics["cadence_error"] == pytest.approx(0.0, abs=1e-9)
+    uniform = {**label, "slow_motion": {"slowed": True, "factor": 3.5, "ranges": [[0, 130]]}}
+    assert "cadence_hand_real_time_spm" not in score_clip(out, uniform).metrics  # no ramp: video time
 
 
 def _outputs(contacts: list[tuple[int, int, str]], runners: list[dict], deviations: list[dict],
