@@ -256,8 +256,9 @@ RUNNERS = table_schema(
         column(
             "flight_fraction",
             pa.float64(),
-            "Fraction of side and oblique frames with both feet off the ground (null when seen only from the front "
-            "or back, where a foot's travel looks like a lift, and for walking and standing people, who keep a foot "
+            "Fraction of side and oblique frames with both feet off the ground, read only where the camera's pitch "
+            "cannot show a step's depth as a lift (null when seen only from the front or back or obliquely from "
+            "above, where a foot's travel looks like a lift, and for walking and standing people, who keep a foot "
             f"down); null above {MAX_FLIGHT_FRACTION} "
             f"({MAX_DISTANCE_FLIGHT_FRACTION} under {SPRINT_CADENCE_SPM:.0f} steps/min), longer than any runner flies",
             "fraction",
@@ -265,7 +266,8 @@ RUNNERS = table_schema(
         column(
             "knee_min_angle_deg",
             pa.float64(),
-            "Median per stride of the smallest knee angle (side view)",
+            "Median per stride of the smallest knee angle (side view; obliquely only where the camera's pitch "
+            "cannot make a knee bent toward it look more bent)",
             "deg",
         ),
         column(
@@ -285,7 +287,7 @@ RUNNERS = table_schema(
         column(
             "arm_swing_deg",
             pa.float64(),
-            "Median per stride of the upper arm's fore-aft angular range (side view)",
+            "Median per stride of the upper arm's fore-aft angular range (side view; obliquely as the knee)",
             "deg",
         ),
         column(

@@ -10,7 +10,7 @@ from analysis_builders import RunnerSpec, analyse_spec, deviation
 
 from pipeline.analysis import AnalysisSettings
 from pipeline.analysis.gait import Gait
-from pipeline.analysis.running import Activity, classify_activity, kept_rhythm, moves_in_real_time
+from pipeline.analysis.running import Activity, classify_activity, kept_rhythm, moves_in_real_time, running_cues
 
 NAN = float("nan")
 RUNNER = Gait(
@@ -247,3 +247,16 @@ def test_gait_values_no_runner_shows_are_null(changes: dict, flight: float | Non
     read = {"flight": possible_flight(gait), "oscillation": possible_oscillation(gait.vertical_oscillation)}
     for name, expected in (("flight", flight), ("oscillation", oscillation)):
         assert np.isnan(read[name]) if expected is None else read[name] == expected, name
+
+
+@pytest.mark.parametrize(("bounce", "least_bounce", "met"), [
+    (0.09, 0.0, True),  # a steady runner: running's least reads as it is
+    (0.09, 0.1, False),  # the same reading where 1 px of jitter makes running's least read 0.1
+    (0.11, 0.1, True),
+    (0.05, 0.0, False),
+])
+def test_a_bounce_is_a_running_cue_only_past_what_noise_makes_of_running_s_least(
+    bounce: float, least_bounce: float, met: bool
+) -> None:
+    gait = replace(RUNNER, **FRONT, flight_fraction=NAN, vertical_oscillation=bounce)
+    assert running_cues(gait, AnalysisSettings(), least_bounce=least_bounce) == [met]

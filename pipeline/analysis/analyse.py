@@ -24,6 +24,7 @@ from pipeline.analysis.gait import (
     MID_STANCE,
     STANCE_TO_MID,
     analyse_gait,
+    bounce_under_noise,
     cycle_frames,
     leg_scale,
     spectral_period,
@@ -58,6 +59,7 @@ from pipeline.analysis.view import (
     midline_stretches,
     sagittal_stretch,
     smoothed_shoulder_ratio,
+    travel_lift,
     views_seen,
 )
 from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS, build_table
@@ -151,13 +153,19 @@ def analyse_runner(
     # faults read on the body's midline have no sideways offset to leak in: every oblique frame
     midline = midline_stretches(ratio, settings)
     direction = facing_direction(track.keypoints, np.isfinite(midline[0]))  # for the side-view faults
-    sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely
+    sideways = np.isin(views, (SIDE, OBLIQUE))  # knee and elbow bend still read obliquely (see level)
     # the gait is read where the legs move (not a sprinter's seconds in the blocks); steps from
     # the foot's reach only where the runner is truly side-on: obliquely, the reach mixes with
     # the foot's travel toward the camera
     span = _stepping(track, fps, settings)
+    pitch = camera_pitch_deg(track.keypoints, views)
+    # flight and the limbs' bend only where the pitch cannot lift a step's depth into height:
+    # obliquely from above, a walker's foot ahead of the other looks lifted and a knee bent
+    # toward the camera looks more bent (with the pitch unknown, the pure side frames)
+    lift = travel_lift(ratio, pitch)
+    level = sideways & np.where(np.isfinite(lift), lift < settings.min_foot_lift_leg_lengths, side)
     gait = analyse_gait(_within(track.keypoints, span), fps, sideways, settings,
-                        facing=facing_direction(track.keypoints, side))
+                        facing=facing_direction(track.keypoints, side), level_frames=level)
     # the contacts' step counts only where they keep a rhythm (a misread contact falls anywhere)
     rhythmic = gait.steps >= MIN_STEPS and keeps_rhythm(gait.contact_index)
     contact_step = float(np.median(np.diff(gait.contact_index))) if rhythmic else float("nan")
@@ -165,9 +173,11 @@ def analyse_runner(
                           contact_step)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
     side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
-    activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on)
+    least_bounce = bounce_under_noise(settings.running_min_oscillation_leg_lengths, gait.strides, len(track),
+                                      jitter, fps, settings)
+    activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on, least_bounce)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
-    if camera_pitch_deg(track.keypoints, views) > settings.max_camera_pitch_deg:  # from above: cannot tell
+    if pitch > settings.max_camera_pitch_deg:  # from above: cannot tell
         activity, inactive = Activity("unknown", False, activity.running_cues, activity.cues_measured, False), "view"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch, midline)
     return RunnerAnalysis(

@@ -42,7 +42,7 @@ from pipeline.analysis.geometry import (
     torso_length,
 )
 from pipeline.analysis.settings import AnalysisSettings
-from pipeline.analysis.signals import nan_runs
+from pipeline.analysis.signals import lowpass, nan_runs
 
 LEFT, RIGHT = 0, 1
 FOOT_NAMES = ("left", "right")
@@ -456,6 +456,48 @@ def _detrended_range(chunk: np.ndarray) -> float:
     )
 
 
+#: Draws of keypoint noise a bounce's reading under noise is the median of (from a fixed seed:
+#: the same track always gets the same reading).
+NOISE_DRAWS = 8
+
+
+def bounce_under_noise(
+    bounce: float, strides: np.ndarray, rows: int, jitter: float, fps: float, settings: AnalysisSettings
+) -> float:
+    """What a vertical oscillation of ``bounce`` leg lengths reads on this track, keypoint noise
+    included, as ``Gait.vertical_oscillation`` measures it.
+
+    A stride's bounce is a peak-to-peak about its trend (:func:`_detrended_range`), which takes
+    the noise's extremes as well as the hips' rise and fall: white noise of SD s alone reads about
+    3 s over a 30-frame stride, and 1 px of jitter on a 45 px leg makes a walker's 0.039 leg
+    lengths read 0.07-0.08, past running's least (0.06). So the hips are made
+    to rise and fall ``bounce`` once a step (a sinusoid, two cycles over each of the track's
+    ``strides``), white noise of the track's ``jitter`` (leg lengths, the SD
+    :func:`pipeline.analysis.analyse.keypoint_jitter` measures) is added, the sum is low-passed
+    as the keypoints were (:func:`pipeline.analysis.signals.clean_track`) and read as the gait
+    reads it; the median over ``NOISE_DRAWS`` draws. The two hips are taken to err together (the
+    pose model moves both with the person's box), so their mean is no less noisy than one.
+    ``bounce`` itself with no stride or no jitter; inf when the jitter is unknown.
+    """
+    if not len(strides) or jitter == 0:
+        return bounce
+    if not np.isfinite(jitter):
+        return float("inf")
+    hips = np.zeros((rows, 1))
+    for start, stop in strides:
+        hips[start:stop, 0] = 0.5 * bounce * np.sin(4.0 * np.pi * np.arange(stop - start) / (stop - start))
+    hips = hips + np.random.default_rng(0).normal(0.0, jitter, size=(rows, NOISE_DRAWS))
+    hips = lowpass(hips, fps, settings.lowpass_cutoff_hz, settings.lowpass_order, settings.lowpass_max_nyquist_fraction)
+    ranges = []
+    for start, stop in strides:
+        chunk = hips[start:stop]
+        if len(chunk) > 2:  # each draw's range about its own straight line, all draws at once
+            x = np.arange(len(chunk), dtype=float)
+            slope, intercept = np.polyfit(x, chunk, 1)
+            ranges.append(np.ptp(chunk - (np.outer(x, slope) + intercept), axis=0))
+    return float(np.median(np.median(ranges, axis=0))) if ranges else bounce
+
+
 def _median(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(np.median(finite)) if len(finite) else float("nan")
@@ -695,6 +737,7 @@ def analyse_gait(
     side_mask: np.ndarray,
     settings: AnalysisSettings,
     facing: float = 0.0,
+    level_frames: np.ndarray | None = None,
 ) -> Gait:
     """Contacts, cadence and rhythm of one cleaned track.
 
@@ -707,6 +750,11 @@ def analyse_gait(
             With a known facing and mostly sideways frames, contacts are the peaks of each
             foot's reach ahead of the hips (dated ``REACH_TO_LANDING`` later); otherwise the
             foot comes back to the ground.
+        level_frames: (T,) bool, the side and oblique frames in which the camera's pitch cannot
+            lift a step's depth into height (:func:`pipeline.analysis.view.travel_lift`): flight,
+            and the knee's and elbow's bend, are read there only, since from above a foot ahead
+            of the other also looks lifted and a joint bent toward the camera looks more bent.
+            Default ``side_mask``.
     """
     leg = leg_length(keypoints)
     scale = leg_scale(keypoints, int(round(fps)))
@@ -748,7 +796,8 @@ def analyse_gait(
     strides = _stride_rows(index, period, len(keypoints))
     cycle = cycle_frames(index, period)
     cycles = whole_cycles(strides, cycle, _running_rows(index, cycle, keypoints))
-    knee, arm_swing, elbow = side_view_limbs(keypoints, strides, side_mask)
+    level = side_mask if level_frames is None else level_frames
+    knee, arm_swing, elbow = side_view_limbs(keypoints, strides, level)
     lifts = bool(np.nanmax(swing, initial=0.0) >= settings.min_foot_lift_leg_lengths)
     return Gait(
         contact_index=index,
@@ -769,7 +818,7 @@ def analyse_gait(
         # flight only where the view shows the feet leave the ground: from the front or back a
         # foot travelling toward or away from a camera above the ground moves up or down the
         # picture, and a planted foot sits above the ground line of a runner coming closer
-        flight_fraction=_flight_fraction(np.where(side_mask[:, None], heights, np.nan), swing, scale, settings),
+        flight_fraction=_flight_fraction(np.where(level[:, None], heights, np.nan), swing, scale, settings),
         foot_lift=_median(swing),
         knee_min_angle_deg=knee,
         arm_swing_deg=arm_swing,

@@ -102,10 +102,15 @@ class Activity:
 
 
 def running_cues(
-    gait: Gait, settings: AnalysisSettings, clock: GravityClock | None = None, side_on: bool = True
+    gait: Gait, settings: AnalysisSettings, clock: GravityClock | None = None, side_on: bool = True,
+    least_bounce: float = 0.0,
 ) -> list[bool]:
     """The running cues that could be measured on this gait, each True when met. ``side_on``:
-    most of the limb frames are pure side views (not oblique).
+    most of the limb frames are pure side views (not oblique). ``least_bounce``: what running's
+    least vertical oscillation (``running_min_oscillation_leg_lengths``) reads on this track,
+    its keypoint noise included (:func:`pipeline.analysis.gait.bounce_under_noise`): the bounce
+    cue is met at that reading or more, so a small person's jitter is not taken for a runner's
+    bounce.
 
     Besides flight, knee flexion, elbow bend and bounce, the trunk's fall at its crest: at
     about g (a factor under ``slow_motion_min_factor``) it is a ballistic flight, which only
@@ -128,19 +133,20 @@ def running_cues(
         if np.isfinite(angle) and (angle <= limit or (side_on and angle > straight)):
             cues.append(bool(angle <= limit))
     if np.isfinite(gait.vertical_oscillation):
-        cues.append(gait.vertical_oscillation >= settings.running_min_oscillation_leg_lengths)
+        cues.append(gait.vertical_oscillation >= max(least_bounce, settings.running_min_oscillation_leg_lengths))
     return cues
 
 
 def classify_activity(
     gait: Gait, seconds: float, settings: AnalysisSettings, clock: GravityClock | None = None,
-    jitter: float = 0.0, side_on: bool = True,
+    jitter: float = 0.0, side_on: bool = True, least_bounce: float = 0.0,
 ) -> Activity:
     """Running, walking, standing or unknown, and whether the clip looks like slow motion.
 
     ``jitter`` is the track's keypoint noise in leg lengths: above
     ``max_keypoint_jitter_leg_lengths`` a step cannot be told from noise and the person is
-    unknown. ``clock`` (gravity) gives the slow-down factor; the cadence is judged in real time.
+    unknown, and ``least_bounce`` is what running's least bounce reads on it (:func:`running_cues`).
+    ``clock`` (gravity) gives the slow-down factor; the cadence is judged in real time.
     A track runs when more than half of the measured cues say so, when it has flight at
     a running cadence (running_min_cadence_spm to running_max_cadence_spm), or when even one
     step fewer leaves a cadence no walker reaches (``FASTER_THAN_ANY_WALK_SPM``); in each case
@@ -153,7 +159,7 @@ def classify_activity(
     the feet never lift during at least ``MIN_SEEN_S`` of ``seconds`` on screen (video time),
     else unknown; seen for under ``MIN_SEEN_S``, a stepping track is unknown.
     """
-    cues = running_cues(gait, settings, clock, side_on)
+    cues = running_cues(gait, settings, clock, side_on, least_bounce)
     met = int(sum(cues))
     if not jitter <= settings.max_keypoint_jitter_leg_lengths:  # a step cannot be told from noise
         return Activity("unknown", False, met, len(cues), False)

@@ -95,6 +95,30 @@ def camera_pitch_deg(keypoints: np.ndarray, views: np.ndarray) -> float:
     return float(np.median(pitch)) if len(pitch) >= MIN_PITCH_FRAMES else float("nan")
 
 
+#: A brisk walker's step in leg lengths (hip->knee + knee->ankle): steps of 0.7-0.8 m at
+#: 1.4-1.8 m/s, about 0.42 of body height, on legs about 0.47 of it (gait: Perry, Gait Analysis;
+#: segment lengths: Winter, Biomechanics and Motor Control of Human Movement).
+WALK_STEP_LEG_LENGTHS = 0.9
+
+
+def travel_lift(ratio: np.ndarray, pitch_deg: float) -> np.ndarray:
+    """(T,) how far up the picture, in leg lengths, a foot a brisk walker's step ahead of the
+    other shows, from a camera ``pitch_deg`` down, at each frame's shoulder ``ratio``.
+
+    Turned by psi from the side, the direction of travel runs toward or away from the camera by
+    sin(psi) of its length, and a camera looking down by p shows that depth as height by sin(p).
+    The shoulders give sin(psi) = ratio cos(p) / SQUARE_ON_RATIO (see :func:`camera_pitch_deg`).
+    From the side (psi = 0) or from a level camera the travel shows as no lift at all; a walker
+    seen 45 deg round from 20 deg down shows 0.22 leg lengths, four times the least lift a flight
+    is read from (``min_foot_lift_leg_lengths``, 0.05).
+    NaN where the pitch or the ratio is unknown.
+    """
+    pitch = np.radians(pitch_deg)
+    with np.errstate(invalid="ignore"):
+        turned = np.clip(np.asarray(ratio, float) * np.cos(pitch) / SQUARE_ON_RATIO, 0.0, 1.0)
+    return WALK_STEP_LEG_LENGTHS * turned * np.sin(pitch)
+
+
 def smoothed_shoulder_ratio(keypoints: np.ndarray, fps: float) -> np.ndarray:
     """(T,) shoulder ratio as a rolling median over half a second, so the shoulders' rotation
     with the arm swing does not flip the view every step."""
