@@ -472,12 +472,11 @@ def bounce_under_noise(
     3 s over a 30-frame stride, and 1 px of jitter on a 45 px leg makes a walker's 0.039 leg
     lengths read 0.07-0.08, past running's least (0.06). So the hips are made
     to rise and fall ``bounce`` once a step (a sinusoid, two cycles over each of the track's
-    ``strides``), white noise of the track's ``jitter`` (leg lengths, the SD
-    :func:`pipeline.analysis.analyse.keypoint_jitter` measures) is added, the sum is low-passed
+    ``strides``), white noise of the mid-hip height's ``jitter`` (leg lengths, the SD
+    :func:`pipeline.analysis.analyse.hip_height_jitter` measures) is added, the sum is low-passed
     as the keypoints were (:func:`pipeline.analysis.signals.clean_track`) and read as the gait
-    reads it; the median over ``NOISE_DRAWS`` draws. The two hips are taken to err together (the
-    pose model moves both with the person's box), so their mean is no less noisy than one.
-    ``bounce`` itself with no stride or no jitter; inf when the jitter is unknown.
+    reads it; the median over ``NOISE_DRAWS`` draws. ``bounce`` itself with no stride or no
+    jitter; inf when the jitter is unknown.
     """
     if not len(strides) or jitter == 0:
         return bounce
