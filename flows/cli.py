@@ -9,6 +9,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, NoReturn
@@ -298,7 +300,6 @@ def _head_start(args: argparse.Namespace, settings: Settings) -> None:
     1.4 s). Prefect's server is another process (:class:`flows.server.TemporaryServer`),
     started before all this, so it has no lock to share."""
     import functools
-    import threading
 
     from flows.runners import inference_slot
     from pipeline.incremental import plan_videos, run_key
@@ -387,10 +388,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     schedule = cron_schedule(args.cron, args.timezone)  # a bad schedule stops here, before any server starts
     # SIGTERM while the server starts or the deployment registers stops as cleanly as Ctrl-C;
-    # Prefect's runner installs its own graceful handler once it serves.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Prefect's runner installs its own graceful SIGTERM handler once it serves.
+    stopper = StopSignal()
+    signal.signal(signal.SIGTERM, stopper)
+    signal.signal(signal.SIGINT, stopper)
     try:
-        with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as stack, stopper.unwinding():
             if os.environ.get("PREFECT_API_URL"):
                 print(f"Using the Prefect server at {os.environ['PREFECT_API_URL']}", flush=True)
             else:
@@ -417,8 +420,40 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+class StopSignal:
+    """The signal handler of ``formwatch serve`` until Prefect's runner takes SIGTERM over: it
+    raises KeyboardInterrupt, so the command unwinds and stops the server it started.
+
+    Python prints and drops an exception raised while it runs a weakref callback or a
+    ``__del__`` ("Exception ignored in ..."), and a signal can land there: one SIGTERM in a CI
+    run was lost that way and ``serve`` kept serving. So the handler also sends the signal again
+    every ``resend_s`` seconds until the command is seen stopping (:meth:`unwinding`), and once
+    it is, further signals are ignored, so the server's stop is not cut short.
+    """
+
+    def __init__(self, resend_s: float = 2.0) -> None:
+        self.resend_s = resend_s
+        self.stopping = threading.Event()
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.stopping.is_set():
+            return
+        timer = threading.Timer(self.resend_s, self._resend, (signum,))
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    def _resend(self, signum: int) -> None:
+        if not self.stopping.is_set():
+            os.kill(os.getpid(), signum)
+
+    @contextlib.contextmanager
+    def unwinding(self) -> Iterator[None]:
+        """Marks the command stopping as soon as the block ends, however it ends."""
+        try:
+            yield
+        finally:
+            self.stopping.set()
 
 
 def _deploy(args: argparse.Namespace) -> int:

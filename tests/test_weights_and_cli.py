@@ -86,3 +86,47 @@ def test_config_command_lists_settings_with_units(capsys: pytest.CaptureFixture)
     assert main(["config"]) == 0
     out = capsys.readouterr().out
     assert "tracking.lost_track_buffer_s" in out and "[s]" in out
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped one, on purpose
+def test_a_stop_signal_dropped_in_a_weakref_callback_is_sent_again() -> None:
+    """`formwatch serve` stops on SIGTERM by raising KeyboardInterrupt; one raised while Python
+    runs a weakref callback is printed and dropped ("Exception ignored in ..."), so the handler
+    sends the signal again until the command is seen stopping, and then lets it be."""
+    import signal
+    import weakref
+
+    from flows.cli import StopSignal
+
+    calls: list[int] = []
+
+    class Counting(StopSignal):
+        def __call__(self, signum: int, frame: object) -> None:
+            calls.append(signum)
+            super().__call__(signum, frame)
+
+    class Thing:
+        pass
+
+    def in_the_callback(_: object) -> None:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        for _ in range(1000):  # the pending signal's handler runs here, and its exception is dropped
+            pass
+
+    stopper = Counting(resend_s=0.2)
+    previous = signal.signal(signal.SIGUSR1, stopper)
+    try:
+        thing = Thing()
+        ref = weakref.ref(thing, in_the_callback)
+        with pytest.raises(KeyboardInterrupt):
+            del thing
+            assert ref() is None and calls == [signal.SIGUSR1]  # the first one was dropped
+            time.sleep(5.0)  # the signal comes again
+        assert len(calls) == 2
+        with stopper.unwinding():
+            pass
+        os.kill(os.getpid(), signal.SIGUSR1)  # stopping: the handler lets the stop run
+        time.sleep(0.5)
+        assert len(calls) == 3
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
