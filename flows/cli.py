@@ -391,7 +391,6 @@ def _serve(args: argparse.Namespace) -> int:
     # Prefect's runner installs its own graceful SIGTERM handler once it serves.
     stopper = StopSignal()
     signal.signal(signal.SIGTERM, stopper)
-    signal.signal(signal.SIGINT, stopper)
     try:
         with contextlib.ExitStack() as stack, stopper.unwinding():
             if os.environ.get("PREFECT_API_URL"):
@@ -421,17 +420,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 class StopSignal:
-    """The signal handler of ``formwatch serve`` until Prefect's runner takes SIGTERM over: it
-    raises KeyboardInterrupt, so the command unwinds and stops the server it started.
+    """The SIGTERM handler of ``formwatch serve`` until Prefect's runner takes SIGTERM over (it
+    installs its own graceful one when it starts serving): it raises KeyboardInterrupt, so the
+    command unwinds and stops the server it started.
 
     Python prints and drops an exception raised while it runs a weakref callback or a
     ``__del__`` ("Exception ignored in ..."), and a signal can land there: one SIGTERM in a CI
     run was lost that way and ``serve`` kept serving. So the handler also sends the signal again
     every ``resend_s`` seconds until the command is seen stopping (:meth:`unwinding`), and once
-    it is, further signals are ignored, so the server's stop is not cut short.
+    it is, further signals are ignored, so the server's stop is not cut short. A resent signal
+    that finds Prefect's runner serving gets its graceful stop. Ctrl-C keeps Python's own
+    handler: while serving, Prefect's shutdown on KeyboardInterrupt takes seconds and a second
+    interrupt would cut it short.
     """
 
-    def __init__(self, resend_s: float = 2.0) -> None:
+    def __init__(self, resend_s: float = 5.0) -> None:
         self.resend_s = resend_s
         self.stopping = threading.Event()
 
