@@ -7,6 +7,7 @@ them, and every assertion reads the Prefect API.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -103,8 +104,25 @@ def _next_local(hour: int, zone: str) -> datetime:
 
 
 def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout_s: float = 60.0) -> tuple[int, str]:
+    """Signal the command and wait for it; one that does not stop in time is killed with every
+    process it started (its own Prefect server among them) before the test fails, so no server
+    outlives the test."""
     process.send_signal(sig)
-    output, _ = process.communicate(timeout=timeout_s)
+    try:
+        output, _ = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        import psutil
+
+        try:
+            parent = psutil.Process(process.pid)
+            family = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            family = []
+        for member in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.kill()
+        process.communicate()
+        raise
     return process.returncode, output
 
 
