@@ -85,3 +85,17 @@ def processed(tmp_path_factory: pytest.TempPathFactory, weights: Path):
         return cache[key]
 
     return run
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tests that share a module- or session-scoped fixture carry an ``xdist_group`` so that
+    ``--dist loadgroup`` (scripts/test.sh) keeps them on one worker; pytest-xdist does it by
+    writing the group into each test's id. pytest 9.2 keeps ids where xdist 3.8 no longer
+    writes, and the groups were silently spread over both workers (each computing the shared
+    footage runs again): fail loudly if the ids come without their group."""
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist's workers under loadgroup
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not group {len(lost)} tests (e.g. {lost[0]}): the installed "
+                                "pytest and pytest-xdist disagree on node ids; see pyproject.toml's test extras")

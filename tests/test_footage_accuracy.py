@@ -83,12 +83,14 @@ def test_hard_cuts_give_one_id_per_shot(labels, processed):
 def test_slow_motion_made_by_holding_pictures_is_flagged_with_its_factor(weights, tmp_path):
     """The real-time sprint start from the blocks (hand count ~257 steps/min), each picture held
     for 3 frames as an editor slows a clip: gravity cannot time the accelerating sprinter, the
-    held pictures do, and the cadence comes out in real time."""
+    held pictures do, and the cadence comes out in real time. At 640 px (auto infers this
+    1280x720 clip at 1280: 42 s against 72-110 s; the assertions hold at both)."""
     from clips import write_held
 
     clip = write_held(footage("track_sprint_start_side_blocks_a1.mp4"), tmp_path / "held.mp4", hold=3,
                       start=130, frames=72)  # out of the blocks, 2.4 s of real time
-    settings = load_settings(environ={}, overrides={"model": {"weights": str(weights)}, "render": {"clips": False}})
+    settings = load_settings(environ={}, overrides={"model": {"weights": str(weights), "image_size": 640},
+                                                     "render": {"clips": False}})
     row = process_video(clip, settings, tmp_path / "out", weights)
     assert (row["frames_per_picture"], row["slow_motion_suspected"]) == (3.0, True), row
     assert (row["slow_motion_factor"], row["capture_fps_source"]) == (3.0, "held_frames"), row
