@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -448,12 +449,15 @@ def per_stride(
     return out
 
 
-def _detrended_range(chunk: np.ndarray) -> float:
-    """Peak-to-peak of a stride's samples about their straight-line trend."""
+def _detrended_range(chunk: np.ndarray) -> Any:
+    """Peak-to-peak of a stride's samples about their straight-line trend (a float); an (n, D)
+    chunk gives one per column, each about its own line."""
+    if len(chunk) <= 2:
+        return np.nan
     x = np.arange(len(chunk), dtype=float)
-    return (
-        float(np.ptp(chunk - np.polyval(np.polyfit(x, chunk, 1), x))) if len(chunk) > 2 else np.nan
-    )
+    slope, intercept = np.polyfit(x, chunk, 1)
+    spread = np.ptp(chunk - (np.multiply.outer(x, slope) + intercept), axis=0)
+    return float(spread) if chunk.ndim == 1 else spread
 
 
 #: Draws of keypoint noise a bounce's reading under noise is the median of (from a fixed seed:
@@ -487,13 +491,8 @@ def bounce_under_noise(
         hips[start:stop, 0] = 0.5 * bounce * np.sin(4.0 * np.pi * np.arange(stop - start) / (stop - start))
     hips = hips + np.random.default_rng(0).normal(0.0, jitter, size=(rows, NOISE_DRAWS))
     hips = lowpass(hips, fps, settings.lowpass_cutoff_hz, settings.lowpass_order, settings.lowpass_max_nyquist_fraction)
-    ranges = []
-    for start, stop in strides:
-        chunk = hips[start:stop]
-        if len(chunk) > 2:  # each draw's range about its own straight line, all draws at once
-            x = np.arange(len(chunk), dtype=float)
-            slope, intercept = np.polyfit(x, chunk, 1)
-            ranges.append(np.ptp(chunk - (np.outer(x, slope) + intercept), axis=0))
+    # each draw's range about its own straight line, all draws at once
+    ranges = [_detrended_range(hips[start:stop]) for start, stop in strides if stop - start > 2]
     return float(np.median(np.median(ranges, axis=0))) if ranges else bounce
 
 
