@@ -15,6 +15,7 @@ from pipeline.analysis.gait import (
     _stride_rows,
     bounce_steps,
     bounce_under_noise,
+    flight_under_noise,
     leg_scale,
     stance_feet,
     whole_cycles,
@@ -172,6 +173,30 @@ def test_small_runners_at_a_finish_line_are_runners(view: str, pitch: float) -> 
     spec = RunnerSpec(cadence_spm=170.0, view=view, camera_pitch_deg=pitch, travel=True, noise_px=1.5,
                       scale_px_per_m=65.0, duration_s=2.0)
     assert _runner(analyse_spec(spec)[0])["activity"] == "running"
+
+
+@pytest.mark.parametrize(("pitch", "lift"), [(0.0, 0.04), (0.0, 0.08), (10.0, 0.04), (10.0, 0.08)])
+def test_small_walkers_from_the_side_are_not_runners(pitch: float, lift: float) -> None:
+    """Walkers seen side-on with a walker's knee (the ankle lifted 4-8 cm: its deepest bend
+    109-119 deg, where the default walker's 12 cm bends it to 101), 31 px legs, 1.5 px of jitter:
+    the ground line takes the noise's extreme and their planted feet read airborne 0.11-0.18 of
+    the time, past running's least flight (0.1), which with a bounce read through the same
+    noise had made 10 of these 12 runners (analysis 2026.12.18). Their flight is now judged
+    against what running's least reads under the same noise (0.18-0.25 here)."""
+    for seed in range(3):
+        spec = RunnerSpec(gait="walk", cadence_spm=125.0, view="side_right", camera_pitch_deg=pitch, travel=True,
+                          noise_px=1.5, scale_px_per_m=35.0, duration_s=4.0, foot_lift_m=lift, seed=seed)
+        runner = _runner(analyse_spec(spec)[0])
+        assert not runner["is_runner"] and runner["activity"] == "walking", (seed, runner["activity"])
+
+
+@pytest.mark.parametrize("cadence", [150.0, 175.0])
+def test_small_runners_from_the_side_keep_their_flight(cadence: float) -> None:
+    """Runners of the same size and noise as the walkers above are still runners."""
+    for seed in range(3):
+        spec = RunnerSpec(cadence_spm=cadence, view="side_right", travel=True, noise_px=1.5, scale_px_per_m=35.0,
+                          duration_s=4.0, seed=seed)
+        assert _runner(analyse_spec(spec)[0])["activity"] == "running", seed
 
 
 SLOW_MOTION = RunnerSpec(fps=240.0, duration_s=2.0, cadence_spm=180)  # filmed at 240 fps
@@ -569,3 +594,21 @@ def test_a_bounce_under_noise_reads_more_than_it_is() -> None:
     least = bounce_under_noise(0.06, STRIDES_30, 300, jitter, 30.0, settings)
     assert 0.06 < walker < least
     assert bounce_under_noise(0.06, STRIDES_30, 300, jitter, 30.0, settings) == least  # the same every time
+
+
+def test_a_flight_under_noise_reads_planted_feet_as_lifted() -> None:
+    """Without jitter a flight reads as it is. With 1.5 px of jitter on a 31 px leg a walker's
+    gait (each foot down 62 % of the stride: a 'flight' of -0.24) reads airborne past running's
+    least (0.1), and running's least reads more still; half a pixel on a 100 px leg reads
+    nothing airborne, so the setting (0.1) stands for large people."""
+    settings = AnalysisSettings()
+    seen, swing = np.ones(300, bool), np.array([0.3, 0.3])
+    small, large = np.full(300, 31.0), np.full(300, 100.0)
+    assert flight_under_noise(0.1, swing, seen, small, 30.0, 0.0, 30.0, settings) == 0.1
+    assert flight_under_noise(0.1, swing, seen, small, 30.0, float("inf"), 30.0, settings) == float("inf")
+    assert flight_under_noise(0.1, swing, np.zeros(300, bool), small, 30.0, 0.05, 30.0, settings) == 0.1
+    walker = flight_under_noise(-0.24, swing, seen, small, 30.0, 1.5 / 31.0, 30.0, settings)
+    least = flight_under_noise(0.1, swing, seen, small, 30.0, 1.5 / 31.0, 30.0, settings)
+    assert 0.1 < walker < least
+    assert flight_under_noise(0.1, swing, seen, small, 30.0, 1.5 / 31.0, 30.0, settings) == least
+    assert flight_under_noise(0.1, swing, seen, large, 30.0, 0.5 / 100.0, 30.0, settings) < 0.1

@@ -26,6 +26,7 @@ from pipeline.analysis.gait import (
     analyse_gait,
     bounce_under_noise,
     cycle_frames,
+    flight_under_noise,
     leg_scale,
     spectral_period,
 )
@@ -186,7 +187,10 @@ def analyse_runner(
     side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
     least_bounce = bounce_under_noise(settings.running_min_oscillation_leg_lengths, gait.strides, len(track),
                                       hip_height_jitter(raw, gait.leg_length_px), fps, settings)
-    activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on, least_bounce)
+    least_flight = flight_under_noise(settings.min_flight_fraction, gait.swing_heights, gait.flight_frames,
+                                      gait.leg_scale_px, gait.stride_period_frames, jitter, fps, settings)
+    activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on, least_bounce,
+                                 least_flight)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     if pitch > settings.max_camera_pitch_deg:  # from above: cannot tell
         activity, inactive = Activity("unknown", False, activity.running_cues, activity.cues_measured, False), "view"

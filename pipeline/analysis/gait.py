@@ -23,7 +23,7 @@ than the feet do; the contact is then dated at the trough (``event`` 'mid_stance
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,10 @@ class Gait:
         elbow_angle_deg: median per stride of the elbow angle (side view).
         alternation_errors: consecutive contacts of the same foot.
         contact_event: INITIAL_CONTACT, or MID_STANCE when the steps came from the hips' bounce.
+        swing_heights: (2,) the left and right ankle's swing height (95th percentile above the
+            ground line), leg lengths; NaN where never seen.
+        flight_frames: (T,) bool, the frames ``flight_fraction`` was read in (both ankles seen,
+            in a side or oblique frame the camera's pitch cannot fake a lift in).
     """
 
     contact_index: np.ndarray
@@ -119,6 +123,8 @@ class Gait:
     elbow_angle_deg: float
     alternation_errors: int
     contact_event: str = INITIAL_CONTACT
+    swing_heights: np.ndarray = field(default_factory=lambda: np.full(2, np.nan))
+    flight_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
     def steps(self) -> int:
@@ -496,6 +502,51 @@ def bounce_under_noise(
     return float(np.median(np.median(ranges, axis=0))) if ranges else bounce
 
 
+def flight_under_noise(
+    flight: float, swing: np.ndarray, frames: np.ndarray, scale: np.ndarray, period: float, jitter: float,
+    fps: float, settings: AnalysisSettings,
+) -> float:
+    """What a gait airborne ``flight`` of the time reads on this track, keypoint noise included,
+    as ``Gait.flight_fraction`` is read.
+
+    Flight is read as both ankles above a level a little over the ground line, and the ground
+    line is each step's lowest ankle, which takes the noise's extreme: with 1.5 px of noise on a
+    31 px leg, a walker's planted feet read lifted a tenth to a fifth of the time, running's
+    least (0.1). So two feet step once a stride ``period`` (frames), half a stride apart, each on
+    the ground (1 - ``flight``) / 2 of it and swung up to its measured ``swing`` height (2,)
+    between; white noise of ``jitter`` (leg lengths, each ankle on its own, as
+    :func:`pipeline.analysis.analyse.keypoint_jitter` measures a keypoint's) is added and
+    low-passed as the keypoints were, and the heights are read as :func:`foot_heights` reads them,
+    in the track's ``frames`` ((T,) bool, ``Gait.flight_frames``), with its (T,) leg ``scale``
+    in pixels for the least lift in pixels; the median over ``NOISE_DRAWS`` draws. ``flight``
+    itself with no jitter or no period; inf (nothing reads that airborne) when the jitter is
+    unknown.
+    """
+    if jitter == 0 or not np.isfinite(period) or period <= 0 or not frames.any() or not np.isfinite(swing).all():
+        return flight
+    if not np.isfinite(jitter):
+        return float("inf")
+    rows = len(frames)
+    ground = (1.0 - flight) / 2.0
+    heights = np.zeros((rows, 2))
+    for foot in (LEFT, RIGHT):
+        phase = (np.arange(rows) / period + 0.5 * foot) % 1.0
+        up = np.clip((phase - ground) / (1.0 - ground), 0.0, 1.0)
+        heights[:, foot] = np.where(phase < ground, 0.0, swing[foot] * np.sin(np.pi * up))
+    # image y in leg lengths (down is positive), one column per ankle and draw
+    ankle_y = -heights[:, :, None] + np.random.default_rng(0).normal(0.0, jitter, size=(rows, 2, NOISE_DRAWS))
+    ankle_y = lowpass(ankle_y.reshape(rows, -1), fps, settings.lowpass_cutoff_hz, settings.lowpass_order,
+                      settings.lowpass_max_nyquist_fraction).reshape(ankle_y.shape)
+    stride = int(round(period))
+    readings = []
+    for draw in range(NOISE_DRAWS):
+        y = ankle_y[:, :, draw]
+        read = ground_line(y, stride // 2)[:, None] - y
+        read = read - [stance_offset(read[:, f], stride) for f in (LEFT, RIGHT)]
+        readings.append(_flight_fraction(np.where(frames[:, None], read, np.nan), swing, scale, settings))
+    return float(np.median(readings))
+
+
 def _median(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(np.median(finite)) if len(finite) else float("nan")
@@ -817,6 +868,8 @@ def analyse_gait(
         # foot travelling toward or away from a camera above the ground moves up or down the
         # picture, and a planted foot sits above the ground line of a runner coming closer
         flight_fraction=_flight_fraction(np.where(level[:, None], heights, np.nan), swing, scale, settings),
+        swing_heights=swing,
+        flight_frames=level & np.isfinite(heights).all(axis=1),
         foot_lift=_median(swing),
         knee_min_angle_deg=knee,
         arm_swing_deg=arm_swing,

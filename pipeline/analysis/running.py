@@ -103,14 +103,16 @@ class Activity:
 
 def running_cues(
     gait: Gait, settings: AnalysisSettings, clock: GravityClock | None = None, side_on: bool = True,
-    least_bounce: float = 0.0,
+    least_bounce: float = 0.0, least_flight: float = 0.0,
 ) -> list[bool]:
     """The running cues that could be measured on this gait, each True when met. ``side_on``:
     most of the limb frames are pure side views (not oblique). ``least_bounce``: what running's
     least vertical oscillation (``running_min_oscillation_leg_lengths``) reads on this track,
     its keypoint noise included (:func:`pipeline.analysis.gait.bounce_under_noise`): the bounce
     cue is met at that reading or more, so a small person's jitter is not taken for a runner's
-    bounce.
+    bounce. ``least_flight``: likewise what running's least flight (``min_flight_fraction``)
+    reads on this track (:func:`pipeline.analysis.gait.flight_under_noise`): the flight cue is
+    met at that reading or more, since the noise lifts planted feet off the ground line.
 
     Besides flight, knee flexion, elbow bend and bounce, the trunk's fall at its crest: at
     about g (a factor under ``slow_motion_min_factor``) it is a ballistic flight, which only
@@ -122,7 +124,7 @@ def running_cues(
     if clock is not None and clock.factor < settings.slow_motion_min_factor:
         cues.append(True)
     if plausible_flight(gait):
-        cues.append(gait.flight_fraction >= settings.min_flight_fraction)
+        cues.append(gait.flight_fraction >= max(least_flight, settings.min_flight_fraction))
     # seen away from the side, a joint bent in the sagittal plane projects straighter, never more
     # bent: obliquely, a bent knee or elbow is evidence, a straight-looking one is not
     # (a knee between running's and walking's limits says neither)
@@ -139,13 +141,14 @@ def running_cues(
 
 def classify_activity(
     gait: Gait, seconds: float, settings: AnalysisSettings, clock: GravityClock | None = None,
-    jitter: float = 0.0, side_on: bool = True, least_bounce: float = 0.0,
+    jitter: float = 0.0, side_on: bool = True, least_bounce: float = 0.0, least_flight: float = 0.0,
 ) -> Activity:
     """Running, walking, standing or unknown, and whether the clip looks like slow motion.
 
     ``jitter`` is the track's keypoint noise in leg lengths: above
     ``max_keypoint_jitter_leg_lengths`` a step cannot be told from noise and the person is
-    unknown, and ``least_bounce`` is what running's least bounce reads on it (:func:`running_cues`).
+    unknown, and ``least_bounce`` and ``least_flight`` are what running's least bounce and least
+    flight read on it (:func:`running_cues`).
     ``clock`` (gravity) gives the slow-down factor; the cadence is judged in real time.
     A track runs when more than half of the measured cues say so, when it has flight at
     a running cadence (running_min_cadence_spm to running_max_cadence_spm), or when even one
@@ -159,7 +162,7 @@ def classify_activity(
     the feet never lift during at least ``MIN_SEEN_S`` of ``seconds`` on screen (video time),
     else unknown; seen for under ``MIN_SEEN_S``, a stepping track is unknown.
     """
-    cues = running_cues(gait, settings, clock, side_on, least_bounce)
+    cues = running_cues(gait, settings, clock, side_on, least_bounce, least_flight)
     met = int(sum(cues))
     if not jitter <= settings.max_keypoint_jitter_leg_lengths:  # a step cannot be told from noise
         return Activity("unknown", False, met, len(cues), False)
@@ -189,7 +192,7 @@ def classify_activity(
     # it vetoes only at a cadence people also walk at
     knee_says_walking = gait.knee_min_angle_deg > settings.walking_min_knee_angle_deg and (
         side_on or not running_cadence)
-    has_flight = plausible_flight(gait) and gait.flight_fraction >= settings.min_flight_fraction
+    has_flight = plausible_flight(gait) and gait.flight_fraction >= max(least_flight, settings.min_flight_fraction)
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
     # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
     # at 0.2-0.5 g too, reads as slowed, and its cadence times that factor looks like running
