@@ -259,6 +259,11 @@ IN_FLIGHT = 2
 #: when needed (peak RSS of a whole run on that clip: 2.30 GB keeping them all, against 1.84 GB
 #: with one request a shape before two frames were in flight).
 KEEP_SHAPES = 2
+#: The precision OpenVINO computes in. Its CPU plugin defaults to bfloat16 on CPUs that have it
+#: (AVX512_BF16 or AMX: AMD Zen 4, Intel Sapphire Rapids and later), float32 elsewhere, so the same
+#: command gave other keypoints, and other runners, depending on the machine it ran on; pinned to
+#: float32, the precision the weights were trained and checked in (README, Performance).
+INFERENCE_PRECISION = "f32"
 
 
 class _Submitted:
@@ -303,7 +308,8 @@ class OpenVinoPose:
                 model = self._core.read_model(self._xml)
                 model.reshape([1, 3, *shape])
                 self._compiled[shape] = self._core.compile_model(model, "CPU", {
-                    "PERFORMANCE_HINT": "THROUGHPUT", "PERFORMANCE_HINT_NUM_REQUESTS": IN_FLIGHT})
+                    "PERFORMANCE_HINT": "THROUGHPUT", "PERFORMANCE_HINT_NUM_REQUESTS": IN_FLIGHT,
+                    "INFERENCE_PRECISION_HINT": INFERENCE_PRECISION})
                 self._idle[shape] = []
             self._recent = [*(s for s in self._recent if s != shape), shape]
             for older in self._recent[:-KEEP_SHAPES]:

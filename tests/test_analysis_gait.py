@@ -179,10 +179,10 @@ def test_small_runners_at_a_finish_line_are_runners(view: str, pitch: float) -> 
 def test_small_walkers_from_the_side_are_not_runners(pitch: float, lift: float) -> None:
     """Walkers seen side-on with a walker's knee (the ankle lifted 4-8 cm: its deepest bend
     109-119 deg, where the default walker's 12 cm bends it to 101), 31 px legs, 1.5 px of jitter:
-    the ground line takes the noise's extreme and their planted feet read airborne 0.11-0.18 of
-    the time, past running's least flight (0.1), which with a bounce read through the same
-    noise had made 10 of these 12 runners (analysis 2026.12.18). Their flight is now judged
-    against what running's least reads under the same noise (0.18-0.25 here)."""
+    the ground line takes the noise's extreme and their planted feet read airborne 0.08-0.19 of
+    the time, 10 of the 12 past running's least flight (0.1), which with a bounce read through
+    the same noise had made 10 of these 12 runners (analysis 2026.12.18). Their flight is now
+    judged against what running's least reads under the same noise (0.26-0.29 here)."""
     for seed in range(3):
         spec = RunnerSpec(gait="walk", cadence_spm=125.0, view="side_right", camera_pitch_deg=pitch, travel=True,
                           noise_px=1.5, scale_px_per_m=35.0, duration_s=4.0, foot_lift_m=lift, seed=seed)
