@@ -20,7 +20,7 @@ from pipeline.pose_model import BackendError, PoseEstimator, openvino_export, se
 from pipeline.poses import Poses
 from pipeline.video import probe_video, read_frames
 
-pytest.importorskip("openvino", reason="the OpenVINO backend needs the openvino package")
+openvino = pytest.importorskip("openvino", reason="the OpenVINO backend needs the openvino package")
 
 
 @pytest.fixture(scope="session")
@@ -231,7 +231,6 @@ def test_pipelined_frames_get_the_poses_of_one_frame_at_a_time(export_home, weig
         np.testing.assert_array_equal(a.keypoints, b.keypoints)
 
 
-
 @pytest.mark.footage
 def test_openvino_computes_in_float32_on_every_cpu(export_home, weights, monkeypatch):
     """OpenVINO's CPU plugin computes in bfloat16 by default where the CPU has it (AVX512_BF16, AMX):
@@ -243,10 +242,9 @@ def test_openvino_computes_in_float32_on_every_cpu(export_home, weights, monkeyp
     engine = estimator._engine
     assert engine is not None
     estimator(np.zeros((360, 640, 3), np.uint8))
-    import openvino
-
     precisions = [compiled.get_property("INFERENCE_PRECISION_HINT") for compiled in engine._compiled.values()]
     assert precisions and all(p == openvino.Type.f32 for p in precisions), precisions
+
 
 class _ScriptedEngine:
     """The engine's submit/collect interface over a script: a frame's 'people' are one box whose

@@ -542,21 +542,13 @@ def flight_under_noise(
     ankle_y = -heights[:, :, None] + np.random.default_rng(0).normal(0.0, jitter, size=(rows, 2, NOISE_DRAWS))
     ankle_y = lowpass(ankle_y.reshape(rows, -1), fps, settings.lowpass_cutoff_hz, settings.lowpass_order,
                       settings.lowpass_max_nyquist_fraction).reshape(ankle_y.shape)
-    # as foot_heights reads them (ground_line, stance_offset), every draw at once: the columns
-    # have no gaps, so each block's lowest ankle is a plain maximum
     stride = int(round(period))
-    lowest = np.fmax(ankle_y[:, LEFT], ankle_y[:, RIGHT])  # (T, D)
-    starts = _block_starts(rows, max(stride // 2, 3))
-    blocks = list(zip(starts, [*starts[1:], rows], strict=True))
-    at = np.stack([start + np.argmax(lowest[start:stop], axis=0) for start, stop in blocks])  # (B, D)
-    level = np.stack([lowest[start:stop].max(axis=0) for start, stop in blocks])
-    ground_y = np.stack([np.interp(np.arange(rows), at[:, d], level[:, d]) for d in range(NOISE_DRAWS)], axis=1)
-    read = ground_y[:, None, :] - ankle_y  # (T, 2, D)
-    strides = _block_starts(rows, max(stride, 3))
-    offset = np.median([read[start:stop].min(axis=0) for start, stop in zip(strides, [*strides[1:], rows],
-                                                                            strict=True)], axis=0)  # (2, D)
-    read = np.where(frames[:, None, None], read - offset, np.nan)
-    readings = [_flight_fraction(read[:, :, d], swing, scale, settings) for d in range(NOISE_DRAWS)]
+    readings = []
+    for draw in range(NOISE_DRAWS):  # each read as foot_heights reads the track
+        y = ankle_y[:, :, draw]
+        read = ground_line(y, stride // 2)[:, None] - y
+        read = read - [stance_offset(read[:, f], stride) for f in (LEFT, RIGHT)]
+        readings.append(_flight_fraction(np.where(frames[:, None], read, np.nan), swing, scale, settings))
     return float(np.quantile(readings, NOISE_QUANTILE))
 
 
