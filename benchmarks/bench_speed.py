@@ -7,6 +7,9 @@ Runs on the same frames, weights and inference size:
 - the baseline every user could write: ``YOLO(weights).track(clip, stream=True, persist=True,
   imgsz=..., tracker="botsort.yaml")`` on the PyTorch weights, writing nothing;
 - with an exported backend, the same loop on the cached OpenVINO export (the engine's own share);
+- FormWatch's pose model alone (decoding in its thread, the model as ``process_video`` drives it,
+  nothing else): the ceiling of the per-video path on this machine, so a ratio under target shows
+  whether the engine or the work around it is short;
 - ``pipeline.process.process_video`` with ``render.clips`` off, then on.
 
 Speeds are printed as ratios against the baseline measured in this process (timings on a shared
@@ -40,6 +43,7 @@ import pipeline.process as process
 from pipeline import pose_model, tracking
 from pipeline.config import Settings, load_settings
 from pipeline.pose_model import PoseEstimator, openvino_export, openvino_export_dir, resolve_weights
+from pipeline.stream import ahead, quick_switches
 from pipeline.video import probe_video, read_frames
 
 DEFAULT_CLIP = Path(__file__).resolve().parents[2] / "shared" / "footage" / "single_side_elite_slowmo.mp4"
@@ -146,6 +150,27 @@ def bare_loop(model_path: str, clip: str, frames: int, imgsz: int, device: str) 
     return seconds, meter.peak_rss
 
 
+def engine_alone(clip: str, settings: Settings, weights: Path, frames: int) -> tuple[float, int]:
+    """Seconds for decoding and FormWatch's pose model alone over the first ``frames`` frames, in
+    the threads and order ``track_video`` uses (no tracker, appearance, analysis or writes), and
+    peak RSS."""
+    estimator = PoseEstimator(settings.model, weights)  # the process's cached engine: loaded already
+    info = probe_video(clip)
+    meter = Meter()
+    started = time.perf_counter()
+    done = 0
+    with quick_switches():
+        decoded = ahead(read_frames(clip, info.fps, settings.video.start_s, settings.video.end_s),
+                        process.FRAMES_AHEAD, "decode")
+        for _frame, _poses in process.posed_frames(decoded, estimator):
+            meter.sample_rss()
+            done += 1
+    seconds = time.perf_counter() - started
+    if done != frames:
+        raise RuntimeError(f"the pose model alone read {done} frames, expected {frames}")
+    return seconds, meter.peak_rss
+
+
 def formwatch(clip: str, settings: Settings, weights: Path, frames: int) -> tuple[float, int, Meter]:
     """Seconds of ``process_video`` (from its own videos/ row), peak RSS, and the stage meter."""
     meter = Meter()
@@ -193,6 +218,8 @@ def main() -> None:
     if export is not None:
         runs["Ultralytics loop, OpenVINO export"] = \
             lambda: (*bare_loop(str(export), args.clip, frames, args.imgsz, "cpu"), None)
+    runs[f"FormWatch's pose model alone, {backend} (the ceiling)"] = \
+        lambda: (*engine_alone(args.clip, settings, weights, frames), None)
     runs[f"FormWatch process_video, {backend}, clips off"] = lambda: formwatch(args.clip, settings, weights, frames)
     runs[f"FormWatch process_video, {backend}, clips on"] = lambda: formwatch(args.clip, with_clips, weights, frames)
     results: dict[str, list[tuple[float, int, Meter | None]]] = defaultdict(list)
@@ -209,6 +236,9 @@ def main() -> None:
     print(f"model setup before the runs: {setup_s:.1f} s" + (f" ({how} {export})" if export else ""))
     _print_runs(results, frames)
     _print_stages(results, frames)
+    ceiling = min(seconds for seconds, _, _ in next(rounds for name, rounds in results.items() if "alone" in name))
+    off = min(seconds for seconds, _, _ in next(rounds for name, rounds in results.items() if "clips off" in name))
+    print(f"\nFormWatch clips off runs at {ceiling / off:.0%} of its pose model's own rate on this machine.")
 
 
 def _print_runs(results: dict[str, list[tuple[float, int, Meter | None]]], frames: int) -> None:
@@ -222,7 +252,7 @@ def _print_runs(results: dict[str, list[tuple[float, int, Meter | None]]], frame
 
 
 def _print_stages(results: dict[str, list[tuple[float, int, Meter | None]]], frames: int) -> None:
-    off, on = (min(rounds, key=lambda r: r[0]) for name, rounds in results.items() if "FormWatch" in name)
+    off, on = (min(rounds, key=lambda r: r[0]) for name, rounds in results.items() if "process_video" in name)
     seconds_off, _, meter = off
     stages = dict(meter.seconds)
     busy = sum(stages.values())

@@ -146,7 +146,7 @@ class Tracked:
     stats: TrackingStats
 
 
-def _posed(frames: Iterable[Frame], estimator: PoseEstimator) -> Iterator[tuple[Frame, Poses]]:
+def posed_frames(frames: Iterable[Frame], estimator: PoseEstimator) -> Iterator[tuple[Frame, Poses]]:
     """(frame, its poses) in frame order: with PyTorch, the frames put through the model
     ``batch_frames`` at a time (a batch ends early at a change of frame size); with OpenVINO,
     pipelined, a few frames in the model at once."""
@@ -194,7 +194,7 @@ def track_video(
     last_index = -1
     with quick_switches():  # the pose model's thread takes the GIL back quickly between frames
         decoded = ahead(read_frames(info.path, info.fps, start_s, end_s, damage), FRAMES_AHEAD, "decode")
-        detected = ahead(_posed(decoded, estimator), FRAMES_AHEAD * estimator.batch_frames, "pose")
+        detected = ahead(posed_frames(decoded, estimator), FRAMES_AHEAD * estimator.batch_frames, "pose")
         for frame, people in detected:
             if shots.update(frame.image) and frames:
                 tracker.new_shot()

@@ -14,7 +14,7 @@ from conftest import footage
 from pipeline.config import load_settings
 from pipeline.pose_model import AUTO_GPU_BATCH, PoseEstimator
 from pipeline.poses import Poses
-from pipeline.process import _posed
+from pipeline.process import posed_frames
 from pipeline.video import Frame, probe_video, read_frames
 
 
@@ -39,7 +39,7 @@ def _frame(index: int, shape: tuple[int, int] = (4, 6)) -> Frame:
 def test_frames_go_through_in_batches_in_order_and_a_size_change_ends_a_batch():
     frames = [_frame(i) for i in range(7)] + [_frame(i, (8, 6)) for i in range(7, 10)]
     model = _CountingModel(batch_frames=3)
-    out = list(_posed(frames, model))  # type: ignore[arg-type]
+    out = list(posed_frames(frames, model))  # type: ignore[arg-type]
     assert [frame.index for frame, _ in out] == list(range(10))
     assert [pose for _, pose in out] == [float(i) for i in range(10)]
     assert model.calls == [3, 3, 1, 3]
