@@ -283,9 +283,10 @@ class OpenVinoPose:
     :meth:`collect` returns its rows for :meth:`Poses.from_rows` in frame px; ``__call__`` does both.
     """
 
-    def __init__(self, export_dir: Path) -> None:
+    def __init__(self, export_dir: Path, precision: str = INFERENCE_PRECISION) -> None:
         import openvino
 
+        self._precision = precision  # OpenVINO's INFERENCE_PRECISION_HINT; benchmarks compare others
         self._core = openvino.Core()
         self._xml = next(Path(export_dir).glob("*.xml"))
         self._compiled: dict[tuple[int, int], Any] = {}  # per input shape
@@ -309,7 +310,7 @@ class OpenVinoPose:
                 model.reshape([1, 3, *shape])
                 self._compiled[shape] = self._core.compile_model(model, "CPU", {
                     "PERFORMANCE_HINT": "THROUGHPUT", "PERFORMANCE_HINT_NUM_REQUESTS": IN_FLIGHT,
-                    "INFERENCE_PRECISION_HINT": INFERENCE_PRECISION})
+                    "INFERENCE_PRECISION_HINT": self._precision})
                 self._idle[shape] = []
             self._recent = [*(s for s in self._recent if s != shape), shape]
             for older in self._recent[:-KEEP_SHAPES]:
