@@ -4,11 +4,12 @@
 
 For each clip, on the same decoded frames, in one process:
 
-1. **The pose model's precision.** FormWatch's OpenVINO engine, two frames in flight, nothing
-   else running, in float32 (``pose_model.INFERENCE_PRECISION``, the baseline) and in bfloat16
+1. **The pose model's precision.** FormWatch's OpenVINO engine, ``IN_FLIGHT`` frames in the
+   model, nothing else running, in float32 (``pose_model.INFERENCE_PRECISION``, the baseline) and in bfloat16
    (OpenVINO's own default on CPUs that have it; where the CPU lacks it, OpenVINO computes in
    float32 and the line says so): ms a frame, the ratio, and how far bfloat16's people and
-   keypoints land from float32's (people matched by box centre; median and 90th percentile px).
+   keypoints land from float32's (``poses.keypoint_distances``: people paired by box centre,
+   keypoints both are sure of; median and 90th percentile px).
 2. **The tracker's camera-motion estimate.** BoT-SORT's sparse optical flow (Ultralytics'
    ``GMC``, 400 corners, the baseline) against fewer corners: ms a frame of one core, and how far
    the estimated motion lands from the baseline's at the frame's four corners (px; a tracker
@@ -21,12 +22,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import deque
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from pipeline.config import load_settings
-from pipeline.pose_model import INFERENCE_PRECISION, OpenVinoPose, openvino_export, resolve_weights
+from pipeline.config import ModelSettings, load_settings
+from pipeline.pose_model import IN_FLIGHT, INFERENCE_PRECISION, OpenVinoPose, openvino_export, resolve_weights
+from pipeline.poses import Poses, keypoint_distances
 from pipeline.video import probe_video, read_frames
 
 FOOTAGE = Path(__file__).resolve().parents[2] / "shared" / "footage"
@@ -39,49 +43,37 @@ def frames_of(clip: Path, seconds: float) -> list[np.ndarray]:
     return [frame.image for frame in read_frames(clip, info.fps, 0.0, seconds)]
 
 
-def run_engine(engine: OpenVinoPose, images: list[np.ndarray], size: int) -> tuple[float, list[np.ndarray]]:
-    """ms a frame with two frames in flight (the best of two passes), and each frame's rows."""
-    settings = load_settings(None).model
-    best, rows = np.inf, []
-    engine(images[0], size, settings.detection_confidence, settings.nms_iou)  # compile the shape
+def run_engine(engine: OpenVinoPose, images: list[np.ndarray], size: int, model: ModelSettings
+               ) -> tuple[float, list[Poses]]:
+    """ms a frame with ``IN_FLIGHT`` frames in the model, as FormWatch runs it (the best of two
+    passes), and each frame's poses."""
+    def collect(submitted: Any) -> Poses:
+        return Poses.from_rows(engine.collect(submitted, model.detection_confidence, model.nms_iou),
+                               model.keypoint_confidence)
+
+    best, poses = np.inf, []
+    engine(images[0], size, model.detection_confidence, model.nms_iou)  # compile the shape
     for _ in range(2):
-        rows = []
+        poses = []
         started = time.perf_counter()
-        waiting = None
+        in_model: deque[Any] = deque()
         for image in images:
-            submitted = engine.submit(image, size)
-            if waiting is not None:
-                rows.append(engine.collect(waiting, settings.detection_confidence, settings.nms_iou))
-            waiting = submitted
-        if waiting is not None:
-            rows.append(engine.collect(waiting, settings.detection_confidence, settings.nms_iou))
+            in_model.append(engine.submit(image, size))
+            if len(in_model) == IN_FLIGHT:
+                poses.append(collect(in_model.popleft()))
+        poses += [collect(submitted) for submitted in in_model]
         best = min(best, (time.perf_counter() - started) / len(images) * 1000)
-    return best, rows
+    return best, poses
 
 
-def keypoint_gaps(reference: list[np.ndarray], other: list[np.ndarray]) -> tuple[np.ndarray, int]:
-    """Keypoint distances (px) of the people both runs found, matched by nearest box centre, and
-    the frames where the count of people differs."""
-    gaps, differ = [], 0
-    for a, b in zip(reference, other, strict=True):
-        differ += len(a) != len(b)
-        if not len(a) or not len(b):
-            continue
-        centre_a = (a[:, :2] + a[:, 2:4]) / 2
-        centre_b = (b[:, :2] + b[:, 2:4]) / 2
-        for i, centre in enumerate(centre_a):
-            j = int(np.argmin(np.linalg.norm(centre_b - centre, axis=1)))
-            ka, kb = a[i, 5:].reshape(-1, 3), b[j, 5:].reshape(-1, 3)
-            gaps.append(np.linalg.norm(ka[:, :2] - kb[:, :2], axis=1))
-    return (np.concatenate(gaps) if gaps else np.zeros(0)), differ
-
-
-def precision_lines(name: str, images: list[np.ndarray], export: Path, size: int) -> None:
-    base_ms, base_rows = run_engine(OpenVinoPose(export, INFERENCE_PRECISION), images, size)
+def precision_lines(name: str, images: list[np.ndarray], export: Path, size: int, model: ModelSettings) -> None:
+    base_ms, base = run_engine(OpenVinoPose(export, INFERENCE_PRECISION), images, size, model)
     engine = OpenVinoPose(export, "bf16")
-    ms, rows = run_engine(engine, images, size)
+    ms, other = run_engine(engine, images, size, model)
     used = {c.get_property("INFERENCE_PRECISION_HINT").get_type_name() for c in engine._compiled.values()}
-    gaps, differ = keypoint_gaps(base_rows, rows)
+    gaps = np.concatenate([keypoint_distances(a, b) for a, b in zip(base, other, strict=True)])
+    gaps = gaps[np.isfinite(gaps)]
+    differ = sum(len(a) != len(b) for a, b in zip(base, other, strict=True))
     print(f"| {name} | {INFERENCE_PRECISION} | {base_ms:.1f} | 1.00x | | |")
     print(f"| {name} | bf16 (computed in {', '.join(sorted(used))}) | {ms:.1f} | {base_ms / ms:.2f}x | "
           f"{np.median(gaps):.2f} / {np.percentile(gaps, 90):.2f} | {differ} of {len(images)} |")
@@ -112,13 +104,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds of each clip from its start")
     parser.add_argument("--imgsz", type=int, default=640, help="inference size (px)")
     args = parser.parse_args()
-    export = openvino_export(resolve_weights(load_settings(None).model.weights, allow_download=False))
+    model = load_settings(None).model
+    export = openvino_export(resolve_weights(model.weights, allow_download=False))
     clips = {clip.name: frames_of(clip, args.seconds) for clip in args.clip}
     print(f"{len(clips)} clips, {args.seconds} s each, imgsz {args.imgsz}\n")
-    print("| clip | precision | ms/frame (2 in flight) | speed | keypoints vs float32, median / p90 px "
+    print(f"| clip | precision | ms/frame ({IN_FLIGHT} in flight) | speed | keypoints vs float32, median / p90 px "
           "| frames with another count of people |\n|---|---|---:|---:|---:|---:|")
     for name, images in clips.items():
-        precision_lines(name, images, export, args.imgsz)
+        precision_lines(name, images, export, args.imgsz, model)
     print("\n| clip | corners | ms/frame (one core) | speed | camera motion vs 400 corners at the frame's "
           "corners, median / p90 px |\n|---|---:|---:|---:|---:|")
     for name, images in clips.items():

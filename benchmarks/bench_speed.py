@@ -162,7 +162,9 @@ def engine_alone(clip: str, settings: Settings, weights: Path, frames: int) -> t
     with quick_switches():
         decoded = ahead(read_frames(clip, info.fps, settings.video.start_s, settings.video.end_s),
                         process.FRAMES_AHEAD, "decode")
-        for _frame, _poses in process.posed_frames(decoded, estimator):
+        detected = ahead(process.posed_frames(decoded, estimator), process.FRAMES_AHEAD * estimator.batch_frames,
+                         "pose")
+        for _frame, _poses in detected:
             meter.sample_rss()
             done += 1
     seconds = time.perf_counter() - started

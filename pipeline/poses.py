@@ -120,3 +120,17 @@ class Poses:
         points[kp_conf < keypoint_confidence] = np.nan
         return cls(np.ascontiguousarray(rows[:, :4]), np.ascontiguousarray(rows[:, 4]), points, kp_conf,
                    np.full(len(rows), UNTRACKED, np.int64))
+
+
+def keypoint_distances(reference: Poses, other: Poses) -> np.ndarray:
+    """Per-keypoint distances (px) between the people of two readings of one frame (two engines,
+    two precisions), people paired one to one by nearest box centre; NaN where either keypoint is
+    missing. Flat: (pairs * K,)."""
+    from scipy.optimize import linear_sum_assignment
+
+    if not len(reference) or not len(other):
+        return np.empty(0)
+    centre_a = (reference.xyxy[:, :2] + reference.xyxy[:, 2:]) / 2
+    centre_b = (other.xyxy[:, :2] + other.xyxy[:, 2:]) / 2
+    rows, cols = linear_sum_assignment(np.linalg.norm(centre_a[:, None] - centre_b[None], axis=2))
+    return np.asarray(np.linalg.norm(reference.keypoints[rows] - other.keypoints[cols], axis=2).ravel())

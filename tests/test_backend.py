@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import footage
-from scipy.optimize import linear_sum_assignment
 
 from pipeline import pose_model
 from pipeline.config import ConfigError, load_settings
 from pipeline.pose_model import BackendError, PoseEstimator, openvino_export, select_backend
-from pipeline.poses import Poses
+from pipeline.poses import Poses, keypoint_distances
 from pipeline.video import probe_video, read_frames
 
 openvino = pytest.importorskip("openvino", reason="the OpenVINO backend needs the openvino package")
@@ -125,16 +124,6 @@ def test_export_is_cached_and_reused(export_home, weights, monkeypatch):
 # --- the same keypoints --------------------------------------------------------------------------
 
 
-def _keypoint_distances(reference: Poses, other: Poses) -> np.ndarray:
-    """Per-keypoint distances (px) between people matched by box centre; NaN where either is missing."""
-    if not len(reference) or not len(other):
-        return np.empty(0)
-    centre_a = (reference.xyxy[:, :2] + reference.xyxy[:, 2:]) / 2
-    centre_b = (other.xyxy[:, :2] + other.xyxy[:, 2:]) / 2
-    rows, cols = linear_sum_assignment(np.linalg.norm(centre_a[:, None] - centre_b[None], axis=2))
-    return np.linalg.norm(reference.keypoints[rows] - other.keypoints[cols], axis=2).ravel()
-
-
 @pytest.mark.footage
 @pytest.mark.parametrize(
     ("clip", "image_size"),
@@ -152,7 +141,7 @@ def test_openvino_keypoints_match_pytorch(export_home, weights, monkeypatch, cli
     for frame in frames:
         expected, got = torch_model(frame.image), openvino_model(frame.image)
         counts.append((len(expected), len(got)))
-        distances.append(_keypoint_distances(expected, got))
+        distances.append(keypoint_distances(expected, got))
     assert len(counts) == 20
     assert all(abs(a - b) <= 1 for a, b in counts), counts
     assert sum(a for a, _ in counts) >= 20  # people were found at all

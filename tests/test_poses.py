@@ -5,7 +5,7 @@ import pytest
 import torch
 from ultralytics.engine.results import Results
 
-from pipeline.poses import NUM_KEYPOINTS, Poses
+from pipeline.poses import NUM_KEYPOINTS, Poses, keypoint_distances
 
 
 def _results(keypoints: np.ndarray, boxes: np.ndarray) -> Results:
@@ -65,3 +65,24 @@ def test_selection_keeps_arrays_parallel():
     assert picked.track_id.tolist() == [9, 7]
     assert picked.xyxy[0].tolist() == [8, 9, 10, 11]
     assert picked.keypoints[1, 0].tolist() == [0, 1]
+
+
+def _people(boxes: list[list[float]], keypoints: np.ndarray) -> Poses:
+    n = len(boxes)
+    return Poses(np.array(boxes, np.float32), np.full(n, 0.9, np.float32), keypoints.astype(np.float32),
+                 np.ones((n, NUM_KEYPOINTS), np.float32), np.full(n, -1))
+
+
+def test_keypoint_distances_pair_people_one_to_one_by_box_centre():
+    """Two people listed in the other order, one moved 3-4 px (5 px): each is compared with
+    itself, not both with the nearest; a keypoint missing in either reading is NaN."""
+    near, far = np.zeros((NUM_KEYPOINTS, 2)), np.full((NUM_KEYPOINTS, 2), 100.0)
+    reference = _people([[0, 0, 10, 10], [100, 100, 110, 110]], np.stack([near, far]))
+    moved = far + [3.0, 4.0]
+    moved[0] = np.nan
+    other = _people([[103, 104, 113, 114], [0, 0, 10, 10]], np.stack([moved, near]))
+    gaps = keypoint_distances(reference, other)
+    assert gaps.shape == (2 * NUM_KEYPOINTS,)
+    assert np.nansum(gaps == 0) == NUM_KEYPOINTS and np.nansum(gaps == 5) == NUM_KEYPOINTS - 1
+    assert np.isnan(gaps).sum() == 1
+    assert keypoint_distances(reference, Poses.empty()).shape == (0,)
