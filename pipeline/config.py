@@ -157,10 +157,9 @@ class TrackingSettings(Section):
         unit="probability", ge=0.0, lt=1.0,
     )
     new_track_confidence: float = setting(
-        0.4, "A detection must reach this confidence to start a new track. Measured on the 16 shared clips "
-        "(2026-12-07) against Ultralytics' default 0.25 and against 0.5: the group jog's crowd kept 20 of its "
-        "29 runners at 0.4, 17 at 0.25 and 16 at 0.5; every other clip found the same runners (0.5 also gave "
-        "the 100 m one runner id too many).", unit="probability", gt=0.0, lt=1.0
+        0.4, "A detection must reach this confidence to start a new track. On the shared clips 0.4 kept more "
+        "of a crowd's runners than 0.25 (Ultralytics' default) or 0.5 (README, How well it works).",
+        unit="probability", gt=0.0, lt=1.0
     )
     match_threshold: float = setting(
         0.8, "Largest matching cost (1 - IoU, fused with score) accepted between a track and a detection.",
@@ -168,10 +167,8 @@ class TrackingSettings(Section):
     )
     lost_track_buffer_s: float = setting(
         1.5, "How long a track that lost its person is kept to be picked up again. Converted to frames "
-        "with the video's real fps. Measured on the 16 shared clips (2026-12-07): 0.75 s kept 19 of the group "
-        "jog's 29 runners, 1.5 s 20, 3 s 21, every other clip the same; the 21st at 3 s is a track picked up "
-        "after 1.75 s on someone a fifth smaller than the runner it had followed, who was coming closer: "
-        "another runner.", unit="s", gt=0.0, le=60.0,
+        "with the video's real fps. On the shared clips 0.75 s lost a crowd's runner and 3 s joined two "
+        "runners into one id (README, How well it works).", unit="s", gt=0.0, le=60.0,
     )
     min_track_duration_s: float = setting(
         0.4, "Tracks seen for less than this are dropped as spurious (flicker detections).",
