@@ -13,10 +13,13 @@ from pipeline.analysis.gait import (
     _cadence_from_steps,
     _flight_fraction,
     _stride_rows,
+    behind_the_hips,
     bounce_steps,
     bounce_under_noise,
     flight_under_noise,
     leg_scale,
+    side_contacts,
+    spectral_period,
     stance_feet,
     whole_cycles,
 )
@@ -85,6 +88,56 @@ def test_a_reach_peak_is_dated_at_the_landing_after_the_swing_legs_retraction() 
     assert len(offsets) >= len(landings) - 1
     assert np.max(np.abs(offsets)) <= 1.5
     assert abs(np.median(offsets)) <= 1.0
+
+
+def _swapped_reach(seed: int, frames: int = 150, step: float = 8.5, drift: float = 0.05) -> np.ndarray:
+    """(T, 2) reaches ahead of the hips (leg lengths) of a side-view runner stepping every ``step``
+    frames, each foot 0.35 leg lengths either side of 0.05 behind the hips, whose left/right labels
+    the pose model swaps on a random half of the steps (as on a 73 px beach runner), with a slow
+    drift of the ankles against the hips."""
+    t = np.arange(frames)
+    rng = np.random.default_rng(seed)
+    left = 0.35 * np.cos(np.pi * t / step) - 0.05
+    right = 0.35 * np.cos(np.pi * t / step + np.pi) - 0.05
+    swapped = np.zeros(frames, bool)
+    for k in range(int(frames / step) + 1):
+        if rng.random() < 0.5:
+            swapped[int((k + 0.5) * step):int((k + 1.5) * step)] = True
+    wobble = drift * np.sin(2 * np.pi * t / 70)
+    return np.stack([np.where(swapped, right, left) + wobble, np.where(swapped, left, right) + wobble], axis=1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_side_contacts_keep_every_step_when_the_legs_labels_swap(seed: int) -> None:
+    # each foot's own reach, its labels swapped on half the steps, repeats at no stride (its
+    # spectrum reads 30-73 frames for a 17-frame stride), so its peaks, kept that far apart,
+    # skip steps; the leading foot's reach peaks at every landing whatever the labels say
+    reach = _swapped_reach(seed)
+    each_foot = spectral_period([reach[:, 0], reach[:, 1], reach[:, 0] - reach[:, 1]])
+    assert not 0.8 * 17 <= each_foot <= 1.2 * 17, each_foot
+    rows, _, period, reached = side_contacts(reach, np.zeros(0), np.zeros(0, np.int8), np.nan, AnalysisSettings())
+    assert reached and period == pytest.approx(17.0, rel=0.05)
+    landings = np.arange(8.5, 149, 8.5)  # the leading foot's peaks, inside the clip
+    assert len(rows) == len(landings) and np.max(np.abs(rows - landings)) <= 1.0, rows
+
+
+def test_side_contacts_keep_each_foots_reading_where_it_holds() -> None:
+    # labels that never swap: each foot's reading is the stride and nothing replaces it
+    reach = np.stack([0.35 * np.cos(np.pi * np.arange(150) / 8.5) - 0.05,
+                      0.35 * np.cos(np.pi * np.arange(150) / 8.5 + np.pi) - 0.05], axis=1)
+    rows, feet, period, _ = side_contacts(reach, np.zeros(0), np.zeros(0, np.int8), np.nan, AnalysisSettings())
+    assert period == pytest.approx(spectral_period([reach[:, 0], reach[:, 1], reach[:, 0] - reach[:, 1]]))
+    assert len(rows) == 17 and set(np.diff(feet)) <= {-1, 1}  # every step, the feet alternating
+
+
+@pytest.mark.parametrize(("behind", "expected"), [(0, False), (3, False), (4, True), (8, True)])
+def test_a_reading_with_many_steps_behind_the_hips_is_no_landing(behind: int, expected: bool) -> None:
+    # 16 contacts, ``behind`` of them with the foot 0.1 leg lengths behind the hips: a quarter or
+    # more is a trailing foot read as landing (a period read at half the stride puts every other
+    # step there), fewer is a sprinter's jitter
+    reach = np.full((16, 2), 0.3)
+    reach[:behind, 0] = -0.1
+    assert behind_the_hips(reach, np.arange(16.0), np.zeros(16, np.int8)) is expected
 
 
 @pytest.mark.parametrize(("right_phase", "expected"), [(0.5, 0.0), (0.45, 0.2), (0.56, 0.24)])

@@ -608,6 +608,65 @@ def foot_reach(keypoints: np.ndarray, facing: float, scale: np.ndarray) -> np.nd
     return facing * (keypoints[:, list(ANKLES), 0] - hip_x[:, None]) / scale[:, None]
 
 
+def side_contacts(
+    reach: np.ndarray, rows: np.ndarray, feet: np.ndarray, height_period: float, settings: AnalysisSettings
+) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """Contacts of a runner seen from the side: (rows, feet, stride period, whether they are
+    reach peaks) of the detector whose steps keep the rhythm best.
+
+    Candidates: the leading foot's reach peaks and each foot's own (:func:`reach_contacts`,
+    :func:`reach_contacts_per_foot`) at the stride each foot's reach repeats at, and the feet
+    coming back to the ground (``rows``, ``feet`` at ``height_period``). Running in place
+    barely reaches (heights win), a far leg hidden behind the near one has no leading-foot peak
+    (per foot wins), and a misread frame that adds a step breaks two intervals instead of
+    adding one. At equal rhythm: the most steps, then the first.
+
+    The stride each foot's reach repeats at can be misread: a small runner's pose model swaps
+    the legs' labels, so each foot's own reach loses its rhythm, and the ankles drift against
+    the hips, so the spectrum's peak sits at a drift or a stride and a half; kept that far
+    apart, the reach peaks skip steps (a 73 px leg on a beach: 19 of 32 landings, cadence 31 %
+    off). The leading foot's reach peaks once per step whatever the labels say (or once per
+    stride where the far leg stays hidden), so its detector also runs at twice and at once
+    its own period (each foot's own reach is not: its labels are what swapped), and wins only
+    where its steps keep the rhythm on more intervals than every candidate above, on two at
+    least (one interval fits any period read from the peaks themselves), and land ahead of
+    the hips (:func:`behind_the_hips`).
+    """
+    period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
+    candidates = [(*reach_contacts(reach, period, settings), period, True),
+                  (*distinct_steps(*reach_contacts_per_foot(reach, period, settings), period), period, True),
+                  (rows, feet, height_period, False)]
+    scores = [(rhythmic_steps(c_rows, c_period), len(c_rows)) for c_rows, _, c_period, _ in candidates]
+    rhythm = max(scores)[0]
+    lead_step = spectral_period([np.fmax(reach[:, LEFT], reach[:, RIGHT])])
+    for reading in (2.0 * lead_step, lead_step):
+        if not np.isfinite(reading) or reading == period:
+            continue
+        c_rows, c_feet = reach_contacts(reach, reading, settings)
+        score = (rhythmic_steps(c_rows, reading), len(c_rows))
+        if score[0] >= 2 and score[0] > rhythm and not behind_the_hips(reach, c_rows, c_feet):
+            candidates.append((c_rows, c_feet, reading, True))
+            scores.append(score)
+    best = scores.index(max(scores))
+    return candidates[best]
+
+
+def behind_the_hips(reach: np.ndarray, rows: np.ndarray, feet: np.ndarray) -> bool:
+    """Whether a quarter or more of the contacts at ``rows`` have their foot behind the hips.
+
+    A running foot lands ahead of the body's centre of mass (foot-to-centre-of-mass distance
+    at initial contact, Souza 2016; only a sprinter's first steps out of the blocks land
+    under or behind it), so a reading of the steps that puts many of them behind the hips has
+    taken a trailing foot's wobble for a landing: a period read at half the stride adds one
+    such step between every two landings.
+    """
+    if not len(rows):
+        return False
+    index = np.clip(np.round(rows).astype(np.int64), 0, len(reach) - 1)
+    at = reach[index, np.asarray(feet, np.int64)]
+    return bool(4 * np.sum(at < 0) >= len(rows))
+
+
 def reach_contacts_per_foot(
     reach: np.ndarray, period: float, settings: AnalysisSettings
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -828,21 +887,8 @@ def analyse_gait(
         if len(bounce) > len(rows):  # the hips found steps the feet hid
             rows, feet, event = bounce, stance_feet(heights, bounce, period), MID_STANCE
     else:
-        reach = foot_reach(keypoints, facing, scale)
-        height_period = period
-        # each foot's reach repeats once per stride: a cleaner rhythm than heights from the side
-        period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
-        lead_rows, lead_feet = reach_contacts(reach, period, settings)
-        foot_rows, foot_feet = distinct_steps(*reach_contacts_per_foot(reach, period, settings), period)
-        # the detector whose steps keep the rhythm best wins: running in place barely reaches
-        # (heights win), a far leg hidden behind the near one has no leading-foot peak (per foot
-        # wins), and a misread frame that adds a step breaks two intervals instead of adding one
-        candidates = [(lead_rows, lead_feet, period), (foot_rows, foot_feet, period), (rows, feet, height_period)]
-        # (equal rhythm: the most steps, then the first)
-        scores = [(rhythmic_steps(c_rows, c_period), len(c_rows)) for c_rows, _, c_period in candidates]
-        best = scores.index(max(scores))
-        rows, feet, period = candidates[best]
-        if best < 2 and np.isfinite(period):  # a reach peak: the foot lands a little later
+        rows, feet, period, reached = side_contacts(foot_reach(keypoints, facing, scale), rows, feet, period, settings)
+        if reached and np.isfinite(period):  # a reach peak: the foot lands a little later
             rows = np.minimum(rows + REACH_TO_LANDING * period, len(keypoints) - 1)
     feet = alternate_feet(feet == LEFT, rows, period)
     index = np.clip(np.round(rows), 0, len(keypoints) - 1).astype(np.int64)
