@@ -19,6 +19,7 @@ from pipeline.analysis.gait import (
     flight_under_noise,
     leg_scale,
     side_contacts,
+    skipped_peaks,
     spectral_period,
     stance_feet,
     whole_cycles,
@@ -128,6 +129,18 @@ def test_side_contacts_keep_each_foots_reading_where_it_holds() -> None:
     rows, feet, period, _ = side_contacts(reach, np.zeros(0), np.zeros(0, np.int8), np.nan, AnalysisSettings())
     assert period == pytest.approx(spectral_period([reach[:, 0], reach[:, 1], reach[:, 0] - reach[:, 1]]))
     assert len(rows) == 17 and set(np.diff(feet)) <= {-1, 1}  # every step, the feet alternating
+
+
+def test_a_reading_that_skips_the_leading_foots_landings_counts_strides() -> None:
+    # the leading foot peaks every 6.5 frames (a sprint at 25 fps); contacts read every 13 frames
+    # (twice the stride) leave a prominent peak halfway between each two, contacts at every
+    # peak leave none
+    t = np.arange(120)
+    lead = 0.3 * np.cos(2 * np.pi * t / 6.5)
+    every_step = np.arange(0, 120, 6.5)
+    settings = AnalysisSettings()
+    assert skipped_peaks(lead, every_step, 13.0, settings) == 0
+    assert skipped_peaks(lead, every_step[::2], 26.0, settings) == len(every_step[::2]) - 1
 
 
 @pytest.mark.parametrize(("behind", "expected"), [(0, False), (3, False), (4, True), (8, True)])

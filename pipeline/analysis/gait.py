@@ -628,9 +628,11 @@ def side_contacts(
     off). The leading foot's reach peaks once per step whatever the labels say (or once per
     stride where the far leg stays hidden), so its detector also runs at twice and at once
     its own period (each foot's own reach is not: its labels are what swapped), and wins only
-    where its steps keep the rhythm on more intervals than every candidate above, on two at
-    least (one interval fits any period read from the peaks themselves), and land ahead of
-    the hips (:func:`behind_the_hips`).
+    where its steps keep the rhythm on more intervals than every candidate above, less the
+    leading foot's peaks it skipped (:func:`skipped_peaks`: a 40 px sprinter whose far leg
+    peaks faintly kept 8 intervals at twice his stride, skipping 3 of his landings), on two at
+    least (one interval fits any period read from the peaks themselves), and
+    land ahead of the hips (:func:`behind_the_hips`).
     """
     period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
     candidates = [(*reach_contacts(reach, period, settings), period, True),
@@ -638,17 +640,33 @@ def side_contacts(
                   (rows, feet, height_period, False)]
     scores = [(rhythmic_steps(c_rows, c_period), len(c_rows)) for c_rows, _, c_period, _ in candidates]
     rhythm = max(scores)[0]
-    lead_step = spectral_period([np.fmax(reach[:, LEFT], reach[:, RIGHT])])
+    lead = np.fmax(reach[:, LEFT], reach[:, RIGHT])
+    lead_step = spectral_period([lead])
     for reading in (2.0 * lead_step, lead_step):
         if not np.isfinite(reading) or reading == period:
             continue
         c_rows, c_feet = reach_contacts(reach, reading, settings)
-        score = (rhythmic_steps(c_rows, reading), len(c_rows))
-        if score[0] >= 2 and score[0] > rhythm and not behind_the_hips(reach, c_rows, c_feet):
+        kept = rhythmic_steps(c_rows, reading) - skipped_peaks(lead, c_rows, reading, settings)
+        score = (kept, len(c_rows))
+        if kept >= 2 and kept > rhythm and not behind_the_hips(reach, c_rows, c_feet):
             candidates.append((c_rows, c_feet, reading, True))
             scores.append(score)
     best = scores.index(max(scores))
     return candidates[best]
+
+
+def skipped_peaks(lead: np.ndarray, rows: np.ndarray, period: float, settings: AnalysisSettings) -> int:
+    """How many of the leading foot's reach peaks (as prominent as a contact's, at least 0.15
+    stride apart) fall between two consecutive contacts ``rows`` and further than 0.3 of a step
+    from both: landings a reading of the stride this long has skipped (a reading at twice the
+    stride keeps a rhythm on every other landing, with one of these between each two)."""
+    if len(rows) < 2 or not np.isfinite(period):
+        return 0
+    peaks = np.asarray(_peak_rows(lead, max(1.0, 0.15 * period), settings.side_contact_min_reach_leg_lengths))
+    margin = 0.3 * period / 2
+    inside = (peaks > rows[0] + margin) & (peaks < rows[-1] - margin)
+    nearest = np.min(np.abs(peaks[inside, None] - rows[None, :]), axis=1) if inside.any() else np.zeros(0)
+    return int(np.sum(nearest > margin))
 
 
 def behind_the_hips(reach: np.ndarray, rows: np.ndarray, feet: np.ndarray) -> bool:
