@@ -354,6 +354,19 @@ def test_frontal_steps_come_from_the_hips_bounce_when_the_feet_hide_them(spec: R
         assert c["foot"] == nearest
 
 
+@pytest.mark.parametrize("noise", [0.0, 0.25, 0.5])
+def test_a_small_runners_shallow_bounce_is_read_under_its_own_noise(noise: float) -> None:
+    # from behind, 33 px legs, feet lifting 1 cm: the steps are the hips' troughs, 2.9 px deep,
+    # under the floor's 3 px (the snow park runner at 0.3 of her size: 2 of 32 landings within 2
+    # frames, walking at 105 steps a minute). With the track's measured noise (at most 0.5 px
+    # here) the floor is 3 * sqrt(2) of it, and the troughs found keep the stride's rhythm, so
+    # they are taken: every step.
+    spec = RunnerSpec(view="back", cadence_spm=165.0, travel=True, noise_px=noise, scale_px_per_m=40.0, duration_s=6.0,
+                      seed=1, foot_lift_m=0.01)
+    runner = _runner(analyse_spec(spec)[0])
+    assert runner["activity"] == "running" and runner["cadence_spm"] == pytest.approx(165.0, rel=0.02), runner
+
+
 def test_feet_seen_lifting_keep_their_initial_contacts() -> None:
     analysis, _ = analyse_spec(RunnerSpec(view="back", noise_px=0.5))
     assert set(analysis.contacts.column("event").to_pylist()) == {"initial_contact"}

@@ -177,7 +177,8 @@ def analyse_runner(
     lift = travel_lift(ratio, pitch)
     level = sideways & np.where(np.isfinite(lift), lift < settings.min_foot_lift_leg_lengths, side)
     gait = analyse_gait(_within(track.keypoints, span), fps, sideways, settings,
-                        facing=facing_direction(track.keypoints, side), level_frames=level)
+                        facing=facing_direction(track.keypoints, side), level_frames=level,
+                        hip_noise_px=hip_height_jitter(raw, 1.0))
     # the contacts' step counts only where they keep a rhythm (a misread contact falls anywhere)
     rhythmic = gait.steps >= MIN_STEPS and keeps_rhythm(gait.contact_index)
     contact_step = float(np.median(np.diff(gait.contact_index))) if rhythmic else float("nan")

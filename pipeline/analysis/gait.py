@@ -800,8 +800,16 @@ def side_view_limbs(
     )
 
 
+#: A trough of the hips' bounce is a step when it is deeper than the crests around it by more
+#: than the mid-hip height's own noise makes likely: 3 standard deviations of the difference of
+#: two independent readings (3 * sqrt(2)), with the noise measured on the raw track (the bounce is
+#: read on the low-passed one, whose noise is less).
+BOUNCE_NOISE_SIGMAS = 3.0 * float(np.sqrt(2.0))
+
+
 def bounce_steps(
-    hip_y: np.ndarray, period: float, fps: float, leg_px: float, settings: AnalysisSettings
+    hip_y: np.ndarray, period: float, fps: float, leg_px: float, settings: AnalysisSettings,
+    noise_px: float = float("nan"),
 ) -> np.ndarray:
     """Sorted sub-frame rows of the troughs of the hips' bounce: one per step.
 
@@ -811,12 +819,16 @@ def bounce_steps(
             is half a stride), or as close as the fastest running cadence allows when that is
             closer (a short track's spectrum can read a sprinter's stride as twice as long).
         leg_px: the runner's typical leg length in pixels.
+        noise_px: the mid-hip height's measured noise in pixels (NaN: unmeasured).
     A trough must be ``bounce_min_leg_lengths`` (and ``bounce_min_px``: keypoints jitter by a
-    pixel or two whatever the runner's size) deeper than the crests around it, once the
-    drift of a runner approaching or leaving the camera (a moving mean over one stride) is
-    taken off.
+    pixel or two whatever the runner's size; where the noise is measured lower, its
+    ``BOUNCE_NOISE_SIGMAS`` multiple) deeper than the crests around it, once the drift of a
+    runner approaching or leaving the camera (a moving mean over one stride) is taken off.
     """
-    depth = max(settings.bounce_min_leg_lengths, settings.bounce_min_px / leg_px) if leg_px > 0 else np.inf
+    floor_px = settings.bounce_min_px
+    if np.isfinite(noise_px):
+        floor_px = min(floor_px, BOUNCE_NOISE_SIGMAS * noise_px)
+    depth = max(settings.bounce_min_leg_lengths, floor_px / leg_px) if leg_px > 0 else np.inf
     fastest = 60.0 * fps / settings.running_max_cadence_spm  # frames per step of a sprinter
     distance = max(1.0, min(0.35 * period, fastest) if np.isfinite(period) else fastest)
     bounce = hip_y - moving_mean(hip_y, int(round(period))) if np.isfinite(period) else hip_y
@@ -869,6 +881,7 @@ def analyse_gait(
     settings: AnalysisSettings,
     facing: float = 0.0,
     level_frames: np.ndarray | None = None,
+    hip_noise_px: float = float("nan"),
 ) -> Gait:
     """Contacts, cadence and rhythm of one cleaned track.
 
@@ -886,6 +899,10 @@ def analyse_gait(
             and the knee's and elbow's bend, are read there only, since from above a foot ahead
             of the other also looks lifted and a joint bent toward the camera looks more bent.
             Default ``side_mask``.
+        hip_noise_px: the mid-hip height's noise in pixels, measured on the raw track
+            (:func:`pipeline.analysis.analyse.hip_height_jitter`): the hips' troughs deeper
+            than its ``BOUNCE_NOISE_SIGMAS`` multiple, though under ``bounce_min_px``, count as
+            steps where they keep the stride's rhythm (a small runner's bounce is 2-3 px deep).
     """
     leg = leg_length(keypoints)
     scale = leg_scale(keypoints, int(round(fps)))
@@ -902,6 +919,13 @@ def analyse_gait(
     if not sideways:
         typical = np.nanmedian(scale) if np.isfinite(scale).any() else np.nan
         bounce = bounce_steps(hip_y, period, fps, float(typical), settings)
+        # a small person's bounce is shallower than the floor's pixels: the track's own noise
+        # sets a lower one, taken where the steps it finds keep the stride's rhythm, most of
+        # them and more than the floor's (troughs of noise fall at any interval)
+        finer = bounce_steps(hip_y, period, fps, float(typical), settings, hip_noise_px)
+        kept = rhythmic_steps(finer, period)
+        if kept > max(1, rhythmic_steps(bounce, period)) and 2 * kept > len(finer) - 1:
+            bounce = finer
         if len(bounce) > len(rows):  # the hips found steps the feet hid
             rows, feet, event = bounce, stance_feet(heights, bounce, period), MID_STANCE
     else:
