@@ -88,6 +88,17 @@ CASES = {
     "the same cues where one step fewer is a race walker's": (
         RUNNER, {**FRONT, "flight_fraction": NAN, "vertical_oscillation": 0.05, "cadence_spm": 225.0},
         ("walking", False, False)),
+    # an official standing by the 100 m's track as the camera pans: three "steps" 5-6 frames
+    # apart and a flight of 0.11 read from noise; one step fewer is a walker's cadence
+    "three steps and a flight, nothing else running": (
+        RUNNER, {"contact_index": np.array([20, 26, 31]), "cadence_spm": 265.0, "flight_fraction": 0.11,
+                 "vertical_oscillation": 0.04, "knee_min_angle_deg": NAN, "elbow_angle_deg": 148.0},
+        ("walking", False, False)),
+    "twelve steps and the same flight": (
+        RUNNER, {"contact_index": np.arange(20, 82, 5.6).astype(np.int64), "cadence_spm": 265.0,
+                 "flight_fraction": 0.11, "vertical_oscillation": 0.04, "knee_min_angle_deg": NAN,
+                 "elbow_angle_deg": 148.0},
+        ("running", True, False)),
     "too few steps, feet moving": (
         RUNNER,
         {"contact_index": np.array([3, 13])},

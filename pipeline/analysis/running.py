@@ -151,8 +151,9 @@ def classify_activity(
     flight read on it (:func:`running_cues`).
     ``clock`` (gravity) gives the slow-down factor; the cadence is judged in real time.
     A track runs when more than half of the measured cues say so, when it has flight at
-    a running cadence (running_min_cadence_spm to running_max_cadence_spm), or when even one
-    step fewer leaves a cadence no walker reaches (``FASTER_THAN_ANY_WALK_SPM``); in each case
+    a running cadence (running_min_cadence_spm to running_max_cadence_spm, even with one step
+    fewer counted), or when even one step fewer leaves a cadence no walker reaches
+    (``FASTER_THAN_ANY_WALK_SPM``); in each case
     the side-view knee flexion, when seen, must not say walking (straight arms are a fault,
     not walking). A running gait is slow motion when gravity says it is slowed at least
     ``slow_motion_min_factor`` times; where the flight cannot be read, when every measured
@@ -202,7 +203,10 @@ def classify_activity(
         cadence_evidence and len(cues) >= 1 and met == len(cues))
     # 35 steps at 293/min on a 40 px sprinter seen obliquely: no walk, whatever her 0.058 bounce says
     beyond_walking = not slowed and cadence_low >= FASTER_THAN_ANY_WALK_SPM
-    running = not knee_says_walking and (cues_agree or (has_flight and cadence_evidence) or beyond_walking)
+    # flight alone beside the cadence: only a cadence that is running's even one step fewer (an
+    # official standing by a panned track read 3 "steps" at 265/min and a flight of 0.11 from noise)
+    flight_and_rhythm = has_flight and cadence_evidence and cadence_low >= settings.running_min_cadence_spm
+    running = not knee_says_walking and (cues_agree or flight_and_rhythm or beyond_walking)
     if slowed:  # a slowed runner or a real-time walker: only a deeply flexed swing knee tells
         running = running and gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg
     # the knee among the cues met: seen deeply bent (obliquely a straight-looking knee is no cue)
