@@ -45,8 +45,8 @@ def clip_outputs(out: Path, reanalyse: bool, config: str | None, clips: set[str]
         if clip not in clips:
             continue
         video_id = row["video_id"]
+        detections = pq.read_table(dataset_file(out, "detections", video_id), schema=DETECTIONS)
         if settings is not None:
-            detections = pq.read_table(dataset_file(out, "detections", video_id), schema=DETECTIONS)
             analysis = analyse_detections(
                 detections, row["fps"], row["width"], row["height"], settings.analysis.for_video(clip, video_id),
                 row.get("shot_starts") or (), row.get("frames_per_picture") or 1.0,  # null in outputs before schema 5
@@ -61,8 +61,9 @@ def clip_outputs(out: Path, reanalyse: bool, config: str | None, clips: set[str]
             slow, factor = row.get("slow_motion_suspected"), row.get("slow_motion_factor")
             ranges = row.get("slow_motion_ranges")  # null in outputs before schema 6
         factor = factor if factor is not None and factor == factor else None  # NaN: not measured
+        boxes = detections.select(["frame", "track_id", "box_x1", "box_y1", "box_x2", "box_y2"])
         found.append(ClipOutputs(clip, row["fps"], slow_motion_suspected=slow, slow_motion_factor=factor,
-                                 slow_motion_ranges=ranges, **tables))
+                                 slow_motion_ranges=ranges, boxes=boxes, **tables))
     return sorted(found, key=lambda c: c.clip)
 
 

@@ -123,6 +123,24 @@ def labels_every(node: object, every: int, slow: int = 1) -> object:
     return out
 
 
+def marks_moved(labels: dict, sizes: dict[str, tuple[int, int, int, int]], mirror: bool) -> dict:
+    """``labels`` with the points marking labelled people (``people[].at``: ``x``, ``y`` in the
+    clip's pixels) moved as the copy moved them: scaled from each clip's (width, height) to its
+    copy's, and mirrored left to right. ``sizes``: clip name -> (width, height, copy's width,
+    copy's height)."""
+    for clip, people in labels.get("people", {}).items():
+        if clip not in sizes:
+            continue
+        width, height, new_width, new_height = sizes[clip]
+        for shot in people.get("shots", []):
+            for person in shot.get("people", []):
+                marks = person.get("at")
+                for mark in marks if isinstance(marks, list) else [marks] if marks else []:
+                    x = width - 1 - mark["x"] if mirror else mark["x"]
+                    mark["x"], mark["y"] = x * new_width / width, mark["y"] * new_height / height
+    return labels
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mirror", action="store_true", help="mirror the clips left to right")
@@ -147,12 +165,16 @@ def main() -> None:
     clips, out = work / "clips", work / "out"
     clips.mkdir(parents=True, exist_ok=True)
     slowed = {}
+    sizes: dict[str, tuple[int, int, int, int]] = {}
     for name in args.clips:
         source = FOOTAGE / f"{name}.mp4"
         if not source.is_file():
             sys.exit(f"{source} not found: this check needs ../shared/footage")
         frames = write_transformed(source, clips / source.name, args.mirror, args.scale, args.every, args.slow,
                                    args.crf)
+        with av.open(str(source)) as before, av.open(str(clips / source.name)) as after:
+            sizes[source.name] = (before.streams.video[0].width, before.streams.video[0].height,
+                                  after.streams.video[0].width, after.streams.video[0].height)
         print(f"{name}: {frames} frames{' mirrored' if args.mirror else ''} at {args.scale:g}x"
               f"{f', every {args.every} pictures' if args.every > 1 else ''}"
               f"{f', {args.slow}x slower' if args.slow > 1 else ''}{f', crf {args.crf}' if args.crf != 23 else ''}",
@@ -163,9 +185,10 @@ def main() -> None:
     subprocess.run(run + (["--config", args.config] if args.config else []), cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     labels = []
-    for index, path in enumerate(default_label_files()):  # mirrored or scaled, the labels stay true
+    for index, path in enumerate(default_label_files()):  # mirrored or scaled, the labels stay true (marks move)
         labels.append(work / f"labels_{index}.json")
-        labels[-1].write_text(json.dumps(labels_every(json.loads(path.read_text()), args.every, args.slow)))
+        moved = marks_moved(json.loads(path.read_text()), sizes, args.mirror)
+        labels[-1].write_text(json.dumps(labels_every(moved, args.every, args.slow)))
     if args.slow > 1:  # last, so it replaces the clips' own slow-motion labels
         labels.append(work / "labels_slowed.json")
         labels[-1].write_text(json.dumps({"slow_motion": slowed}))

@@ -14,7 +14,9 @@ Metrics, per clip:
   a labelled shot, at most the hand count per shot; in a shot with brief runners only ids
   lasting at least 1.8 s count, a shorter one may be a brief runner), ``runner_recall``,
   ``false_runners`` (ids called running beyond the shot's ``runners``, brief ones included: a
-  second id for one runner counts here too), ``ids_per_runner``, ``verdict_coverage`` (runners with at least
+  second id for one runner counts here too; and, where the labels mark a non-runner's position
+  at a frame and the detections' boxes are given, every running id that is that person),
+  ``ids_per_runner``, ``verdict_coverage`` (runners with at least
   ``MIN_VERDICTS`` measured fault values, over the hand count).
 - contacts: for the track that matches the labels best, greedy one-to-one matching within
   ``TOLERANCE_FRAMES``; ``contact_recall``, ``contact_precision``, ``median_offset_frames``
@@ -88,6 +90,9 @@ class ClipOutputs:
     slow_motion_factor: float | None = None
     frames: tuple[int, int] | None = None  # [first, last] frame analysed, when not the whole clip
     slow_motion_ranges: list[list[int]] | None = None  # [first, last] frames found slowed
+    #: the detections' boxes (``frame``, the tracker's ``track_id``, ``box_x1`` .. ``box_y2``), to
+    #: find the ids of labelled non-runners marked at a frame (``at``); None: not checked
+    boxes: pa.Table | None = None
 
 
 @dataclass
@@ -236,6 +241,41 @@ def _measured_verdicts(deviations: pa.Table) -> dict[int, int]:
     return counts
 
 
+def _marks(shot: dict[str, Any]) -> list[tuple[int, float, float]]:
+    """(frame, x, y) of every point the labels mark on a shot's non-runners (``people[].at``)."""
+    marks = []
+    for person in shot.get("people", ()):
+        at = person.get("at") if person.get("role") != "runner" else None
+        for mark in at if isinstance(at, list) else [at] if at else []:
+            marks.append((int(mark["frame"]), float(mark["x"]), float(mark["y"])))
+    return marks
+
+
+def marked_non_runners(out: ClipOutputs, runners: list[dict[str, Any]], shot: dict[str, Any]) -> set[int]:
+    """Running ids that are a labelled non-runner: the id's box holds a point the labels mark on
+    that person (``people[].at``: ``{"frame", "x", "y"}`` in the clip's pixels, or a list of
+    them) at its frame; of several boxes holding it, the one whose centre is nearest. Empty
+    without ``out.boxes``. Counting ids against a shot's hand count alone, an official called
+    running hides behind a missed runner; marked, he is a false runner whatever the count."""
+    marks = _marks(shot)
+    if out.boxes is None or not marks or not runners:
+        return set()
+    runner_of = {int(raw): int(r["track_id"])
+                 for r in runners for raw in (r.get("source_track_ids") or [r["track_id"]])}
+    frames = pa.array(sorted({frame for frame, _, _ in marks}), out.boxes["frame"].type)
+    boxes = out.boxes.filter(pc.is_in(pc.field("frame"), frames)).to_pylist()
+    named = set()
+    for frame, x, y in marks:
+        holding = [
+            (((b["box_x1"] + b["box_x2"]) / 2 - x) ** 2 + ((b["box_y1"] + b["box_y2"]) / 2 - y) ** 2, b["track_id"])
+            for b in boxes
+            if b["frame"] == frame and b["box_x1"] <= x <= b["box_x2"] and b["box_y1"] <= y <= b["box_y2"]
+        ]
+        if holding and min(holding)[1] in runner_of:
+            named.add(runner_of[min(holding)[1]])
+    return named
+
+
 def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
     """Runner recall, false runners, ids per runner and verdict coverage over labelled shots."""
     runners = out.runners.filter(pc.field("is_runner")) if out.runners.num_rows else out.runners
@@ -248,6 +288,9 @@ def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:
             if max(0, min(r["last_frame"], last) - max(r["first_frame"], first) + 1)
             > 0.5 * (r["last_frame"] - r["first_frame"] + 1)
         ]
+        named = marked_non_runners(out, in_shot, shot)  # false whatever the count
+        false += len(named)
+        in_shot = [r for r in in_shot if r["track_id"] not in named]
         n_all = int(shot["runners"])  # a runner seen running under 2 s may or may not be found
         brief = int(shot.get("runners_brief", 0))
         n_hand = n_all - brief

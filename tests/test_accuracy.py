@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -121,6 +122,30 @@ def test_where_brief_runners_were_counted_only_long_ids_are_found() -> None:
     assert m["verdict_coverage"] == 0.0
 
 
+def test_a_marked_non_runner_called_running_is_false_whatever_the_count() -> None:
+    """2 runners labelled, one missed; the official marked at (60, 200) on frame 30 is called
+    running (tracker ids 7 and 8 stitched into runner 7). Counted against the shot's 2 he would
+    pass as the second runner found; marked, he is a false runner and only one runner is found.
+    A box merely near the mark is no match, and without boxes the count alone decides."""
+    shot = {"frames": [0, 99], "runners": 2, "non_runners": 1,
+            "people": [{"role": "official", "at": {"frame": 30, "x": 60.0, "y": 200.0}}]}
+    runners = [{"track_id": 1, "source_track_ids": [1]}, {"track_id": 7, "source_track_ids": [7, 8]}]
+    boxes = pa.Table.from_pylist([
+        {"frame": 30, "track_id": 1, "box_x1": 200.0, "box_y1": 50.0, "box_x2": 240.0, "box_y2": 150.0},
+        {"frame": 30, "track_id": 8, "box_x1": 40.0, "box_y1": 150.0, "box_x2": 80.0, "box_y2": 260.0},
+        {"frame": 31, "track_id": 1, "box_x1": 50.0, "box_y1": 150.0, "box_x2": 90.0, "box_y2": 260.0},
+    ])
+    out = _outputs(contacts=[], runners=runners, deviations=[])
+    label = {"people": {"shots": [shot]}}
+    counted = score_clip(out, label).metrics
+    assert (counted["runners_found"], counted["false_runners"]) == (2, 0)
+    marked = score_clip(replace(out, boxes=boxes), label).metrics
+    assert (marked["runners_found"], marked["false_runners"]) == (1, 1)
+    elsewhere = {"people": {"shots": [{**shot, "people": [{"role": "official", "at": {"frame": 30, "x": 150.0,
+                                                                                      "y": 100.0}}]}]}}
+    assert score_clip(replace(out, boxes=boxes), elsewhere).metrics["false_runners"] == 0
+
+
 def test_labels_merge_by_clip_and_unknown_sections_fail(tmp_path) -> None:
     a, b, bad = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "bad.json"
     a.write_text(json.dumps({"contacts": {"x.mp4": {"n": 1}}}))
@@ -144,6 +169,11 @@ def test_the_repository_labels_are_well_formed() -> None:
             assert all(x["foot"] in ("left", "right") for x in c["contacts"]), clip
         for shot in sections.get("people", {}).get("shots", []):
             assert shot["frames"][0] <= shot["frames"][1] and shot["runners"] >= 0, clip
+            for person in shot.get("people", []):  # a mark is on a non-runner, inside the shot
+                at = person.get("at")
+                for mark in at if isinstance(at, list) else [at] if at else []:
+                    assert person["role"] != "runner" and set(mark) == {"frame", "x", "y"}, clip
+                    assert shot["frames"][0] <= mark["frame"] <= shot["frames"][1], clip
         if "slow_motion" in sections:
             s = sections["slow_motion"]
             assert isinstance(s["slowed"], bool) and (not s["slowed"] or s["factor"] > 1), clip
