@@ -36,7 +36,9 @@ from pathlib import Path
 
 import av
 import cv2
-from accuracy import default_label_files  # benchmarks/accuracy.py, beside this script
+from accuracy import default_label_files  # benchmarks/accuracy.py, beside this script (it puts the repo on the path)
+
+from pipeline.accuracy import person_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTAGE = ROOT.parent / "shared" / "footage"
@@ -134,8 +136,7 @@ def marks_moved(labels: dict, sizes: dict[str, tuple[int, int, int, int]], mirro
         width, height, new_width, new_height = sizes[clip]
         for shot in people.get("shots", []):
             for person in shot.get("people", []):
-                marks = person.get("at")
-                for mark in marks if isinstance(marks, list) else [marks] if marks else []:
+                for mark in person_marks(person):
                     x = width - 1 - mark["x"] if mirror else mark["x"]
                     mark["x"], mark["y"] = x * new_width / width, mark["y"] * new_height / height
     return labels

@@ -241,23 +241,25 @@ def _measured_verdicts(deviations: pa.Table) -> dict[int, int]:
     return counts
 
 
-def _marks(shot: dict[str, Any]) -> list[tuple[int, float, float]]:
-    """(frame, x, y) of every point the labels mark on a shot's non-runners (``people[].at``)."""
-    marks = []
-    for person in shot.get("people", ()):
-        at = person.get("at") if person.get("role") != "runner" else None
-        for mark in at if isinstance(at, list) else [at] if at else []:
-            marks.append((int(mark["frame"]), float(mark["x"]), float(mark["y"])))
+def person_marks(person: dict[str, Any]) -> list[dict[str, Any]]:
+    """The points the labels mark on a person (``people[].at``: one ``{"frame", "x", "y"}`` in
+    the clip's pixels, or a list of them); ValueError for a mark without its three fields."""
+    at = person.get("at")
+    marks = at if isinstance(at, list) else [at] if at else []
+    for mark in marks:
+        if not isinstance(mark, dict) or set(mark) != {"frame", "x", "y"}:
+            raise ValueError(f"a label's mark must be {{'frame', 'x', 'y'}}, got {mark!r} on {person.get('role')!r}")
     return marks
 
 
 def marked_non_runners(out: ClipOutputs, runners: list[dict[str, Any]], shot: dict[str, Any]) -> set[int]:
     """Running ids that are a labelled non-runner: the id's box holds a point the labels mark on
-    that person (``people[].at``: ``{"frame", "x", "y"}`` in the clip's pixels, or a list of
-    them) at its frame; of several boxes holding it, the one whose centre is nearest. Empty
-    without ``out.boxes``. Counting ids against a shot's hand count alone, an official called
-    running hides behind a missed runner; marked, he is a false runner whatever the count."""
-    marks = _marks(shot)
+    that person (:func:`person_marks`) at its frame; of several boxes holding it, the one whose
+    centre is nearest. Empty without ``out.boxes``. Counting ids against a shot's hand count
+    alone, an official called running hides behind a missed runner; marked, he is a false
+    runner whatever the count."""
+    marks = [(int(m["frame"]), float(m["x"]), float(m["y"]))
+             for person in shot.get("people", ()) if person.get("role") != "runner" for m in person_marks(person)]
     if out.boxes is None or not marks or not runners:
         return set()
     runner_of = {int(raw): int(r["track_id"])
@@ -271,8 +273,9 @@ def marked_non_runners(out: ClipOutputs, runners: list[dict[str, Any]], shot: di
             for b in boxes
             if b["frame"] == frame and b["box_x1"] <= x <= b["box_x2"] and b["box_y1"] <= y <= b["box_y2"]
         ]
-        if holding and min(holding)[1] in runner_of:
-            named.add(runner_of[min(holding)[1]])
+        nearest = min(holding)[1] if holding else None
+        if nearest in runner_of:
+            named.add(runner_of[nearest])
     return named
 
 

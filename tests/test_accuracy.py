@@ -15,6 +15,7 @@ from pipeline.accuracy import (
     load_labels,
     markdown_table,
     match_contacts,
+    person_marks,
     real_time_cadence,
     score_clip,
     totals,
@@ -146,6 +147,13 @@ def test_a_marked_non_runner_called_running_is_false_whatever_the_count() -> Non
     assert score_clip(replace(out, boxes=boxes), elsewhere).metrics["false_runners"] == 0
 
 
+def test_a_mark_without_its_frame_x_and_y_is_a_clear_error() -> None:
+    assert person_marks({"role": "official"}) == []
+    assert person_marks({"role": "official", "at": {"frame": 3, "x": 1, "y": 2}}) == [{"frame": 3, "x": 1, "y": 2}]
+    with pytest.raises(ValueError, match="must be"):
+        person_marks({"role": "official", "at": {"frame": 3, "x": 1}})
+
+
 def test_labels_merge_by_clip_and_unknown_sections_fail(tmp_path) -> None:
     a, b, bad = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "bad.json"
     a.write_text(json.dumps({"contacts": {"x.mp4": {"n": 1}}}))
@@ -170,9 +178,8 @@ def test_the_repository_labels_are_well_formed() -> None:
         for shot in sections.get("people", {}).get("shots", []):
             assert shot["frames"][0] <= shot["frames"][1] and shot["runners"] >= 0, clip
             for person in shot.get("people", []):  # a mark is on a non-runner, inside the shot
-                at = person.get("at")
-                for mark in at if isinstance(at, list) else [at] if at else []:
-                    assert person["role"] != "runner" and set(mark) == {"frame", "x", "y"}, clip
+                for mark in person_marks(person):
+                    assert person["role"] != "runner", clip
                     assert shot["frames"][0] <= mark["frame"] <= shot["frames"][1], clip
         if "slow_motion" in sections:
             s = sections["slow_motion"]

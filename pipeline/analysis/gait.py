@@ -631,8 +631,8 @@ def side_contacts(
     where its steps keep the rhythm on more intervals than every candidate above, less the
     leading foot's peaks it skipped (:func:`skipped_peaks`: a 40 px sprinter whose far leg
     peaks faintly kept 8 intervals at twice his stride, skipping 3 of his landings), on two at
-    least (one interval fits any period read from the peaks themselves), and
-    land ahead of the hips (:func:`behind_the_hips`).
+    least (one interval fits any period read from the peaks themselves), and land ahead of the
+    hips (:func:`behind_the_hips`).
     """
     period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
     candidates = [(*reach_contacts(reach, period, settings), period, True),
