@@ -99,6 +99,13 @@ CASES = {
                  "flight_fraction": 0.11, "vertical_oscillation": 0.04, "knee_min_angle_deg": NAN,
                  "elbow_angle_deg": 148.0},
         ("running", True, False)),
+    # a man walking with his phone at the back of a group jog, seen from the front: three
+    # "steps" at 152 and his hips read rising and falling 0.32 leg lengths, more than any
+    # runner's bounce (a misread): nothing the view shows says running, so it is not
+    "front-view walker whose hips read bouncing past any runner": (
+        RUNNER, {**FRONT, "contact_index": np.array([438, 460, 480]), "cadence_spm": 152.0,
+                 "flight_fraction": NAN, "vertical_oscillation": 0.32},
+        ("unknown", False, False)),
     "too few steps, feet moving": (
         RUNNER,
         {"contact_index": np.array([3, 13])},
@@ -265,9 +272,10 @@ def test_gait_values_no_runner_shows_are_null(changes: dict, flight: float | Non
     (0.09, 0.1, False),  # the same reading where 1 px of jitter makes running's least read 0.1
     (0.11, 0.1, True),
     (0.05, 0.0, False),
+    (0.31, 0.0, None),  # more than any runner bounces (MAX_OSCILLATION_LEG_LENGTHS): a misread, no cue
 ])
 def test_a_bounce_is_a_running_cue_only_past_what_noise_makes_of_running_s_least(
-    bounce: float, least_bounce: float, met: bool
+    bounce: float, least_bounce: float, met: bool | None
 ) -> None:
     gait = replace(RUNNER, **FRONT, flight_fraction=NAN, vertical_oscillation=bounce)
-    assert running_cues(gait, AnalysisSettings(), least_bounce=least_bounce) == [met]
+    assert running_cues(gait, AnalysisSettings(), least_bounce=least_bounce) == ([] if met is None else [met])

@@ -134,8 +134,10 @@ def running_cues(
     ):
         if np.isfinite(angle) and (angle <= limit or (side_on and angle > straight)):
             cues.append(bool(angle <= limit))
-    if np.isfinite(gait.vertical_oscillation):
-        cues.append(gait.vertical_oscillation >= max(least_bounce, settings.running_min_oscillation_leg_lengths))
+    # a bounce past any runner's is a misread (a hip hidden in a crowd), no cue either way
+    bounce = possible_oscillation(gait.vertical_oscillation)
+    if np.isfinite(bounce):
+        cues.append(bounce >= max(least_bounce, settings.running_min_oscillation_leg_lengths))
     return cues
 
 
