@@ -191,3 +191,23 @@ def test_a_slowed_screen_recording_is_flagged_by_gravity(labels, processed):
     assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.8, m
     [(first, last)] = row["slow_motion_ranges"]
     assert 60 - 40 <= first <= 60 and last == 270 and m["slow_motion_range_iou"] >= 0.8, row["slow_motion_ranges"]
+
+
+def test_a_man_walking_with_his_phone_among_joggers_is_not_a_runner(labels, processed):
+    """The group jog's 6.5-9.5 s (a portrait phone at head height, joggers coming closer): a man
+    walks toward the camera at the back looking at his phone, marked in the labels. His hips
+    read rising and falling 0.32 leg lengths over his 3 "steps" at 152 a minute, more than any
+    runner's bounce, and that misread made him a runner until 2026.12.25. The joggers around him
+    are still runners: their bounce, read scaled frame by frame, had been 0.33-0.53 too, and is
+    0.16-0.27 read in pixels per stride."""
+    clip = "group_jog_road_front.mp4"
+    row, out = processed(clip, 6.5, 9.5, "auto")
+    tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
+    boxes = ds.dataset(out / "detections").to_table(
+        columns=["frame", "track_id", "box_x1", "box_y1", "box_x2", "box_y2"])
+    outputs = ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
+                          slow_motion_factor=row["slow_motion_factor"], boxes=boxes, **tables)
+    m = score_clip(outputs, labels[clip]).metrics
+    assert m["false_runners"] == 0, m
+    running = [r for r in tables["runners"].to_pylist() if r["is_runner"]]
+    assert len(running) >= 3, [(r["track_id"], r["activity"]) for r in tables["runners"].to_pylist()]
