@@ -12,7 +12,7 @@ from analysis_builders import RunnerSpec, build_table
 
 from pipeline import appearance
 from pipeline.analysis import AnalysisSettings, analyse_detections
-from pipeline.analysis.stitching import MAX_TORSO_PX, EndSize
+from pipeline.analysis.stitching import MAX_TORSO_PX, EndSize, Fragment, size_difference
 
 BASE = {"travel": True, "pan_px_per_s": 250.0, "noise_px": 0.5}  # drifts right, stays in frame
 FIRST = RunnerSpec(track_id=3, gaps=((80, 180),), **BASE)  # seen in frames 0-79
@@ -150,3 +150,26 @@ def test_a_size_is_carried_as_its_inverse() -> None:
     assert size.at(200.0)[0] == MAX_TORSO_PX  # she would have reached the camera
     unmeasured = EndSize(torso=100.0, spread=0.02, frame=10.0)
     assert unmeasured.at(60.0) == (100.0, 0.02)
+
+
+def _fragment(track_id: int, start: int, end: int, start_size: EndSize, end_size: EndSize) -> Fragment:
+    centre, still = np.array([200.0, 600.0]), np.zeros(2)
+    return Fragment(track_id, start, end, centre, centre, still, still, 300.0, 300.0, start_size, end_size,
+                    np.full(4, np.nan), None, None)
+
+
+def test_a_size_carried_past_the_camera_leaves_the_other_direction_to_decide() -> None:
+    """A jogger close to the camera and coming closer (torso 100 px, 1 / size falling 3e-4 a
+    frame) would reach it within 34 frames: carried forward her size says nothing (an infinite
+    error), and it had let the size gate pass a person a third her size starting 37 frames
+    later in the distance (the group jog at 30 fps: a jogger who left the picture joined to a
+    walker crossing the road). Carried backward at her rate, that person's 30 px would have been
+    22.5 px when she was 100: 1.27 apart, against a tolerance of 0.2."""
+    near = EndSize(torso=100.0, spread=0.01, frame=100.0, rate=-3e-4, rate_spread=1e-5)
+    far = EndSize(torso=30.0, spread=0.02, frame=137.0)
+    assert near.at(137.0)[1] == float("inf")
+    a = _fragment(3, 40, 100, near, near)
+    b = _fragment(7, 137, 160, far, far)
+    difference, error = size_difference(a, b)
+    assert difference == pytest.approx(abs(1 / (1 / 30 + 3e-4 * 37) - 100) / ((1 / (1 / 30 + 3e-4 * 37) + 100) / 2))
+    assert np.isfinite(error) and difference - 2 * error > AnalysisSettings().stitch_max_proportion_difference

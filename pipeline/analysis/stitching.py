@@ -294,8 +294,16 @@ def size_difference(a: Fragment, b: Fragment, zoom: float | None = None) -> tupl
     behind = second if np.isfinite(second.rate) else replace(second, rate=first.rate, rate_spread=first.rate_spread)
     forward, forward_error = ahead.at(second.frame)
     backward, backward_error = behind.at(first.frame)
-    difference = (_relative(forward, second.torso) + _relative(backward, first.torso)) / 2
-    error = np.hypot(np.hypot(forward_error, second.spread), np.hypot(backward_error, first.spread)) / 2
+    misses = [(float(_relative(forward, second.torso)), float(np.hypot(forward_error, second.spread))),
+              (float(_relative(backward, first.torso)), float(np.hypot(backward_error, first.spread)))]
+    # a carry that reaches the camera within the gap says nothing of the size she comes back at
+    # (inf error): the other direction's carry decides alone (a jogger who left the picture at
+    # the camera is not the person a third her size starting in the distance 1.2 s later)
+    known = [m for m in misses if np.isfinite(m[1])]
+    if len(known) == 1:
+        return known[0]
+    difference = (misses[0][0] + misses[1][0]) / 2
+    error = np.hypot(misses[0][1], misses[1][1]) / 2
     return float(difference), float(error)
 
 
