@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.accuracy import ClipOutputs, load_labels, markdown_table, score_clip, totals  # noqa: E402
+from pipeline.accuracy import BOX_COLUMNS, ClipOutputs, load_labels, markdown_table, score_clip, totals  # noqa: E402
 from pipeline.analysis import analyse_detections  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.outputs import dataset_file, open_dataset  # noqa: E402
@@ -45,7 +45,9 @@ def clip_outputs(out: Path, reanalyse: bool, config: str | None, clips: set[str]
         if clip not in clips:
             continue
         video_id = row["video_id"]
-        detections = pq.read_table(dataset_file(out, "detections", video_id), schema=DETECTIONS)
+        # the boxes find labelled non-runners' ids; the keypoints only for a new analysis
+        columns = None if settings is not None else list(BOX_COLUMNS)
+        detections = pq.read_table(dataset_file(out, "detections", video_id), schema=DETECTIONS, columns=columns)
         if settings is not None:
             analysis = analyse_detections(
                 detections, row["fps"], row["width"], row["height"], settings.analysis.for_video(clip, video_id),
@@ -61,7 +63,7 @@ def clip_outputs(out: Path, reanalyse: bool, config: str | None, clips: set[str]
             slow, factor = row.get("slow_motion_suspected"), row.get("slow_motion_factor")
             ranges = row.get("slow_motion_ranges")  # null in outputs before schema 6
         factor = factor if factor is not None and factor == factor else None  # NaN: not measured
-        boxes = detections.select(["frame", "track_id", "box_x1", "box_y1", "box_x2", "box_y2"])
+        boxes = detections.select(list(BOX_COLUMNS))
         found.append(ClipOutputs(clip, row["fps"], slow_motion_suspected=slow, slow_motion_factor=factor,
                                  slow_motion_ranges=ranges, boxes=boxes, **tables))
     return sorted(found, key=lambda c: c.clip)

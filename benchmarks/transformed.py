@@ -55,20 +55,22 @@ DETERMINISTIC_X264 = {"x264-params": "rc-lookahead=0"}
 
 
 def write_transformed(source: Path, target: Path, mirror: bool, scale: float, every: int = 1, slow: int = 1,
-                      crf: int = 23) -> int:
+                      crf: int = 23) -> tuple[int, tuple[int, int, int, int]]:
     """Write ``source`` mirrored left to right and/or scaled by ``scale``, keeping every
     ``every``-th picture at 1/``every`` of its frame rate, played ``slow`` times slower, as
     H.264 at constant rate factor ``crf`` (even sizes, for 4:2:0), the same file every run;
-    frames written."""
+    (frames written, (width, height, the copy's width, the copy's height))."""
     with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
         video = reader.streams.video[0]
         stream = writer.add_stream("libx264", rate=(video.average_rate or Fraction(30)) / (every * slow),
                                    options={"crf": str(crf), **DETERMINISTIC_X264})
         count = 0
+        sizes = (0, 0, 0, 0)
         for index, frame in enumerate(reader.decode(video)):
             if index % every:
                 continue
             picture = frame.to_ndarray(format="bgr24")
+            original = picture.shape[1], picture.shape[0]
             if mirror:
                 picture = picture[:, ::-1].copy()
             if scale != 1.0:
@@ -78,10 +80,11 @@ def write_transformed(source: Path, target: Path, mirror: bool, scale: float, ev
             if count == 0:
                 stream.height, stream.width = picture.shape[:2]
                 stream.pix_fmt = "yuv420p"
+                sizes = (*original, stream.width, stream.height)
             writer.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
             count += 1
         writer.mux(stream.encode())
-    return count
+    return count, sizes
 
 
 #: Label fields holding one frame, and those holding [first, last] ranges or lists of them.
@@ -171,11 +174,8 @@ def main() -> None:
         source = FOOTAGE / f"{name}.mp4"
         if not source.is_file():
             sys.exit(f"{source} not found: this check needs ../shared/footage")
-        frames = write_transformed(source, clips / source.name, args.mirror, args.scale, args.every, args.slow,
-                                   args.crf)
-        with av.open(str(source)) as before, av.open(str(clips / source.name)) as after:
-            sizes[source.name] = (before.streams.video[0].width, before.streams.video[0].height,
-                                  after.streams.video[0].width, after.streams.video[0].height)
+        frames, sizes[source.name] = write_transformed(source, clips / source.name, args.mirror, args.scale,
+                                                       args.every, args.slow, args.crf)
         print(f"{name}: {frames} frames{' mirrored' if args.mirror else ''} at {args.scale:g}x"
               f"{f', every {args.every} pictures' if args.every > 1 else ''}"
               f"{f', {args.slow}x slower' if args.slow > 1 else ''}{f', crf {args.crf}' if args.crf != 23 else ''}",

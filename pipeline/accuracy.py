@@ -95,6 +95,10 @@ class ClipOutputs:
     boxes: pa.Table | None = None
 
 
+#: The detections' columns ``ClipOutputs.boxes`` holds.
+BOX_COLUMNS = ("frame", "track_id", "box_x1", "box_y1", "box_x2", "box_y2")
+
+
 @dataclass
 class ClipScore:
     clip: str

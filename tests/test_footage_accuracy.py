@@ -14,7 +14,7 @@ import pyarrow.dataset as ds
 import pytest
 from conftest import SHARED, footage
 
-from pipeline.accuracy import ClipOutputs, load_labels, score_clip
+from pipeline.accuracy import BOX_COLUMNS, ClipOutputs, load_labels, score_clip
 from pipeline.config import load_settings
 from pipeline.process import process_video
 
@@ -33,14 +33,21 @@ def labels() -> dict:
 _SHARED_WITH_ANALYSIS = pytest.mark.xdist_group("footage_analysis")
 
 
+def _outputs(clip: str, row: dict, out: Path) -> ClipOutputs:
+    """What the scorer reads of one process_video run into ``out`` (its ``videos`` row ``row``),
+    scored as labelled clip ``clip``: the frames it analysed and the boxes, for marked people."""
+    tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
+    first = round(row["analysed_start_s"] * row["fps"])
+    return ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
+                       slow_motion_factor=row["slow_motion_factor"], frames=(first, first + row["frames"] - 1),
+                       slow_motion_ranges=row["slow_motion_ranges"],
+                       boxes=ds.dataset(out / "detections").to_table(columns=list(BOX_COLUMNS)), **tables)
+
+
 def _process(clip: str, labels: dict, processed, end_s: float | None, size: int | str):
     """(the clip's videos/ row, its scores)."""
     row, out = processed(clip, 0.0, end_s, size)
-    tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
-    outputs = ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
-                          slow_motion_factor=row["slow_motion_factor"], frames=(0, row["frames"] - 1),
-                          slow_motion_ranges=row["slow_motion_ranges"], **tables)
-    return row, score_clip(outputs, labels[clip]).metrics
+    return row, score_clip(_outputs(clip, row, out), labels[clip]).metrics
 
 
 def _score(clip: str, labels: dict, processed, end_s: float | None, size: int | str):
@@ -156,9 +163,7 @@ def test_a_runner_filmed_from_further_away_keeps_every_step(labels, weights, tmp
     clip = write_resampled(footage("single_side_beach_cuts.mp4"), tmp_path / "further.mp4", frames=150, scale=0.3)
     settings = load_settings(environ={}, overrides={"model": {"weights": str(weights)}, "render": {"clips": False}})
     row = process_video(clip, settings, tmp_path / "out", weights)
-    tables = {name: ds.dataset(tmp_path / "out" / name).to_table() for name in ("runners", "contacts", "deviations")}
-    outputs = ClipOutputs("single_side_beach_cuts.mp4", row["fps"], frames=(0, row["frames"] - 1),
-                          slow_motion_suspected=row["slow_motion_suspected"], **tables)
+    outputs = _outputs("single_side_beach_cuts.mp4", row, tmp_path / "out")
     m = score_clip(outputs, labels["single_side_beach_cuts.mp4"]).metrics
     assert m["contact_recall"] >= 0.9 and m["contact_precision"] >= 0.9, m
     assert m["cadence_error"] <= 0.03 and m["same_foot_repeats"] <= 0.05, m
@@ -202,12 +207,8 @@ def test_a_man_walking_with_his_phone_among_joggers_is_not_a_runner(labels, proc
     0.16-0.27 read in pixels per stride."""
     clip = "group_jog_road_front.mp4"
     row, out = processed(clip, 6.5, 9.5, "auto")
-    tables = {t: ds.dataset(out / t).to_table() for t in ("runners", "contacts", "deviations")}
-    boxes = ds.dataset(out / "detections").to_table(
-        columns=["frame", "track_id", "box_x1", "box_y1", "box_x2", "box_y2"])
-    outputs = ClipOutputs(clip, row["fps"], slow_motion_suspected=row["slow_motion_suspected"],
-                          slow_motion_factor=row["slow_motion_factor"], boxes=boxes, **tables)
+    outputs = _outputs(clip, row, out)
     m = score_clip(outputs, labels[clip]).metrics
     assert m["false_runners"] == 0, m
-    running = [r for r in tables["runners"].to_pylist() if r["is_runner"]]
-    assert len(running) >= 3, [(r["track_id"], r["activity"]) for r in tables["runners"].to_pylist()]
+    running = [r for r in outputs.runners.to_pylist() if r["is_runner"]]
+    assert len(running) >= 3, [(r["track_id"], r["activity"]) for r in outputs.runners.to_pylist()]

@@ -480,9 +480,8 @@ def stride_bounce(hip_px: np.ndarray, scale: np.ndarray, strides: np.ndarray) ->
     bounce, and 0.16-0.27 read in pixels).
     """
     ranges = per_stride(hip_px, strides, _detrended_range, 0.8)
-    sizes = np.array([np.nanmedian(scale[a:b]) if np.isfinite(scale[a:b]).any() else np.nan for a, b in strides])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _median(ranges / sizes) if len(strides) else float("nan")
+        return _median(ranges / per_stride(scale, strides, np.median))
 
 
 #: Draws of keypoint noise a reading under noise is taken over (from a fixed seed: the same
@@ -926,7 +925,8 @@ def analyse_gait(
     leg = leg_length(keypoints)
     scale = leg_scale(keypoints, int(round(fps)))
     ankles = keypoints[:, list(ANKLES), :]
-    hip_y = nanmean_points(keypoints, HIPS)[:, 1] / scale
+    hip_px = nanmean_points(keypoints, HIPS)[:, 1]
+    hip_y = hip_px / scale
     period = spectral_period(
         [ankles[:, 0, 1] - ankles[:, 1, 1], ankles[:, 0, 0] - ankles[:, 1, 0]], [hip_y]
     )
@@ -975,7 +975,7 @@ def analyse_gait(
         if lifts and np.isfinite(period)
         else float("nan"),
         step_asymmetry=step_asymmetry(times, feet),
-        vertical_oscillation=stride_bounce(nanmean_points(keypoints, HIPS)[:, 1], scale, strides),
+        vertical_oscillation=stride_bounce(hip_px, scale, strides),
         # flight only where the view shows the feet leave the ground: from the front or back a
         # foot travelling toward or away from a camera above the ground moves up or down the
         # picture, and a planted foot sits above the ground line of a runner coming closer
