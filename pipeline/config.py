@@ -175,7 +175,10 @@ class TrackingSettings(Section):
         unit="s", ge=0.0,
     )
     global_motion: Literal["sparseOptFlow", "orb", "ecc", "none"] = setting(
-        "sparseOptFlow", "Camera-motion compensation used by 'botsort' (ignored by 'bytetrack')."
+        "sparseOptFlow", "Camera-motion compensation used by 'botsort'. 'sparseOptFlow' reads it on the background "
+        "with every person masked out (pipeline/camera.py; also with 'bytetrack') and keeps it in the detections' "
+        "camera_* columns, from which the analysis reads speed against the ground; 'orb' and 'ecc' are BoT-SORT's "
+        "own, kept nowhere."
     )
 
     @model_validator(mode="after")

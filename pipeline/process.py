@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from pipeline.analysis import VideoAnalysis, analyse_detections
 from pipeline.appearance import describe
+from pipeline.camera import CAMERA_COLUMNS, similarity_parts
 from pipeline.checkpoints import checkpoint
 from pipeline.config import Settings
 from pipeline.incremental import remove_outputs, run_key
@@ -101,20 +102,25 @@ class _DetectionBuffer:
         self.video_id = video_id
         self.fps = fps
         self._frames: list[tuple[int, Poses, np.ndarray]] = []
+        self._camera: list[tuple[float, float, float, float]] = []
         self.rows = 0
 
-    def add(self, frame_index: int, poses: Poses, appearance: np.ndarray) -> None:
-        """Buffer one frame's people and their (N, appearance.DIMENSIONS) descriptors."""
+    def add(self, frame_index: int, poses: Poses, appearance: np.ndarray, camera: np.ndarray | None = None) -> None:
+        """Buffer one frame's people, their (N, appearance.DIMENSIONS) descriptors and the
+        camera's motion into the frame (a 2x3 warp, None where not measured)."""
         if len(poses):
             self._frames.append((frame_index, poses, appearance))
+            self._camera.append(similarity_parts(camera) if camera is not None else (math.nan,) * 4)
             self.rows += len(poses)
 
     def take(self) -> pa.Table:
         """Return the buffered rows as a DETECTIONS table and empty the buffer."""
         frames, self._frames, self.rows = self._frames, [], 0
+        camera, self._camera = np.array(self._camera, np.float32).reshape(-1, 4), []
         if not frames:
             return DETECTIONS.empty_table()
         counts = [len(p) for _, p, _ in frames]
+        camera = np.repeat(camera, counts, axis=0)
         frame = np.repeat([f for f, _, _ in frames], counts).astype(np.int64)
         xyxy = np.concatenate([p.xyxy for _, p, _ in frames])
         kps = np.concatenate([p.keypoints for _, p, _ in frames])
@@ -129,6 +135,7 @@ class _DetectionBuffer:
             "box_x1": xyxy[:, 0], "box_y1": xyxy[:, 1], "box_x2": xyxy[:, 2], "box_y2": xyxy[:, 3],
             "box_conf": np.concatenate([p.confidence for _, p, _ in frames]),
             "appearance": pa.FixedSizeListArray.from_arrays(pa.array(looks.ravel(), pa.float32()), looks.shape[1]),
+            **{name: camera[:, k] for k, name in enumerate(CAMERA_COLUMNS)},  # NaN (not measured): null
         }
         for k, name in enumerate(KEYPOINT_NAMES):
             columns[f"{name}_x"] = kps[:, k, 0]
@@ -200,7 +207,7 @@ def track_video(
                 tracker.new_shot()
                 shot_starts.append(frame.index)
             poses = tracker.update(people, frame.image)
-            buffer.add(frame.index, poses, describe(frame.image, poses))
+            buffer.add(frame.index, poses, describe(frame.image, poses), tracker.camera_warp)
             frames_per_track.update(poses.track_id.tolist())
             frames += 1
             last_index = frame.index

@@ -24,7 +24,7 @@ from pipeline.analysis.running import (
 from pipeline.appearance import DIMENSIONS as APPEARANCE_DIMENSIONS
 from pipeline.poses import KEYPOINT_NAMES
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 
 def column(name: str, type_: pa.DataType, description: str, unit: str = "", nullable: bool = True) -> pa.Field:
@@ -153,6 +153,17 @@ DETECTIONS = table_schema(
                "(8 hue bins, 4 grey levels by brightness), each summing to 1, NaN where unseen "
                "(pipeline/appearance.py); compared when stitching fragments. Null in files before schema 3",
                "fraction"),
+        column("camera_dx", pa.float32(), "The camera's motion into this frame from the one before, read on the "
+               "background with every person masked out (pipeline/camera.py): horizontal shift of the picture "
+               "(the same on every row of a frame); null where not measured (a shot's first frame, a background "
+               "with too few corners, tracking.global_motion other than sparseOptFlow) and in files before "
+               "schema 7", "px"),
+        column("camera_dy", pa.float32(), "The camera's motion into this frame: vertical shift of the picture "
+               "(see camera_dx)", "px"),
+        column("camera_zoom", pa.float32(), "The camera's motion into this frame: scale of the picture against the "
+               "frame before, 1 for none (see camera_dx)", "ratio"),
+        column("camera_roll_deg", pa.float32(), "The camera's motion into this frame: rotation of the picture, "
+               "positive clockwise on screen (see camera_dx)", "deg"),
     ],
     "One row per tracked person per frame; pixel coordinates of the upright frame, origin top-left.",
 )
@@ -295,6 +306,15 @@ RUNNERS = table_schema(
             pa.float64(),
             "Leg length (hip->knee + knee->ankle, 90th percentile)",
             "px",
+        ),
+        column(
+            "ground_speed",
+            pa.float64(),
+            "Median speed of the hips against the ground while stepping, in real time: their movement across "
+            "the picture less the camera's own (detections' camera_* columns; pipeline/analysis/travel.py). "
+            "Travel toward or away from the camera is not seen, and a camera moving alongside reads slow "
+            "against a far background; null where the camera's motion was not measured and before schema 7",
+            "leg lengths/s",
         ),
         column(
             "view",

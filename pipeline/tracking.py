@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.camera import CameraMotion
 from pipeline.config import TrackingSettings
 from pipeline.poses import Poses
 
@@ -45,7 +46,21 @@ class PoseTracker:
             model="auto",
         )
         self.fps = fps
-        self._tracker = BOTSORT(args) if settings.tracker == "botsort" else BYTETracker(args)
+        # the camera's motion read on the background (people masked), for BoT-SORT and the analysis
+        self.camera = CameraMotion() if settings.global_motion == "sparseOptFlow" else None
+        if settings.tracker == "botsort":
+            botsort = BOTSORT(args)
+            if self.camera is not None:
+                botsort.gmc = self.camera  # type: ignore[assignment]  # the same interface as its GMC
+            self._tracker: BOTSORT | BYTETracker = botsort
+        else:
+            self._tracker = BYTETracker(args)
+
+    @property
+    def camera_warp(self) -> np.ndarray | None:
+        """The camera's motion into the frame last updated (a 2x3 warp from the frame before),
+        or None where it was not measured (see :class:`pipeline.camera.CameraMotion`)."""
+        return None if self.camera is None else self.camera.last
 
     @property
     def max_frames_lost(self) -> int:
@@ -59,10 +74,16 @@ class PoseTracker:
         gmc = getattr(tracker, "gmc", None)
         if gmc is not None:  # BoT-SORT's camera-motion estimate would compare across the cut
             gmc.reset_params()
+        if self.camera is not None:
+            self.camera.reset_params()
 
     def update(self, poses: Poses, image: np.ndarray) -> Poses:
         from ultralytics.engine.results import Boxes
 
+        if self.camera is not None:
+            self.camera.people = poses.xyxy
+            if not hasattr(self._tracker, "gmc"):  # BYTETrack: measured for the analysis alone
+                self.camera.apply(image)
         data = np.column_stack([poses.xyxy, poses.confidence, np.zeros(len(poses), np.float32)])
         boxes = Boxes(data.reshape(-1, 6), orig_shape=image.shape[:2])
         tracks = self._tracker.update(boxes, image)

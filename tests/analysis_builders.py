@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline import appearance
+from pipeline.camera import CAMERA_COLUMNS
 from pipeline.poses import KEYPOINT_NAMES, NUM_KEYPOINTS
 from pipeline.schemas import DETECTIONS
 
@@ -319,6 +320,9 @@ def _detections(spec: RunnerSpec, keypoints: np.ndarray) -> pa.Table:
             )
         columns[f"{name}_conf"] = np.full(len(points), spec.keypoint_conf if visible[k] else 0.05)
     columns["appearance"] = _appearance(spec, int(keep.sum()))
+    # a still camera, measured: no shift, no zoom, no roll into any frame
+    for name, still in zip(CAMERA_COLUMNS, (0.0, 0.0, 1.0, 0.0), strict=True):
+        columns[name] = np.full(int(keep.sum()), still, np.float32)
     return pa.table(columns).cast(DETECTIONS)
 
 

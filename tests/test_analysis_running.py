@@ -11,6 +11,7 @@ from analysis_builders import RunnerSpec, analyse_spec, deviation
 from pipeline.analysis import AnalysisSettings
 from pipeline.analysis.gait import Gait
 from pipeline.analysis.running import Activity, classify_activity, kept_rhythm, moves_in_real_time, running_cues
+from pipeline.analysis.travel import Travel
 
 NAN = float("nan")
 RUNNER = Gait(
@@ -123,6 +124,45 @@ CASES = {
 def test_activity_rules(gait: Gait, changes: dict, expected: tuple) -> None:
     verdict = classify_activity(replace(gait, **changes), seconds=5.0, settings=AnalysisSettings())
     assert (verdict.label, verdict.is_runner, verdict.slow_motion_suspected) == expected
+
+
+# an official by a panned track (the 100 m mirrored): three "steps" at 298 a minute and a flight
+# of 0.16 read from noise, one step fewer still a runner's cadence; the pan carried the officials
+# 3.5-11 leg lengths a second across the picture, against the ground they moved 0.2-0.9
+OFFICIAL = replace(RUNNER, contact_index=np.array([149, 154, 159]), cadence_spm=298.0, flight_fraction=0.16,
+                   vertical_oscillation=0.04, knee_min_angle_deg=NAN, elbow_angle_deg=148.0)
+# a small sprinter seen obliquely: no cue the view can show, 18 steps at 215 a minute (one fewer
+# is a race walker's)
+SPRINTER = replace(RUNNER, **FRONT, contact_index=np.arange(0, 108, 6), cadence_spm=215.0, flight_fraction=NAN,
+                   vertical_oscillation=NAN)
+TRAVEL_CASES = {
+    "standing while the camera pans: the steps and the flight are noise": (
+        OFFICIAL, Travel(ground=0.4, picture=8.0), True, "walking"),
+    "the same steps with the camera's motion unknown": (OFFICIAL, Travel.unmeasured(), True, "running"),
+    "the same steps before a still camera (a treadmill)": (OFFICIAL, Travel(ground=0.4, picture=0.4), True,
+                                                           "running"),
+    "standing while panned, every running cue met: noise all the same": (
+        RUNNER, Travel(ground=0.4, picture=8.0), True, "walking"),
+    # from the front a runner comes toward the camera: her travel does not cross the picture
+    "seen from the front while panned: travel toward the camera unseen": (
+        RUNNER, Travel(ground=0.4, picture=8.0), False, "running"),
+    "faster on the ground than any walker": (SPRINTER, Travel(ground=6.0, picture=1.2), True, "running"),
+    # a 33 px side-on sprinter (the 100 m mirrored) whose knee read 144 deg at 228 steps a minute
+    "faster than any walker, the small knee read straight": (
+        replace(SPRINTER, knee_min_angle_deg=144.0), Travel(ground=8.3, picture=1.0), True, "running"),
+    "the same knee at a walker's speed": (
+        replace(SPRINTER, knee_min_angle_deg=144.0), Travel(ground=1.5, picture=1.0), True, "walking"),
+    "at a walker's speed the same steps tell nothing": (SPRINTER, Travel(ground=1.5, picture=1.2), True, "unknown"),
+    # 6 leg lengths a second at 100 steps a minute is 3.6 leg lengths a step: longer than anyone's
+    "faster than any walker, at steps too long for anyone's": (
+        replace(SPRINTER, cadence_spm=100.0), Travel(ground=6.0, picture=1.2), True, "unknown"),
+}
+
+
+@pytest.mark.parametrize(("gait", "moved", "lateral", "label"), TRAVEL_CASES.values(), ids=TRAVEL_CASES.keys())
+def test_travel_against_the_ground(gait: Gait, moved: Travel, lateral: bool, label: str) -> None:
+    verdict = classify_activity(gait, seconds=5.0, settings=AnalysisSettings(), moved=moved, lateral=lateral)
+    assert verdict.label == label
 
 
 def test_running_needs_a_second_of_footage() -> None:

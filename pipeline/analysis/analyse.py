@@ -49,9 +49,11 @@ from pipeline.analysis.signals import clean_track, stepping_span
 from pipeline.analysis.slow_motion import SlowedRunner, slowed_ranges
 from pipeline.analysis.stitching import stitch_tracks
 from pipeline.analysis.tracks import TrackSeries, tracks_from_table
+from pipeline.analysis.travel import Travel, travel
 from pipeline.analysis.view import (
     OBLIQUE,
     SIDE,
+    UNKNOWN,
     VIEW_NAMES,
     camera_pitch_deg,
     dominant_view,
@@ -63,6 +65,7 @@ from pipeline.analysis.view import (
     travel_lift,
     views_seen,
 )
+from pipeline.camera import warps_from_table
 from pipeline.schemas import CONTACTS, DETECTIONS, DEVIATIONS, RUNNERS, build_table
 from pipeline.shots import shot_spans
 
@@ -110,6 +113,7 @@ class RunnerAnalysis:
     swaps_repaired: int
     deviations: list[Deviation]
     clock: GravityClock = GravityClock.unmeasured()
+    travel: Travel = Travel.unmeasured()
 
 
 def keypoint_jitter(raw: TrackSeries, leg_px: float) -> float:
@@ -153,10 +157,13 @@ def _within(keypoints: np.ndarray, span: tuple[int, int]) -> np.ndarray:
 
 
 def analyse_runner(
-    raw: TrackSeries, fps: float, settings: AnalysisSettings, video_fps: float | None = None
+    raw: TrackSeries, fps: float, settings: AnalysisSettings, video_fps: float | None = None,
+    warps: np.ndarray | None = None,
 ) -> RunnerAnalysis:
     """Clean, view, gait, running verdict and faults of one track; ``fps`` is the real rate,
-    ``video_fps`` the container's (how long the track is on screen; ``fps`` when not given)."""
+    ``video_fps`` the container's (how long the track is on screen; ``fps`` when not given);
+    ``warps``: the camera's motion into each frame of the video
+    (:func:`pipeline.camera.warps_from_table`), for the person's travel against the ground."""
     track, swapped = clean_track(raw, fps, settings)
     ratio = smoothed_shoulder_ratio(track.keypoints, fps)
     views = frame_views(track.keypoints, fps, settings, ratio)
@@ -185,19 +192,24 @@ def analyse_runner(
     clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps,
                           contact_step)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
+    moved = Travel.unmeasured() if warps is None else travel(
+        _within(track.keypoints, span), track.frames, warps, gait.leg_length_px, video_fps or fps, fps)
     side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
     least_bounce = bounce_under_noise(settings.running_min_oscillation_leg_lengths, gait.strides, len(track),
                                       hip_height_jitter(raw, gait.leg_length_px), fps, settings)
     least_flight = flight_under_noise(settings.min_flight_fraction, gait.swing_heights, gait.flight_frames,
                                       gait.leg_scale_px, gait.stride_period_frames, jitter, fps, settings)
+    # seen side-on most of the time, a runner's travel crosses the picture (obliquely it may go
+    # mostly toward the camera: a 400 m bend's sprinters read 0.7-2.5 leg lengths a second)
+    lateral = bool(np.sum(side) > 0.5 * np.sum(views != UNKNOWN))
     activity = classify_activity(gait, len(track) / (video_fps or fps), settings, clock, jitter, side_on, least_bounce,
-                                 least_flight)
+                                 least_flight, moved, lateral)
     inactive = "too_few_strides" if activity.label == "unknown" else "not_running"
     if pitch > settings.max_camera_pitch_deg:  # from above: cannot tell
         activity, inactive = Activity("unknown", False, activity.running_cues, activity.cues_measured, False), "view"
     context = RunnerContext(track, views, direction, gait, activity.is_runner, inactive, stretch, midline)
     return RunnerAnalysis(
-        raw, context, activity, int(swapped.sum()), measure_faults(context, settings), clock
+        raw, context, activity, int(swapped.sum()), measure_faults(context, settings), clock, moved
     )
 
 
@@ -366,8 +378,10 @@ def _analyse(
     video_id = detections.column("video_id")[0].as_py() if detections.num_rows else ""
     fragments = tracks_from_table(detections)
     stitched = stitch_tracks(fragments, fps_used, (width, height), settings, shot_starts)
+    warps = warps_from_table(detections)
     results = _real_time_check(
-        [analyse_runner(t, fps_used, settings, fps) for t in tracks_from_table(detections, dict(stitched.id_map))],
+        [analyse_runner(t, fps_used, settings, fps, warps)
+         for t in tracks_from_table(detections, dict(stitched.id_map))],
         settings,
     )
     sources = _sources(stitched.id_map)
@@ -462,6 +476,7 @@ def _runner_row(
         "running_cues_met": r.activity.running_cues,
         "running_cues_measured": r.activity.cues_measured,
         "leg_length_px": _num(gait.leg_length_px),
+        "ground_speed": _num(r.travel.ground),
         "view": dominant_view(ctx.views),
         "views_seen": views_seen(ctx.views),
         "facing": facing,

@@ -1,4 +1,5 @@
-"""Is a track running? Decided from the gait itself, never from travel across the frame.
+"""Is a track running? Decided from the gait itself, and from travel against the ground, never
+from travel across the frame (a pan moves everyone in the picture).
 
 Running has flight (both feet off the ground), a deeply flexed swing knee, elbows carried
 bent and a large vertical bounce; walking has none of these. Flight counts only up to
@@ -10,6 +11,13 @@ running gait whose flight parabolas fall slower than g was filmed slowed down, b
 factor the parabolas give. The cadence is judged in real time (video cadence times that
 factor). People whose keypoints jitter too much for their size to tell a step from noise are
 'unknown', whatever their size in pixels.
+
+Travel against the ground (:mod:`pipeline.analysis.travel`: the hips' movement across the
+picture less the camera's) is faster than any walk for a runner seen from the side; a person
+the camera carried across the picture while they stood still on the ground is not running
+whatever rhythm their keypoints' noise beats out. Slower is no evidence of walking: travel
+toward the camera is not seen, a treadmill runner stays put, and a camera moving alongside a
+runner reads their speed against a far background.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import numpy as np
 from pipeline.analysis.gait import RHYTHM_TOLERANCE, Gait
 from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
+from pipeline.analysis.travel import Travel
 
 MIN_STEPS = 3
 #: The most of the time a runner can be airborne: a sprinter (contact ~0.09 s of a ~0.22 s step)
@@ -47,6 +56,26 @@ MAX_HUMAN_CADENCE_SPM = 330.0
 #: leg, and less in a sprint; 0.3 (26 cm), twice the most reported, leaves room for the hip
 #: keypoint's own jitter. More is a misread (a camera bobbing, hips hidden in a crowd), not a bounce.
 MAX_OSCILLATION_LEG_LENGTHS = 0.3
+#: Faster against the ground than anyone walks, leg lengths (hip to ankle) a second. Walking is
+#: an inverted pendulum over the stance leg, which leaves the ground once v^2 / (g L) (the
+#: Froude number) passes 1; people change to running near 0.5 (Alexander 1989, Physiol Rev
+#: 69:1199), and race walkers, with a technique that lowers the hips, reach about 2 (4.3 m/s on
+#: a 0.9 m leg; Hanley et al. 2011). In leg lengths a second that is sqrt(Fr g / L): Froude 2 on
+#: a 0.8 m adult leg is 4.95, Froude 1 on a 0.4 m child's leg 4.95. Read across the picture, the
+#: speed only loses (travel toward the camera is not seen), so it tells running, never walking.
+FASTER_THAN_ANY_WALK_LEG_LENGTHS_S = 5.0
+#: The longest step a runner takes, leg lengths: elite sprinters at top speed step 2.3-2.6 m
+#: (Mann 2011) on a 0.9-1.0 m leg (hip to ankle), about 2.7; 3 leaves room for the leg's
+#: pixels read short. A speed against the ground that would need longer steps at the cadence
+#: found means that cadence counted too few steps, and the speed is no evidence for it.
+MAX_STEP_LEG_LENGTHS = 3.0
+#: Under this against the ground a person is not travelling, leg lengths a second: the slowest
+#: walking, about 0.8 m/s (a stroll) on a 0.9 m leg (Bohannon 1997, Age Ageing 26:15: 1.3-1.5 m/s
+#: comfortable). Where the camera moved that person across the picture at least
+#: CARRIED_PICTURE_SPEED_LEG_LENGTHS_S (a pan), so the camera's motion was measured at work, the
+#: person stands on the ground: an official by a panned track reads a step rhythm from noise.
+STANDING_LEG_LENGTHS_S = 1.0
+CARRIED_PICTURE_SPEED_LEG_LENGTHS_S = 2.0
 
 
 def possible_cadence(cadence_spm: float) -> float:
@@ -141,9 +170,26 @@ def running_cues(
     return cues
 
 
+def travels_faster_than_walking(moved: Travel, cadence_spm: float) -> bool:
+    """Whether the person's speed against the ground is faster than anyone walks
+    (``FASTER_THAN_ANY_WALK_LEG_LENGTHS_S``) at steps a runner can take at ``cadence_spm`` (real
+    time): no longer than ``MAX_STEP_LEG_LENGTHS``."""
+    return bool(moved.ground >= FASTER_THAN_ANY_WALK_LEG_LENGTHS_S and cadence_spm > 0
+                and moved.ground * 60.0 / cadence_spm <= MAX_STEP_LEG_LENGTHS)
+
+
+def carried_by_camera(moved: Travel) -> bool:
+    """Whether the person stands on the ground while the camera moved them across the picture:
+    slower against the ground than any walker (``STANDING_LEG_LENGTHS_S``) where the picture
+    shows them moving at least ``CARRIED_PICTURE_SPEED_LEG_LENGTHS_S`` (a pan or zoom the
+    motion estimate followed). Unmeasured: False."""
+    return bool(moved.ground < STANDING_LEG_LENGTHS_S and moved.picture >= CARRIED_PICTURE_SPEED_LEG_LENGTHS_S)
+
+
 def classify_activity(
     gait: Gait, seconds: float, settings: AnalysisSettings, clock: GravityClock | None = None,
     jitter: float = 0.0, side_on: bool = True, least_bounce: float = 0.0, least_flight: float = 0.0,
+    moved: Travel | None = None, lateral: bool = False,
 ) -> Activity:
     """Running, walking, standing or unknown, and whether the clip looks like slow motion.
 
@@ -161,9 +207,16 @@ def classify_activity(
     ``slow_motion_min_factor`` times; where the flight cannot be read, when every measured
     cue (at least two, the knee among them) says running at a cadence below
     slow_motion_max_cadence_spm. A gait too slow for running in real time without that
-    evidence is not running. With fewer than ``MIN_STEPS`` contacts the track is standing if
-    the feet never lift during at least ``MIN_SEEN_S`` of ``seconds`` on screen (video time),
-    else unknown; seen for under ``MIN_SEEN_S``, a stepping track is unknown.
+    evidence is not running. ``moved``: the person's travel (:mod:`pipeline.analysis.travel`):
+    faster against the ground than anyone walks, at steps a runner can take at the cadence
+    found, is running, whatever the knee reads (:func:`travels_faster_than_walking`); ``lateral`` (seen mostly side-on,
+    so that a runner's travel crosses the picture) and carried across the
+    picture by the camera while standing on the ground (:func:`carried_by_camera`), it is not
+    running, whatever steps, flight or bounce the keypoints' noise reads (an official beside a
+    panned track). With fewer than ``MIN_STEPS``
+    contacts the track is standing if the feet never lift during at least ``MIN_SEEN_S`` of
+    ``seconds`` on screen (video time), else unknown; seen for under ``MIN_SEEN_S``, a stepping
+    track is unknown.
     """
     cues = running_cues(gait, settings, clock, side_on, least_bounce, least_flight)
     met = int(sum(cues))
@@ -199,6 +252,7 @@ def classify_activity(
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
     # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
     # at 0.2-0.5 g too, reads as slowed, and its cadence times that factor looks like running
+    moved = moved if moved is not None else Travel.unmeasured()
     cadence_evidence = running_cadence and not slowed
     # a running rhythm and every measured cue met is two pieces of evidence, even with one cue
     cues_agree = (len(cues) >= 2 and (2 * met > len(cues) or (cadence_evidence and 2 * met >= len(cues)))) or (
@@ -208,7 +262,14 @@ def classify_activity(
     # flight alone beside the cadence: only a cadence that is running's even one step fewer (an
     # official standing by a panned track read 3 "steps" at 265/min and a flight of 0.11 from noise)
     flight_and_rhythm = has_flight and cadence_evidence and cadence_low >= settings.running_min_cadence_spm
-    running = not knee_says_walking and (cues_agree or flight_and_rhythm or beyond_walking)
+    # seen side-on, a runner crosses the picture's ground; one the camera
+    # carried across the picture while they stood on it is standing, whatever their noise reads
+    standing = lateral and carried_by_camera(moved)
+    # faster on the ground than any walk is running, whatever a small person's knee reads (a
+    # 33 px side-on sprinter at 8.3 leg lengths a second read 144 deg)
+    travels = not slowed and travels_faster_than_walking(moved, cadence)
+    evidence = cues_agree or flight_and_rhythm or beyond_walking
+    running = not standing and (travels or (not knee_says_walking and evidence))
     if slowed:  # a slowed runner or a real-time walker: only a deeply flexed swing knee tells
         running = running and gait.knee_min_angle_deg <= settings.running_max_knee_angle_deg
     # the knee among the cues met: seen deeply bent (obliquely a straight-looking knee is no cue)
