@@ -8,8 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from pipeline.analysis.gait import spectral_period
 from pipeline.analysis.geometry import HIPS
-from pipeline.analysis.travel import travel
+from pipeline.analysis.travel import Travel, longest_stride_frames, travel
 from pipeline.camera import (
     CAMERA_COLUMNS,
     CameraMotion,
@@ -153,3 +154,15 @@ def test_travel_without_the_cameras_motion_is_not_measured():
     unknown = np.full((60, 2, 3), np.nan)
     moved = travel(_hips_track(100.0 + 5.0 * frames), frames, unknown, 100.0, 30.0, 30.0)
     assert np.isnan(moved.ground) and np.isnan(moved.picture)
+
+
+def test_travel_bounds_the_stride():
+    # 6 leg lengths a second: strides of at most 6 leg lengths take at most 1 s, 25 frames at 25 fps
+    assert longest_stride_frames(Travel(ground=6.0, picture=1.0), 25.0) == pytest.approx(25.0)
+    assert longest_stride_frames(Travel.unmeasured(), 25.0) == float("inf")
+    # a sprinter's ankles cross every 11 frames while the pan makes the picture drift over 50:
+    # the drift is the stronger signal, but no stride at that speed lasts 2 s
+    t = np.arange(250)
+    ankles = 1.0 * np.sin(2 * np.pi * t / 11.0) + 3.0 * np.sin(2 * np.pi * t / 50.0)
+    assert spectral_period([ankles]) == pytest.approx(50.0, rel=0.05)
+    assert spectral_period([ankles], max_period=25.0) == pytest.approx(11.0, rel=0.05)

@@ -30,7 +30,7 @@ from pipeline.analysis.gait import (
     leg_scale,
     spectral_period,
 )
-from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS, nanmean_points
+from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS, leg_length, nanmean_points
 from pipeline.analysis.gravity import GravityClock, gravity_clock
 from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.running import (
@@ -49,7 +49,7 @@ from pipeline.analysis.signals import clean_track, stepping_span
 from pipeline.analysis.slow_motion import SlowedRunner, slowed_ranges
 from pipeline.analysis.stitching import stitch_tracks
 from pipeline.analysis.tracks import TrackSeries, tracks_from_table
-from pipeline.analysis.travel import Travel, travel
+from pipeline.analysis.travel import Travel, longest_stride_frames, travel
 from pipeline.analysis.view import (
     OBLIQUE,
     SIDE,
@@ -183,17 +183,20 @@ def analyse_runner(
     # toward the camera looks more bent (with the pitch unknown, the pure side frames)
     lift = travel_lift(ratio, pitch)
     level = sideways & np.where(np.isfinite(lift), lift < settings.min_foot_lift_leg_lengths, side)
-    gait = analyse_gait(_within(track.keypoints, span), fps, sideways, settings,
+    stepping = _within(track.keypoints, span)
+    # travel bounds the stride: no one steps longer than MAX_STEP_LEG_LENGTHS, so at a sprinter's
+    # speed a "stride" of two seconds is the picture's drift (a pan, a zoom), not a stride
+    moved = Travel.unmeasured() if warps is None else travel(
+        stepping, track.frames, warps, leg_length(stepping), video_fps or fps, fps)
+    gait = analyse_gait(stepping, fps, sideways, settings,
                         facing=facing_direction(track.keypoints, side), level_frames=level,
-                        hip_noise_px=hip_height_jitter(raw, 1.0))
+                        hip_noise_px=hip_height_jitter(raw, 1.0), max_stride_frames=longest_stride_frames(moved, fps))
     # the contacts' step counts only where they keep a rhythm (a misread contact falls anywhere)
     rhythmic = gait.steps >= MIN_STEPS and keeps_rhythm(gait.contact_index)
     contact_step = float(np.median(np.diff(gait.contact_index))) if rhythmic else float("nan")
     clock = gravity_clock(_within(raw.keypoints, span), gait.leg_scale_px, gait.stride_period_frames / 2, fps,
                           contact_step)
     jitter = keypoint_jitter(raw, gait.leg_length_px)
-    moved = Travel.unmeasured() if warps is None else travel(
-        _within(track.keypoints, span), track.frames, warps, gait.leg_length_px, video_fps or fps, fps)
     side_on = bool(side.sum() >= 0.5 * sideways.sum())  # limbs seen mostly from the pure side
     least_bounce = bounce_under_noise(settings.running_min_oscillation_leg_lengths, gait.strides, len(track),
                                       hip_height_jitter(raw, gait.leg_length_px), fps, settings)

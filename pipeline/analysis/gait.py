@@ -152,14 +152,16 @@ def _power(part: np.ndarray, size: int) -> np.ndarray:
 
 
 def spectral_period(
-    stride_signals: Sequence[np.ndarray], step_signals: Sequence[np.ndarray] = (), min_period: float = 4.0
+    stride_signals: Sequence[np.ndarray], step_signals: Sequence[np.ndarray] = (), min_period: float = 4.0,
+    max_period: float = float("inf"),
 ) -> float:
     """Dominant stride period in frames from (T,) signals that repeat once per stride (the
     ankles' left-right differences) and signals that repeat once per step (the mid-hip's
     bounce, read at twice the frequency).
 
     Only periods from ``min_period`` frames to half the usable length are considered (two
-    full strides at least). Returns NaN when no signal has 8 usable samples.
+    full strides at least), and to ``max_period``. Returns NaN
+    when no signal has 8 usable samples.
     """
     strides = [_segments_detrended(s) for s in stride_signals]
     steps = [_segments_detrended(s) for s in step_signals]
@@ -175,7 +177,7 @@ def spectral_period(
     for part in steps:
         if len(part) >= 8:
             power += np.interp(2 * freqs, freqs, _power(part, size), right=0.0)
-    band = (freqs >= 2.0 / n) & (freqs <= 1.0 / min_period)
+    band = (freqs >= max(2.0 / n, 1.0 / max_period)) & (freqs <= 1.0 / min_period)
     if not band.any() or not power[band].any():
         return float("nan")
     return float(1.0 / freqs[band][np.argmax(power[band])])
@@ -627,7 +629,8 @@ def foot_reach(keypoints: np.ndarray, facing: float, scale: np.ndarray) -> np.nd
 
 
 def side_contacts(
-    reach: np.ndarray, rows: np.ndarray, feet: np.ndarray, height_period: float, settings: AnalysisSettings
+    reach: np.ndarray, rows: np.ndarray, feet: np.ndarray, height_period: float, settings: AnalysisSettings,
+    max_stride_frames: float = float("inf"),
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """Contacts of a runner seen from the side: (rows, feet, stride period, whether they are
     reach peaks) of the detector whose steps keep the rhythm best.
@@ -652,14 +655,15 @@ def side_contacts(
     least (one interval fits any period read from the peaks themselves), and land ahead of the
     hips (:func:`behind_the_hips`).
     """
-    period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]])
+    period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]],
+                             max_period=max_stride_frames)
     candidates = [(*reach_contacts(reach, period, settings), period, True),
                   (*distinct_steps(*reach_contacts_per_foot(reach, period, settings), period), period, True),
                   (rows, feet, height_period, False)]
     scores = [(rhythmic_steps(c_rows, c_period), len(c_rows)) for c_rows, _, c_period, _ in candidates]
     rhythm = max(scores)[0]
     lead = np.fmax(reach[:, LEFT], reach[:, RIGHT])
-    lead_step = spectral_period([lead])
+    lead_step = spectral_period([lead], max_period=max_stride_frames)
     for reading in (2.0 * lead_step, lead_step):
         if not np.isfinite(reading) or reading == period:
             continue
@@ -900,6 +904,7 @@ def analyse_gait(
     facing: float = 0.0,
     level_frames: np.ndarray | None = None,
     hip_noise_px: float = float("nan"),
+    max_stride_frames: float = float("inf"),
 ) -> Gait:
     """Contacts, cadence and rhythm of one cleaned track.
 
@@ -921,6 +926,9 @@ def analyse_gait(
             (:func:`pipeline.analysis.analyse.hip_height_jitter`): the hips' troughs deeper
             than its ``BOUNCE_NOISE_SIGMAS`` multiple, though under ``bounce_min_px``, count as
             steps where they keep the stride's rhythm (a small runner's bounce is 2-3 px deep).
+        max_stride_frames: the longest stride the person's travel allows
+            (:func:`pipeline.analysis.travel.longest_stride_frames`); the stride's period is read
+            no longer.
     """
     leg = leg_length(keypoints)
     scale = leg_scale(keypoints, int(round(fps)))
@@ -928,7 +936,7 @@ def analyse_gait(
     hip_px = nanmean_points(keypoints, HIPS)[:, 1]
     hip_y = hip_px / scale
     period = spectral_period(
-        [ankles[:, 0, 1] - ankles[:, 1, 1], ankles[:, 0, 0] - ankles[:, 1, 0]], [hip_y]
+        [ankles[:, 0, 1] - ankles[:, 1, 1], ankles[:, 0, 0] - ankles[:, 1, 0]], [hip_y], max_period=max_stride_frames
     )
     heights = foot_heights(keypoints, period, scale)
     rows, feet, swing = _foot_contacts(heights, period, settings)
@@ -948,7 +956,8 @@ def analyse_gait(
         if len(bounce) > len(rows):  # the hips found steps the feet hid
             rows, feet, event = bounce, stance_feet(heights, bounce, period), MID_STANCE
     else:
-        rows, feet, period, reached = side_contacts(foot_reach(keypoints, facing, scale), rows, feet, period, settings)
+        rows, feet, period, reached = side_contacts(foot_reach(keypoints, facing, scale), rows, feet, period, settings,
+                                                    max_stride_frames)
         if reached and np.isfinite(period):  # a reach peak: the foot lands a little later
             rows = np.minimum(rows + REACH_TO_LANDING * period, len(keypoints) - 1)
     feet = alternate_feet(feet == LEFT, rows, period)

@@ -29,7 +29,7 @@ import numpy as np
 from pipeline.analysis.gait import RHYTHM_TOLERANCE, Gait
 from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
-from pipeline.analysis.travel import Travel
+from pipeline.analysis.travel import MAX_STEP_LEG_LENGTHS, Travel
 
 MIN_STEPS = 3
 #: The most of the time a runner can be airborne: a sprinter (contact ~0.09 s of a ~0.22 s step)
@@ -64,11 +64,6 @@ MAX_OSCILLATION_LEG_LENGTHS = 0.3
 #: a 0.8 m adult leg is 4.95, Froude 1 on a 0.4 m child's leg 4.95. Read across the picture, the
 #: speed only loses (travel toward the camera is not seen), so it tells running, never walking.
 FASTER_THAN_ANY_WALK_LEG_LENGTHS_S = 5.0
-#: The longest step a runner takes, leg lengths: elite sprinters at top speed step 2.3-2.6 m
-#: (Mann 2011) on a 0.9-1.0 m leg (hip to ankle), about 2.7; 3 leaves room for the leg's
-#: pixels read short. A speed against the ground that would need longer steps at the cadence
-#: found means that cadence counted too few steps, and the speed is no evidence for it.
-MAX_STEP_LEG_LENGTHS = 3.0
 #: Under this against the ground a person is not travelling, leg lengths a second: the slowest
 #: walking, about 0.8 m/s (a stroll) on a 0.9 m leg (Bohannon 1997, Age Ageing 26:15: 1.3-1.5 m/s
 #: comfortable). Where the camera moved that person across the picture at least

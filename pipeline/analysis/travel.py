@@ -23,6 +23,12 @@ from pipeline.camera import carried
 WINDOW_S = 0.2
 #: The least video a speed rests on, seconds: about a stride at the slowest running cadence.
 MIN_MEASURED_S = 0.5
+#: The longest step anyone takes, leg lengths: elite sprinters at top speed step 2.3-2.6 m
+#: (Mann 2011, The Mechanics of Sprinting and Hurdling) on a 0.9-1.0 m leg (hip to ankle),
+#: about 2.7; 3 leaves room for the leg's pixels read short. A person travelling v leg lengths
+#: a second therefore steps at least v / 3 times a second: a cadence found slower counted too
+#: few steps, and a stride read longer is a drift of the picture, not a stride.
+MAX_STEP_LEG_LENGTHS = 3.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,16 @@ class Travel:
     @staticmethod
     def unmeasured() -> Travel:
         return Travel(float("nan"), float("nan"))
+
+
+def longest_stride_frames(moved: Travel, fps: float) -> float:
+    """The longest stride, in frames at the real rate ``fps``, that a person travelling
+    ``moved.ground`` leg lengths a second can take: two steps of ``MAX_STEP_LEG_LENGTHS``.
+    Travel only ever reads slow (depth unseen), so this bound is never too tight for a true
+    reading; inf where the travel is not measured."""
+    if not moved.ground > 0:
+        return float("inf")
+    return 2.0 * MAX_STEP_LEG_LENGTHS / moved.ground * fps
 
 
 def travel(keypoints: np.ndarray, frames: np.ndarray, warps: np.ndarray, leg_px: float, video_fps: float,
