@@ -320,9 +320,10 @@ def _detections(spec: RunnerSpec, keypoints: np.ndarray) -> pa.Table:
             )
         columns[f"{name}_conf"] = np.full(len(points), spec.keypoint_conf if visible[k] else 0.05)
     columns["appearance"] = _appearance(spec, int(keep.sum()))
-    # a still camera, measured: no shift, no zoom, no roll into any frame
-    for name, still in zip(CAMERA_COLUMNS, (0.0, 0.0, 1.0, 0.0), strict=True):
-        columns[name] = np.full(int(keep.sum()), still, np.float32)
+    # the camera's motion into each frame, as measured on the background: the pan's shift, no
+    # zoom (a person approaching grows, the ground does not), no roll
+    for name, value in zip(CAMERA_COLUMNS, (-spec.pan_px_per_s / spec.fps, 0.0, 1.0, 0.0), strict=True):
+        columns[name] = np.full(int(keep.sum()), value, np.float32)
     return pa.table(columns).cast(DETECTIONS)
 
 

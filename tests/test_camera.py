@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pyarrow as pa
 import pytest
+from analysis_builders import RunnerSpec, analyse_spec
 
 from pipeline.analysis.gait import spectral_period
 from pipeline.analysis.geometry import HIPS
@@ -166,3 +167,17 @@ def test_travel_bounds_the_stride():
     ankles = 1.0 * np.sin(2 * np.pi * t / 11.0) + 3.0 * np.sin(2 * np.pi * t / 50.0)
     assert spectral_period([ankles]) == pytest.approx(50.0, rel=0.05)
     assert spectral_period([ankles], max_period=25.0) == pytest.approx(11.0, rel=0.05)
+
+
+@pytest.mark.parametrize("pan_px_per_s", [0.0, 300.0, -200.0])
+def test_a_pan_leaves_the_speed_against_the_ground(pan_px_per_s):
+    # a synthetic side-on runner travelling 1.5 leg lengths a second (0.35 leg lengths of ground
+    # under each 0.233 s stance), filmed still or panning; and a person standing under the same pan
+    runner, _ = analyse_spec(RunnerSpec(travel=True, pan_px_per_s=pan_px_per_s, noise_px=0.5))
+    [row] = runner.runners.to_pylist()
+    assert row["ground_speed"] == pytest.approx(1.5, rel=0.1)
+    standing, truth = analyse_spec(RunnerSpec(gait="stand", pan_px_per_s=pan_px_per_s, noise_px=0.5))
+    [row] = standing.runners.to_pylist()
+    if row["ground_speed"] is not None:  # read only while the legs move
+        assert row["ground_speed"] < 0.3
+    assert not row["is_runner"]
