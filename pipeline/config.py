@@ -175,10 +175,10 @@ class TrackingSettings(Section):
         unit="s", ge=0.0,
     )
     global_motion: Literal["sparseOptFlow", "orb", "ecc", "none"] = setting(
-        "sparseOptFlow", "Camera-motion compensation used by 'botsort'. 'sparseOptFlow' reads it on the background "
-        "with every person masked out (pipeline/camera.py; also with 'bytetrack') and keeps it in the detections' "
-        "camera_* columns, from which the analysis reads speed against the ground; 'orb' and 'ecc' are BoT-SORT's "
-        "own, kept nowhere."
+        "sparseOptFlow", "Camera-motion compensation used by 'botsort'. With 'sparseOptFlow' the same estimate also "
+        "fits the background's motion, every person's corners left out (pipeline/camera.py; measured with "
+        "'bytetrack' too), and keeps it in the detections' camera_* columns, from which the analysis reads speed "
+        "against the ground; with 'orb', 'ecc' or 'none' no camera motion is kept and that speed is null."
     )
 
     @model_validator(mode="after")

@@ -46,7 +46,7 @@ class PoseTracker:
             model="auto",
         )
         self.fps = fps
-        # the camera's motion read on the background (people masked), for BoT-SORT and the analysis
+        # BoT-SORT's camera-motion estimate, which also fits the background's motion for the analysis
         self.camera = CameraMotion() if settings.global_motion == "sparseOptFlow" else None
         if settings.tracker == "botsort":
             botsort = BOTSORT(args)
@@ -71,11 +71,9 @@ class PoseTracker:
         the next shot by overlapping boxes. Ids keep counting up, so no id is reused."""
         tracker = self._tracker
         tracker.tracked_stracks, tracker.lost_stracks, tracker.removed_stracks = [], [], []
-        gmc = getattr(tracker, "gmc", None)
-        if gmc is not None:  # BoT-SORT's camera-motion estimate would compare across the cut
-            gmc.reset_params()
-        if self.camera is not None:
-            self.camera.reset_params()
+        # BoT-SORT's camera-motion estimate (ours, or its own) would compare across the cut
+        for motion in {id(m): m for m in (getattr(tracker, "gmc", None), self.camera) if m is not None}.values():
+            motion.reset_params()
 
     def update(self, poses: Poses, image: np.ndarray) -> Poses:
         from ultralytics.engine.results import Boxes

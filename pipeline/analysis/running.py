@@ -29,7 +29,7 @@ import numpy as np
 from pipeline.analysis.gait import RHYTHM_TOLERANCE, Gait
 from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
-from pipeline.analysis.travel import MAX_STEP_LEG_LENGTHS, Travel
+from pipeline.analysis.travel import MAX_STEP_LEG_LENGTHS, UNMEASURED, Travel
 
 MIN_STEPS = 3
 #: The most of the time a runner can be airborne: a sprinter (contact ~0.09 s of a ~0.22 s step)
@@ -184,7 +184,7 @@ def carried_by_camera(moved: Travel) -> bool:
 def classify_activity(
     gait: Gait, seconds: float, settings: AnalysisSettings, clock: GravityClock | None = None,
     jitter: float = 0.0, side_on: bool = True, least_bounce: float = 0.0, least_flight: float = 0.0,
-    moved: Travel | None = None, lateral: bool = False,
+    moved: Travel = UNMEASURED, lateral: bool = False,
 ) -> Activity:
     """Running, walking, standing or unknown, and whether the clip looks like slow motion.
 
@@ -204,14 +204,13 @@ def classify_activity(
     slow_motion_max_cadence_spm. A gait too slow for running in real time without that
     evidence is not running. ``moved``: the person's travel (:mod:`pipeline.analysis.travel`):
     faster against the ground than anyone walks, at steps a runner can take at the cadence
-    found, is running, whatever the knee reads (:func:`travels_faster_than_walking`); ``lateral`` (seen mostly side-on,
-    so that a runner's travel crosses the picture) and carried across the
+    found, is running, whatever the knee reads (:func:`travels_faster_than_walking`); seen
+    mostly side-on (``lateral``: a runner's travel crosses the picture) and carried across the
     picture by the camera while standing on the ground (:func:`carried_by_camera`), it is not
     running, whatever steps, flight or bounce the keypoints' noise reads (an official beside a
-    panned track). With fewer than ``MIN_STEPS``
-    contacts the track is standing if the feet never lift during at least ``MIN_SEEN_S`` of
-    ``seconds`` on screen (video time), else unknown; seen for under ``MIN_SEEN_S``, a stepping
-    track is unknown.
+    panned track). With fewer than ``MIN_STEPS`` contacts the track is standing if the feet
+    never lift during at least ``MIN_SEEN_S`` of ``seconds`` on screen (video time), else
+    unknown; seen for under ``MIN_SEEN_S``, a stepping track is unknown.
     """
     cues = running_cues(gait, settings, clock, side_on, least_bounce, least_flight)
     met = int(sum(cues))
@@ -247,7 +246,6 @@ def classify_activity(
     # walking tops out near 130-140 steps/min, so a running cadence counts as half the evidence;
     # not when the cadence itself came through gravity's factor: a real-time walker's crest falls
     # at 0.2-0.5 g too, reads as slowed, and its cadence times that factor looks like running
-    moved = moved if moved is not None else Travel.unmeasured()
     cadence_evidence = running_cadence and not slowed
     # a running rhythm and every measured cue met is two pieces of evidence, even with one cue
     cues_agree = (len(cues) >= 2 and (2 * met > len(cues) or (cadence_evidence and 2 * met >= len(cues)))) or (
@@ -257,8 +255,8 @@ def classify_activity(
     # flight alone beside the cadence: only a cadence that is running's even one step fewer (an
     # official standing by a panned track read 3 "steps" at 265/min and a flight of 0.11 from noise)
     flight_and_rhythm = has_flight and cadence_evidence and cadence_low >= settings.running_min_cadence_spm
-    # seen side-on, a runner crosses the picture's ground; one the camera
-    # carried across the picture while they stood on it is standing, whatever their noise reads
+    # seen side-on, a runner crosses the picture's ground; one the camera carried across the
+    # picture while they stood on it is standing, whatever their noise reads
     standing = lateral and carried_by_camera(moved)
     # faster on the ground than any walk is running, whatever a small person's knee reads (a
     # 33 px side-on sprinter at 8.3 leg lengths a second read 144 deg)

@@ -45,7 +45,11 @@ class Travel:
 
     @staticmethod
     def unmeasured() -> Travel:
-        return Travel(float("nan"), float("nan"))
+        return UNMEASURED
+
+
+#: No travel measured (no camera motion, too few windows): NaN speeds.
+UNMEASURED = Travel(float("nan"), float("nan"))
 
 
 def longest_stride_frames(moved: Travel, fps: float) -> float:
