@@ -18,8 +18,9 @@ Metrics, per clip:
   at a frame and the detections' boxes are given, every running id that is that person),
   ``ids_per_runner``, ``verdict_coverage`` (runners with at least
   ``MIN_VERDICTS`` measured fault values, over the hand count).
-- contacts: for the track that matches the labels best, greedy one-to-one matching within
-  ``TOLERANCE_FRAMES``; ``contact_recall``, ``contact_precision``, ``median_offset_frames``
+- contacts: for the track that matches the labels best (where several runners are labelled in
+  one clip, the id whose box holds each one's mark, their figures pooled), greedy one-to-one
+  matching within ``TOLERANCE_FRAMES``; ``contact_recall``, ``contact_precision``, ``median_offset_frames``
   (found minus labelled), ``same_foot_repeats`` (consecutive contacts of one foot, fraction),
   ``cadence_error`` (relative, both in video time; in real time on a clip whose labelled speed
   ramp slows only some of the labelled steps, where a video-time count mixes two speeds) and
@@ -159,15 +160,81 @@ def score_contacts(
     out: ClipOutputs, label: dict[str, Any], slow_motion: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Contact metrics for the track whose contacts match ``label`` best; ``slow_motion`` is the
-    clip's slow-motion label, which says whether the cadence is compared in real time."""
+    clip's slow-motion label, which says whether the cadence is compared in real time.
+
+    A label of several runners (``runners``: each with its own ``frames_labelled``,
+    ``unjudgeable_ranges`` and ``contacts``; a race seen with everyone in it) gives each runner
+    the id whose box holds the point its ``mark`` (``{"frame", "x", "y"}``) puts on it, where the
+    detections' boxes are given, else the track that matches it best, one track per runner (the
+    pair with the most matches first), and pools them: contacts labelled, found and matched
+    summed, the median offset over all the matches, same-foot repeats over all consecutive
+    pairs, and the cadence error of the worst runner (``contact_runners``: how many runners
+    were labelled)."""
+    if "runners" not in label:
+        return max(_track_contacts(out, label, slow_motion), key=_most_matched)["metrics"]
+    per_runner = [_track_contacts(out, {**label, **runner}, slow_motion) for runner in label["runners"]]
+    chosen: dict[int, dict[str, Any]] = {}
+    taken: set[int] = set()
+    # a runner marked at a frame is the id whose box holds the mark: in a race everyone steps at
+    # about the same rate, and within the tolerance another runner's contacts match most of hers
+    everyone = out.runners.to_pylist()
+    for i, runner in enumerate(label["runners"]):
+        mark = runner.get("mark")
+        marked = _id_at(out, everyone, int(mark["frame"]), float(mark["x"]), float(mark["y"])) if mark else None
+        own = [c for c in per_runner[i] if c["metrics"].get("track_id") == marked]
+        if marked is not None and own:
+            chosen[i] = own[0]
+            taken.add(marked)
+    candidates = sorted(((i, c) for i, scored in enumerate(per_runner) for c in scored),
+                        key=lambda x: _most_matched(x[1]), reverse=True)
+    for i, c in candidates:
+        track_id = c["metrics"].get("track_id")
+        if i in chosen or (track_id is not None and track_id in taken):
+            continue
+        chosen[i] = c
+        if track_id is not None:
+            taken.add(track_id)
+    picked = [chosen[i] for i in range(len(per_runner))]
+    labelled = sum(c["metrics"]["contacts_labelled"] for c in picked)
+    found = sum(c["metrics"].get("contacts_found") or 0 for c in picked)
+    matched = sum(c["matched"] for c in picked)
+    offsets = [o for c in picked for o in c["offsets"]]
+    repeats = [r for c in picked for r in c["repeats"]]
+    errors = [c["metrics"].get("cadence_error") for c in picked]
+    return {
+        "contact_runners": len(picked),
+        "contacts_labelled": labelled,
+        "contacts_found": found,
+        "contact_recall": matched / labelled if labelled else None,
+        "contact_precision": matched / found if found else None,
+        "median_offset_frames": float(np.median(offsets)) if offsets else None,
+        "same_foot_repeats": float(np.mean(repeats)) if repeats else None,
+        "cadence_error": max(errors) if errors and None not in errors else None,
+    }
+
+
+def _most_matched(scored: dict[str, Any]) -> tuple[int, bool]:
+    """Sort key of :func:`_track_contacts` entries: the most matches, a track before none."""
+    return scored["matched"], "track_id" in scored["metrics"]
+
+
+def _track_contacts(
+    out: ClipOutputs, label: dict[str, Any], slow_motion: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """One runner's labelled contacts against every track's: per track, its ``metrics``, how many
+    contacts it ``matched``, the ``offsets`` (found minus labelled) and ``repeats`` (whether each
+    consecutive pair of its contacts is the same foot). A first entry with no track and no match
+    stands for none found."""
     first, last = label["frames_labelled"]
     if out.frames is not None:  # only part of the clip was analysed
         first, last = max(first, out.frames[0]), min(last, out.frames[1])
     skip = label.get("unjudgeable_ranges", [])
     truth = np.array([c["frame"] for c in label["contacts"]], float)
     truth = truth[~_in_ranges(truth, skip) & (truth >= first) & (truth <= last)]
-    best: dict[str, Any] = {"contact_recall": 0.0, "contact_precision": None, "contacts_labelled": len(truth)}
-    best_matched = -1
+    scored: list[dict[str, Any]] = [{
+        "matched": 0, "offsets": [], "repeats": [],
+        "metrics": {"contact_recall": 0.0, "contact_precision": None, "contacts_labelled": len(truth)},
+    }]
     contacts = out.contacts
     # track_id is a non-null key column of the contacts and runners tables.
     track_ids = cast("list[int]", pc.unique(contacts["track_id"]).to_pylist()) if contacts.num_rows else []
@@ -178,21 +245,22 @@ def score_contacts(
         keep = (frames >= first) & (frames <= last) & ~_in_ranges(frames, skip)
         frames, feet = frames[keep], feet[keep]
         pairs = match_contacts(frames, truth)
-        if len(pairs) <= best_matched:
-            continue
-        best_matched = len(pairs)
-        offsets = [frames[i] - truth[j] for i, j in pairs]
-        best = {
-            "track_id": int(track_id),
-            "contacts_labelled": len(truth),
-            "contacts_found": len(frames),
-            "contact_recall": len(pairs) / len(truth) if len(truth) else None,
-            "contact_precision": len(pairs) / len(frames) if len(frames) else None,
-            "median_offset_frames": float(np.median(offsets)) if offsets else None,
-            "same_foot_repeats": float(np.mean(feet[1:] == feet[:-1])) if len(feet) > 1 else None,
-            **_cadence_metrics(out, int(track_id), frames, truth, _speed_ramp(truth, slow_motion)),
-        }
-    return best
+        offsets = [float(frames[i] - truth[j]) for i, j in pairs]
+        repeats = [bool(r) for r in feet[1:] == feet[:-1]]
+        scored.append({
+            "matched": len(pairs), "offsets": offsets, "repeats": repeats,
+            "metrics": {
+                "track_id": int(track_id),
+                "contacts_labelled": len(truth),
+                "contacts_found": len(frames),
+                "contact_recall": len(pairs) / len(truth) if len(truth) else None,
+                "contact_precision": len(pairs) / len(frames) if len(frames) else None,
+                "median_offset_frames": float(np.median(offsets)) if offsets else None,
+                "same_foot_repeats": float(np.mean(repeats)) if repeats else None,
+                **_cadence_metrics(out, int(track_id), frames, truth, _speed_ramp(truth, slow_motion)),
+            },
+        })
+    return scored
 
 
 def _speed_ramp(truth: np.ndarray, slow_motion: dict[str, Any] | None) -> tuple[list[list[int]], float] | None:
@@ -266,21 +334,26 @@ def marked_non_runners(out: ClipOutputs, runners: list[dict[str, Any]], shot: di
              for person in shot.get("people", ()) if person.get("role") != "runner" for m in person_marks(person)]
     if out.boxes is None or not marks or not runners:
         return set()
+    named = {_id_at(out, runners, *mark) for mark in marks}
+    return {track_id for track_id in named if track_id is not None}
+
+
+def _id_at(out: ClipOutputs, runners: list[dict[str, Any]], frame: int, x: float, y: float) -> int | None:
+    """The id among ``runners`` (rows of the runners table) whose box holds the point (x, y) at
+    ``frame``; of several, the one whose box centre is nearest; None where no box of theirs holds
+    it or ``out.boxes`` is not given."""
+    if out.boxes is None:
+        return None
     runner_of = {int(raw): int(r["track_id"])
                  for r in runners for raw in (r.get("source_track_ids") or [r["track_id"]])}
-    frames = pa.array(sorted({frame for frame, _, _ in marks}), out.boxes["frame"].type)
-    boxes = out.boxes.filter(pc.is_in(pc.field("frame"), frames)).to_pylist()
-    named = set()
-    for frame, x, y in marks:
-        holding = [
-            (((b["box_x1"] + b["box_x2"]) / 2 - x) ** 2 + ((b["box_y1"] + b["box_y2"]) / 2 - y) ** 2, b["track_id"])
-            for b in boxes
-            if b["frame"] == frame and b["box_x1"] <= x <= b["box_x2"] and b["box_y1"] <= y <= b["box_y2"]
-        ]
-        nearest = min(holding)[1] if holding else None
-        if nearest in runner_of:
-            named.add(runner_of[nearest])
-    return named
+    boxes = out.boxes.filter(pc.equal(pc.field("frame"), pa.scalar(frame, out.boxes["frame"].type))).to_pylist()
+    holding = [
+        (((b["box_x1"] + b["box_x2"]) / 2 - x) ** 2 + ((b["box_y1"] + b["box_y2"]) / 2 - y) ** 2, b["track_id"])
+        for b in boxes
+        if b["box_x1"] <= x <= b["box_x2"] and b["box_y1"] <= y <= b["box_y2"]
+    ]
+    nearest = min(holding)[1] if holding else None
+    return runner_of.get(nearest) if nearest is not None else None
 
 
 def score_people(out: ClipOutputs, label: dict[str, Any]) -> dict[str, Any]:

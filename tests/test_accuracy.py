@@ -55,6 +55,47 @@ def test_a_speed_ramp_s_clip_scores_its_cadence_in_real_time() -> None:
     assert "cadence_hand_real_time_spm" not in score_clip(out, uniform).metrics  # no ramp: video time
 
 
+def test_each_labelled_runner_of_a_race_gets_its_own_track() -> None:
+    """Two runners labelled in one clip: each is scored against the track matching it best, never
+    the same track twice, and the figures pool over both. Track 1 steps every 10 frames from 10,
+    track 2 every 6 from 5 (one contact misread at 29); runner A is track 2, runner B track 1
+    but labelled only up to frame 40."""
+    feet_1, feet_2 = ("left", "right", "left", "right", "left"), ("left", "right", "left", "right", "right")
+    contacts = ([(1, f, foot) for f, foot in zip((10, 20, 30, 40, 50), feet_1, strict=True)]
+                + [(2, f, foot) for f, foot in zip((5, 11, 17, 23, 29), feet_2, strict=True)])
+    out = _outputs(contacts, [{"track_id": 1, "cadence_spm": 180.0}, {"track_id": 2, "cadence_spm": 300.0}], [])
+    runner_a = {"frames_labelled": [0, 30], "contacts": [{"frame": f, "foot": "left"} for f in (5, 11, 17, 23, 29)]}
+    runner_b = {"frames_labelled": [0, 40], "contacts": [{"frame": f, "foot": "left"} for f in (10, 20, 30, 40)]}
+    # runner A also matches two of track 1's contacts (11, 29), runner B none of track 2's
+    m = score_clip(out, {"contacts": {"runners": [runner_a, runner_b]}}).metrics
+    assert m["contact_runners"] == 2
+    assert m["contacts_labelled"] == 9 and m["contacts_found"] == 9  # 5 of track 2, 4 of track 1 in range
+    assert m["contact_recall"] == pytest.approx(1.0) and m["contact_precision"] == pytest.approx(1.0)
+    assert m["same_foot_repeats"] == pytest.approx(1 / 7)  # track 2's right, right of 7 consecutive pairs
+    assert m["cadence_error"] == pytest.approx(0.0, abs=1e-9)  # both runners' cadences are their hand counts
+    single = score_clip(out, {"contacts": runner_b}).metrics
+    assert single["track_id"] == 1 and single["contact_recall"] == pytest.approx(1.0)
+
+
+def test_a_marked_runner_is_the_id_whose_box_holds_the_mark() -> None:
+    """In a race everyone steps at about the same rate, and within 2 frames another runner's
+    contacts match most of hers: the runner marked at a frame is scored on the id whose box
+    holds the mark there, though another track matches her contacts better."""
+    contacts = ([(1, f, "left") for f in (10, 16, 22, 28)] + [(2, f, "left") for f in (12, 18, 25, 31)])
+    out = _outputs(contacts, [{"track_id": 1, "source_track_ids": [1]}, {"track_id": 2, "source_track_ids": [7]}], [])
+    boxes = pa.Table.from_pylist([
+        {"frame": 20, "track_id": 1, "box_x1": 0.0, "box_y1": 0.0, "box_x2": 50.0, "box_y2": 100.0},
+        {"frame": 20, "track_id": 7, "box_x1": 40.0, "box_y1": 0.0, "box_x2": 120.0, "box_y2": 100.0},
+    ])
+    runner = {"frames_labelled": [0, 40], "contacts": [{"frame": f, "foot": "left"} for f in (10, 16, 22, 28)]}
+    unmarked = score_clip(replace(out, boxes=boxes), {"contacts": {"runners": [runner]}}).metrics
+    assert unmarked["contact_recall"] == pytest.approx(1.0)  # track 1 matches all four
+    marked = {**runner, "mark": {"frame": 20, "x": 70.0, "y": 50.0}}  # in the box of track 7, now track 2
+    m = score_clip(replace(out, boxes=boxes), {"contacts": {"runners": [marked]}}).metrics
+    assert m["contact_recall"] == pytest.approx(2 / 4)  # 12 and 18 are within 2 frames of 10 and 16; 25, 31 are not
+    assert m["median_offset_frames"] == pytest.approx(2.0)
+
+
 def _outputs(contacts: list[tuple[int, int, str]], runners: list[dict], deviations: list[dict],
              slow: bool = False, factor: float | None = None) -> ClipOutputs:
     runner_rows = [{"track_id": 1, "is_runner": True, "first_frame": 0, "last_frame": 99, "cadence_spm": 180.0,
@@ -171,10 +212,11 @@ def test_the_repository_labels_are_well_formed() -> None:
     labels = load_labels([Path(__file__).resolve().parents[1] / "labels" / "footage_labels.json"])
     for clip, sections in labels.items():
         if "contacts" in sections:
-            c = sections["contacts"]
-            frames = [x["frame"] for x in c["contacts"]]
-            assert frames == sorted(frames) and c["frames_labelled"][0] <= frames[0], clip
-            assert all(x["foot"] in ("left", "right") for x in c["contacts"]), clip
+            for c in sections["contacts"].get("runners", [sections["contacts"]]):  # one runner, or a race's
+                frames = [x["frame"] for x in c["contacts"]]
+                assert frames == sorted(frames) and c["frames_labelled"][0] <= frames[0], clip
+                assert all(x["foot"] in ("left", "right") for x in c["contacts"]), clip
+                assert set(c.get("mark", {"frame": 0, "x": 0, "y": 0})) == {"frame", "x", "y"}, clip
         for shot in sections.get("people", {}).get("shots", []):
             assert shot["frames"][0] <= shot["frames"][1] and shot["runners"] >= 0, clip
             for person in shot.get("people", []):  # a mark is on a non-runner, inside the shot
