@@ -12,12 +12,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.analysis.gait import MAX_HUMAN_CADENCE_SPM
 from pipeline.analysis.registry import DEVIATIONS as DEVIATION_NAMES
 from pipeline.analysis.registry import FAULTS
 from pipeline.analysis.running import (
     MAX_DISTANCE_FLIGHT_FRACTION,
     MAX_FLIGHT_FRACTION,
-    MAX_HUMAN_CADENCE_SPM,
     MAX_OSCILLATION_LEG_LENGTHS,
     SPRINT_CADENCE_SPM,
 )

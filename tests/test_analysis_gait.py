@@ -18,6 +18,7 @@ from pipeline.analysis.gait import (
     bounce_under_noise,
     flight_under_noise,
     leg_scale,
+    shortest_stride_frames,
     side_contacts,
     skipped_peaks,
     spectral_period,
@@ -731,3 +732,26 @@ def test_a_flight_under_noise_reads_planted_feet_as_lifted() -> None:
     assert 0.1 < walker < least
     assert flight_under_noise(0.1, swing, seen, small, 30.0, 1.5 / 31.0, 30.0, settings) == least
     assert flight_under_noise(0.1, swing, seen, large, 30.0, 0.5 / 100.0, 30.0, settings) < 0.1
+
+
+def test_a_step_read_as_a_stride_gives_way_to_the_stride_a_human_can_take() -> None:
+    """A sprinter's legs look alike at 25 fps: the ankles' and hips' spectrum peaks at his step
+    (6.7 frames, 447 steps a minute as a stride), its stride line (13.4 frames) weaker. No human
+    strides faster than two steps at 330 a minute (9.1 frames at 25 fps): the stride is read at
+    its own peak, twice the step's period. A rhythm faster than any human step (4.2 frames) is
+    no step read as a stride and stands (what it gives is null downstream), as does a peak
+    slower than the shortest stride."""
+    t = np.arange(250)
+    shortest = shortest_stride_frames(25.0)
+    assert shortest == pytest.approx(120 * 25 / 330)
+    sprinter = 3.0 * np.sin(2 * np.pi * t / 6.7) + 1.0 * np.sin(2 * np.pi * t / 13.4 + 0.3)
+    assert spectral_period([sprinter]) == pytest.approx(6.7, rel=0.03)
+    assert spectral_period([sprinter], min_period=shortest) == pytest.approx(13.4, rel=0.03)
+    jitter = 3.0 * np.sin(2 * np.pi * t / 4.2) + 1.0 * np.sin(2 * np.pi * t / 13.4 + 0.3)
+    assert spectral_period([jitter], min_period=shortest) == pytest.approx(4.2, rel=0.03)
+    jogger = 1.0 * np.sin(2 * np.pi * t / 20.0) + 0.3 * np.sin(2 * np.pi * t / 10.0)
+    assert spectral_period([jogger], min_period=shortest) == pytest.approx(20.0, rel=0.03)
+    # what it cannot tell: at 60 fps a jogger's 22.5-frame step is no faster than the shortest
+    # stride (21.8 frames), so a step line stronger than his 45-frame stride stands
+    jogging = 3.0 * np.sin(2 * np.pi * np.arange(600) / 22.5) + 1.0 * np.sin(2 * np.pi * np.arange(600) / 45.0)
+    assert spectral_period([jogging], min_period=shortest_stride_frames(60.0)) == pytest.approx(22.5, rel=0.03)

@@ -280,7 +280,8 @@ def test_oblique_limbs_count_only_when_bent_and_flight_only_when_possible(change
 def test_a_cadence_faster_than_anyone_steps_is_published_as_null(cadence: float, published: float | None) -> None:
     """Sprinters peak at 270-300 steps a minute: a stick runner at 300 keeps both cadences; one
     at 360, faster than any human, is a misread and shows neither (and is not called running)."""
-    from pipeline.analysis.running import MAX_HUMAN_CADENCE_SPM, possible_cadence
+    from pipeline.analysis.gait import MAX_HUMAN_CADENCE_SPM
+    from pipeline.analysis.running import possible_cadence
 
     row = analyse_spec(RunnerSpec(cadence_spm=cadence, noise_px=0.5))[0].runners.to_pylist()[0]
     for column in ("cadence_spm", "cadence_spectral_spm"):

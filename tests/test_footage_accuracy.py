@@ -246,11 +246,13 @@ def test_the_panned_100m_finds_every_sprinter(labels, processed):
     m = _score("track_100m_lowres_broadcast.mp4", labels, processed, None, "auto")
     assert m["runners_found"] == 7 and m["false_runners"] == 0, m
     assert m["verdict_coverage"] >= 6 / 7, m
-    # two sprinters' 25 contacts by eye (2026-12-08): 68 % within 2 frames, precision 94 %; the
-    # trailing sprinter's cadence within 3 % of his hand count, the leader's 39 % high (his id
-    # reads 35 contacts at 293 a minute over the race, some steps counted twice)
+    # two sprinters' 25 contacts by eye (2026-12-08): 64 % within 2 frames, precision 100 %, both
+    # cadences within 10 % of the hand counts. Until 2026.12.29 the leader's id read his steps as
+    # strides (the spectrum's peak at 6.7 frames, 447 a minute) and counted some twice: 293 a
+    # minute against 211 counted by eye, 39 % high
     assert m["contact_runners"] == 2 and m["contacts_labelled"] == 25, m
-    assert m["contact_recall"] >= 0.6 and m["contact_precision"] >= 0.9, m
+    assert m["contact_recall"] >= 0.56 and m["contact_precision"] >= 0.9, m
+    assert m["cadence_error"] <= 0.15, m
 
 
 def test_the_400m_bend_s_sprinters_contacts(labels, processed):

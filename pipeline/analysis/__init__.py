@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: Bump when a change to the analysis (or to tracking or rendering) changes what is written
 #: for the same video and settings: incremental runs then reprocess every video once.
-ANALYSIS_VERSION = "2026.12.28"
+ANALYSIS_VERSION = "2026.12.29"
 
 __all__ = ["ANALYSIS_VERSION", "AnalysisSettings", "VideoAnalysis", "analyse_detections"]
 

@@ -28,6 +28,7 @@ from pipeline.analysis.gait import (
     cycle_frames,
     flight_under_noise,
     leg_scale,
+    shortest_stride_frames,
     spectral_period,
 )
 from pipeline.analysis.geometry import ANKLES, HIPS, SHOULDERS, leg_length, nanmean_points
@@ -144,7 +145,8 @@ def _jitter(points: np.ndarray, leg_px: float) -> float:
 def _stepping(track: TrackSeries, fps: float, settings: AnalysisSettings) -> tuple[int, int]:
     """[start, stop) rows where the cleaned track's legs move (see :func:`stepping_span`)."""
     ankles = track.keypoints[:, list(ANKLES)]
-    stride = spectral_period([ankles[:, 0, 0] - ankles[:, 1, 0], ankles[:, 0, 1] - ankles[:, 1, 1]])
+    stride = spectral_period([ankles[:, 0, 0] - ankles[:, 1, 0], ankles[:, 0, 1] - ankles[:, 1, 1]],
+                             min_period=shortest_stride_frames(fps))
     scale = leg_scale(track.keypoints, int(round(fps)))
     return stepping_span(track.keypoints, scale, fps, settings.still_speed_fraction, stride)
 

@@ -67,6 +67,31 @@ STANCE_TO_MID = 0.17
 #: (beach 32/32, treadmill 17/18 against 18/18, track pan 3/8, sprint start 6/6, elite 0/2),
 #: where the peaks themselves found 24/32, 13/18, 2/8, 6/6 and 0/2.
 REACH_TO_LANDING = 0.07
+#: The fastest stepping a human body does, steps/min: elite sprinters' step frequency peaks at
+#: 4.5-5 steps a second (270-300 steps/min; Mann 2011, The Mechanics of Sprinting and Hurdling;
+#: Salo et al. 2011, Med Sci Sports Exerc 43:1055), and 330 leaves room for the count's own error.
+#: A cadence read faster in real time is a misread (a harmonic in the spectrum, a step counted
+#: twice), published as null, never as a number (:func:`pipeline.analysis.running.possible_cadence`),
+#: and no stride is looked for shorter than two such steps (:func:`shortest_stride_frames`).
+MAX_HUMAN_CADENCE_SPM = 330.0
+#: The spectrum's shortest period in frames where the frame rate is not known.
+SHORTEST_PERIOD_FRAMES = 4.0
+#: A stride's peak in the spectrum holds at least this share of the power of the strongest
+#: rhythm found down to ``SHORTEST_PERIOD_FRAMES``: the side lobes of a rhythm faster than a
+#: caller's shortest period hold about 5 % (the first lobe of a windowless spectrum, -13 dB).
+MIN_PEAK_SHARE = 0.1
+#: How far from twice a step's period a stride's peak may lie, as a fraction: steps vary by a
+#: few per cent and left and right by up to ~10 % (``RHYTHM_TOLERANCE`` allows 30 % per interval).
+HARMONIC_TOLERANCE = 0.15
+
+
+def shortest_stride_frames(fps: float) -> float:
+    """The shortest stride anyone takes, in frames at the real rate ``fps``: two steps at
+    ``MAX_HUMAN_CADENCE_SPM``. A spectrum's peak at a shorter period is a step read as a stride
+    (the hips bounce once a step, and a sprinter's legs look alike), which would find every step
+    twice: on the 100 m the leader's ankles and hips peaked at 6.7 frames at 25 fps, 447 steps a
+    minute, and his contacts came 2-8 frames apart, 293 a minute against the 211 counted by eye."""
+    return max(SHORTEST_PERIOD_FRAMES, 120.0 * fps / MAX_HUMAN_CADENCE_SPM)
 
 
 @dataclass(frozen=True)
@@ -152,16 +177,20 @@ def _power(part: np.ndarray, size: int) -> np.ndarray:
 
 
 def spectral_period(
-    stride_signals: Sequence[np.ndarray], step_signals: Sequence[np.ndarray] = (), min_period: float = 4.0,
+    stride_signals: Sequence[np.ndarray], step_signals: Sequence[np.ndarray] = (),
+    min_period: float = SHORTEST_PERIOD_FRAMES,
     max_period: float = float("inf"),
 ) -> float:
     """Dominant stride period in frames from (T,) signals that repeat once per stride (the
     ankles' left-right differences) and signals that repeat once per step (the mid-hip's
     bounce, read at twice the frequency).
 
-    Only periods from ``min_period`` frames to half the usable length are considered (two
-    full strides at least), and to ``max_period``. Returns NaN
-    when no signal has 8 usable samples.
+    Only periods up to half the usable length are considered (two full strides at least), and
+    to ``max_period``. Where the strongest is faster than ``min_period`` but no faster than half
+    of it (a step read as a stride), a peak of its own at about twice its period (``HARMONIC_TOLERANCE``,
+    ``MIN_PEAK_SHARE``) and no faster than ``min_period`` is the stride; otherwise the strongest
+    down to ``SHORTEST_PERIOD_FRAMES`` stands. Returns NaN when no signal has 8
+    usable samples.
     """
     strides = [_segments_detrended(s) for s in stride_signals]
     steps = [_segments_detrended(s) for s in step_signals]
@@ -177,10 +206,26 @@ def spectral_period(
     for part in steps:
         if len(part) >= 8:
             power += np.interp(2 * freqs, freqs, _power(part, size), right=0.0)
-    band = (freqs >= max(2.0 / n, 1.0 / max_period)) & (freqs <= 1.0 / min_period)
-    if not band.any() or not power[band].any():
+    wide = (freqs >= max(2.0 / n, 1.0 / max_period)) & (freqs <= 1.0 / SHORTEST_PERIOD_FRAMES)
+    if not wide.any() or not power[wide].any():
         return float("nan")
-    return float(1.0 / freqs[band][np.argmax(power[band])])
+    strongest = float(1.0 / freqs[wide][np.argmax(power[wide])])
+    if strongest >= min_period or strongest < min_period / 2:  # a stride, or no human's step either
+        return strongest
+    # the strongest rhythm is faster than min_period allows: where it is a step read as a stride,
+    # the stride's own peak lies at twice its period (within HARMONIC_TOLERANCE), at min_period or
+    # slower, a peak of its own (the next faster bin does not outdo it: not a flank) and not a side
+    # lobe of the step's (those hold about 5 % of its power); without one the strongest stands and
+    # what it gives is judged downstream (a cadence no human reaches is published as null)
+    period = 1.0 / np.where(freqs > 0, freqs, np.inf)
+    ratio = period / strongest
+    near = wide & (period >= min_period) & (np.abs(ratio / 2.0 - 1.0) <= HARMONIC_TOLERANCE)
+    inside = np.flatnonzero(near)
+    faster = np.append(power[1:], 0.0)
+    peaks = inside[power[inside] >= faster[inside]]
+    if len(peaks) and power[peaks].max() >= MIN_PEAK_SHARE * power[wide].max():
+        return float(period[peaks[np.argmax(power[peaks])]])
+    return strongest
 
 
 def _block_starts(length: int, block: int) -> list[int]:
@@ -630,7 +675,7 @@ def foot_reach(keypoints: np.ndarray, facing: float, scale: np.ndarray) -> np.nd
 
 def side_contacts(
     reach: np.ndarray, rows: np.ndarray, feet: np.ndarray, height_period: float, settings: AnalysisSettings,
-    max_stride_frames: float = float("inf"),
+    max_stride_frames: float = float("inf"), min_stride_frames: float = SHORTEST_PERIOD_FRAMES,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """Contacts of a runner seen from the side: (rows, feet, stride period, whether they are
     reach peaks) of the detector whose steps keep the rhythm best.
@@ -656,16 +701,17 @@ def side_contacts(
     hips (:func:`behind_the_hips`).
     """
     period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]],
-                             max_period=max_stride_frames)
+                             min_period=min_stride_frames, max_period=max_stride_frames)
     candidates = [(*reach_contacts(reach, period, settings), period, True),
                   (*distinct_steps(*reach_contacts_per_foot(reach, period, settings), period), period, True),
                   (rows, feet, height_period, False)]
     scores = [(rhythmic_steps(c_rows, c_period), len(c_rows)) for c_rows, _, c_period, _ in candidates]
     rhythm = max(scores)[0]
     lead = np.fmax(reach[:, LEFT], reach[:, RIGHT])
-    lead_step = spectral_period([lead], max_period=max_stride_frames)
+    lead_step = spectral_period([lead], min_period=max(SHORTEST_PERIOD_FRAMES, min_stride_frames / 2),
+                                max_period=max_stride_frames)
     for reading in (2.0 * lead_step, lead_step):
-        if not np.isfinite(reading) or reading == period:
+        if not np.isfinite(reading) or reading == period or reading < min_stride_frames:
             continue
         c_rows, c_feet = reach_contacts(reach, reading, settings)
         kept = rhythmic_steps(c_rows, reading) - skipped_peaks(lead, c_rows, reading, settings)
@@ -935,9 +981,9 @@ def analyse_gait(
     ankles = keypoints[:, list(ANKLES), :]
     hip_px = nanmean_points(keypoints, HIPS)[:, 1]
     hip_y = hip_px / scale
-    period = spectral_period(
-        [ankles[:, 0, 1] - ankles[:, 1, 1], ankles[:, 0, 0] - ankles[:, 1, 0]], [hip_y], max_period=max_stride_frames
-    )
+    shortest = shortest_stride_frames(fps)
+    period = spectral_period([ankles[:, 0, 1] - ankles[:, 1, 1], ankles[:, 0, 0] - ankles[:, 1, 0]], [hip_y],
+                             min_period=shortest, max_period=max_stride_frames)
     heights = foot_heights(keypoints, period, scale)
     rows, feet, swing = _foot_contacts(heights, period, settings)
     rows, feet = distinct_steps(rows, feet, period)
@@ -957,7 +1003,7 @@ def analyse_gait(
             rows, feet, event = bounce, stance_feet(heights, bounce, period), MID_STANCE
     else:
         rows, feet, period, reached = side_contacts(foot_reach(keypoints, facing, scale), rows, feet, period, settings,
-                                                    max_stride_frames)
+                                                    max_stride_frames, shortest)
         if reached and np.isfinite(period):  # a reach peak: the foot lands a little later
             rows = np.minimum(rows + REACH_TO_LANDING * period, len(keypoints) - 1)
     feet = alternate_feet(feet == LEFT, rows, period)

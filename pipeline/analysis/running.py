@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.analysis.gait import RHYTHM_TOLERANCE, Gait
+from pipeline.analysis.gait import MAX_HUMAN_CADENCE_SPM, RHYTHM_TOLERANCE, Gait
 from pipeline.analysis.gravity import GravityClock
 from pipeline.analysis.settings import AnalysisSettings
 from pipeline.analysis.travel import MAX_STEP_LEG_LENGTHS, UNMEASURED, Travel
@@ -44,12 +44,6 @@ SPRINT_CADENCE_SPM = 220.0
 #: tops out near 130-160. A rhythm whose slowest reading (one step fewer) is still a sprinter's
 #: is running, whatever a cue read on a small runner says: a sprinter's hips bounce least.
 FASTER_THAN_ANY_WALK_SPM = SPRINT_CADENCE_SPM
-#: The fastest stepping a human body does, steps/min: elite sprinters' step frequency peaks at
-#: 4.5-5 steps a second (270-300 steps/min; Mann 2011, The Mechanics of Sprinting and Hurdling;
-#: Salo et al. 2011, Med Sci Sports Exerc 43:1055), and 330 leaves room for the count's own error.
-#: A cadence read faster in real time is a misread (a harmonic in the spectrum, a step counted
-#: twice), published as null, never as a number (:func:`possible_cadence`).
-MAX_HUMAN_CADENCE_SPM = 330.0
 #: The most the hips rise and fall in a running stride, leg lengths: the body's centre of mass
 #: moves 5-12 cm up and down in distance running (Cavanagh 1990, Biomechanics of Distance
 #: Running; Heiderscheit et al. 2011, Med Sci Sports Exerc 43:296: 8-9 cm), 0.06-0.14 of a 0.86 m
