@@ -269,7 +269,13 @@ def test_openvino_gives_pytorchs_runners_contacts_and_verdicts(export_home, weig
         answers[backend] = _answers(tmp_path / backend)
     runners = [r for r in answers["openvino"]["runners"] if r[2]]
     assert len(runners) >= 2 and answers["openvino"]["verdicts"], answers["openvino"]  # something to compare
-    assert answers["openvino"] == answers["torch"]
+    ov, pt = answers["openvino"], answers["torch"]
+    assert ov["runners"] == pt["runners"] and ov["contacts"] == pt["contacts"]
+    # the same verdicts; their values agree to 0.01 of their unit (the engines' keypoints differ
+    # by hundredths of a pixel, which moved two elbow and neck angles across a third decimal)
+    assert [(t, name, flagged) for t, name, _, flagged in ov["verdicts"]] == [
+        (t, name, flagged) for t, name, _, flagged in pt["verdicts"]]
+    assert [v[2] for v in ov["verdicts"]] == pytest.approx([v[2] for v in pt["verdicts"]], abs=0.01)
 
 
 class _ScriptedEngine:
