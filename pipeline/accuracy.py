@@ -177,13 +177,13 @@ def score_contacts(
     taken: set[int] = set()
     # a runner marked at a frame is the id whose box holds the mark: in a race everyone steps at
     # about the same rate, and within the tolerance another runner's contacts match most of hers
+    # (an id with no contacts at all scores as none found, not as another runner's track)
     everyone = out.runners.to_pylist()
     for i, runner in enumerate(label["runners"]):
-        mark = runner.get("mark")
-        marked = _id_at(out, everyone, int(mark["frame"]), float(mark["x"]), float(mark["y"])) if mark else None
-        own = [c for c in per_runner[i] if c["metrics"].get("track_id") == marked]
-        if marked is not None and own:
-            chosen[i] = own[0]
+        mark = next(iter(person_marks({"at": runner.get("mark"), "role": "runner"})), None)
+        marked = None if mark is None else _id_at(out, everyone, int(mark["frame"]), float(mark["x"]), float(mark["y"]))
+        if marked is not None:
+            chosen[i] = next((c for c in per_runner[i] if c["metrics"].get("track_id") == marked), per_runner[i][0])
             taken.add(marked)
     candidates = sorted(((i, c) for i, scored in enumerate(per_runner) for c in scored),
                         key=lambda x: _most_matched(x[1]), reverse=True)

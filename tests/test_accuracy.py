@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from pipeline.accuracy import (
@@ -94,6 +95,12 @@ def test_a_marked_runner_is_the_id_whose_box_holds_the_mark() -> None:
     m = score_clip(replace(out, boxes=boxes), {"contacts": {"runners": [marked]}}).metrics
     assert m["contact_recall"] == pytest.approx(2 / 4)  # 12 and 18 are within 2 frames of 10 and 16; 25, 31 are not
     assert m["median_offset_frames"] == pytest.approx(2.0)
+    # marked on an id with no contacts at all: none found, not another runner's track
+    quiet = replace(out, contacts=out.contacts.filter(pc.field("track_id") == 1))
+    m = score_clip(replace(quiet, boxes=boxes), {"contacts": {"runners": [marked]}}).metrics
+    assert m["contact_recall"] == 0.0 and m["contacts_found"] == 0
+    with pytest.raises(ValueError, match="mark must be"):
+        score_clip(replace(out, boxes=boxes), {"contacts": {"runners": [{**runner, "mark": {"frame": 20, "x": 1.0}}]}})
 
 
 def _outputs(contacts: list[tuple[int, int, str]], runners: list[dict], deviations: list[dict],

@@ -187,10 +187,10 @@ def spectral_period(
 
     Only periods up to half the usable length are considered (two full strides at least), and
     to ``max_period``. Where the strongest is faster than ``min_period`` but no faster than half
-    of it (a step read as a stride), a peak of its own at about twice its period (``HARMONIC_TOLERANCE``,
-    ``MIN_PEAK_SHARE``) and no faster than ``min_period`` is the stride; otherwise the strongest
-    down to ``SHORTEST_PERIOD_FRAMES`` stands. Returns NaN when no signal has 8
-    usable samples.
+    of it (a step read as a stride), a peak of its own at about twice its period
+    (``HARMONIC_TOLERANCE``, ``MIN_PEAK_SHARE``) and no faster than ``min_period`` is the
+    stride; otherwise the strongest down to ``SHORTEST_PERIOD_FRAMES`` stands. Returns NaN when
+    no signal has 8 usable samples.
     """
     strides = [_segments_detrended(s) for s in stride_signals]
     steps = [_segments_detrended(s) for s in step_signals]
@@ -698,7 +698,10 @@ def side_contacts(
     leading foot's peaks it skipped (:func:`skipped_peaks`: a 40 px sprinter whose far leg
     peaks faintly kept 8 intervals at twice his stride, skipping 3 of his landings), on two at
     least (one interval fits any period read from the peaks themselves), and land ahead of the
-    hips (:func:`behind_the_hips`).
+    hips (:func:`behind_the_hips`). ``max_stride_frames`` and ``min_stride_frames`` are the
+    longest stride the person's travel allows and the shortest anyone takes
+    (:func:`shortest_stride_frames`), as in :func:`spectral_period`; a leading-foot reading
+    shorter than the shortest stride is no candidate.
     """
     period = spectral_period([reach[:, LEFT], reach[:, RIGHT], reach[:, LEFT] - reach[:, RIGHT]],
                              min_period=min_stride_frames, max_period=max_stride_frames)
